@@ -1,0 +1,212 @@
+package feed
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+//go:embed activity-types.json
+var catalogJSON []byte
+
+// TypeInfo is what the catalogue knows about one activity type.
+type TypeInfo struct {
+	Name    string
+	Group   string      `json:"group"`
+	Summary string      `json:"summary"`
+	Fields  []FieldInfo `json:"fields"`
+	// ActorVariants lists the allowed actor.type values; nil = not published.
+	ActorVariants []string `json:"actor_variants"`
+}
+
+// FieldInfo is one type-specific field of an activity type.
+type FieldInfo struct {
+	Name     string `json:"name"`
+	Optional bool   `json:"optional"`
+	Type     string `json:"type"`
+}
+
+// Catalog is the activity-type catalogue (514 types, from the API reference)
+// with the presets derived from it. It is read-only after construction.
+type Catalog struct {
+	types   map[string]TypeInfo
+	names   []string // sorted
+	presets map[string][]string
+}
+
+// Preset describes a named group of types usable as `type:@name`.
+type Preset struct {
+	Name        string
+	Description string
+}
+
+// presetRules defines the curated presets: groups they include and globs.
+var presetRules = []struct {
+	name, desc string
+	groups     []string
+	globs      []string
+}{
+	{"keys", "API, admin, service and signing key lifecycle", []string{"api_keys", "admin_keys"}, []string{"*_key_*", "*api_key*"}},
+	{"auth", "sign-ins, sign-outs, SSO, magic links, sessions", []string{"auth"}, []string{"*login*", "*logout*"}},
+	{"admin", "admin keys, roles, org settings, compliance settings", []string{"admin_keys", "roles", "org_settings", "compliance"}, nil},
+	{"members", "invites, members, groups, SCIM", []string{"members", "groups", "scim"}, nil},
+	{"exfil", "exports, downloads, sharing and publishing", []string{"exports"}, []string{"*_exported", "*_downloaded", "*download*", "*_shared", "*sharing*", "*published*", "*export*"}},
+	{"noise", "views, listings and Compliance API reads", nil, []string{"*_viewed", "*_listed", "compliance_api_accessed"}},
+}
+
+var (
+	catalogOnce sync.Once
+	catalog     *Catalog
+)
+
+// Catalogue returns the embedded activity-type catalogue.
+func Catalogue() *Catalog {
+	catalogOnce.Do(func() {
+		c, err := parseCatalog(catalogJSON)
+		if err != nil {
+			panic("feed: embedded catalogue is invalid: " + err.Error())
+		}
+		catalog = c
+	})
+	return catalog
+}
+
+func parseCatalog(b []byte) (*Catalog, error) {
+	var doc struct {
+		Types map[string]TypeInfo `json:"types"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	c := &Catalog{types: doc.Types, presets: map[string][]string{}}
+	groups := map[string][]string{}
+	for name, ti := range doc.Types {
+		ti.Name = name
+		c.types[name] = ti
+		c.names = append(c.names, name)
+		groups[ti.Group] = append(groups[ti.Group], name)
+	}
+	sort.Strings(c.names)
+	for g, names := range groups {
+		sort.Strings(names)
+		c.presets[g] = names
+	}
+	for _, r := range presetRules {
+		set := map[string]bool{}
+		for _, g := range r.groups {
+			for _, n := range groups[g] {
+				set[n] = true
+			}
+		}
+		for _, glob := range r.globs {
+			for _, n := range c.names {
+				if ok, _ := path.Match(glob, n); ok {
+					set[n] = true
+				}
+			}
+		}
+		names := make([]string, 0, len(set))
+		for n := range set {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		c.presets[r.name] = names
+	}
+	return c, nil
+}
+
+// Lookup returns the catalogue entry of a type. Types missing from the
+// catalogue are still valid everywhere; ok is false for them.
+func (c *Catalog) Lookup(name string) (TypeInfo, bool) {
+	ti, ok := c.types[name]
+	return ti, ok
+}
+
+// Group returns the catalogue group of a type, or "other" when unknown.
+func (c *Catalog) Group(name string) string {
+	if ti, ok := c.types[name]; ok {
+		return ti.Group
+	}
+	return "other"
+}
+
+// Names returns every catalogued type name, sorted.
+func (c *Catalog) Names() []string { return slices.Clone(c.names) }
+
+// Presets returns the preset names (curated presets and every group), sorted.
+func (c *Catalog) Presets() []Preset {
+	var out []Preset
+	curated := map[string]bool{}
+	for _, r := range presetRules {
+		out = append(out, Preset{Name: r.name, Description: r.desc})
+		curated[r.name] = true
+	}
+	for name := range c.presets {
+		if !curated[name] {
+			out = append(out, Preset{Name: name, Description: "group " + name})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// IsPattern reports whether a type term is a glob or a preset rather than an
+// exact type name.
+func IsPattern(term string) bool {
+	return strings.HasPrefix(term, "@") || strings.ContainsAny(term, "*?[")
+}
+
+// Expand turns one type term (exact name, glob or @preset) into exact type
+// names. An exact name is returned as is even when not catalogued (new types
+// ship often). A glob matching nothing and an unknown preset are errors.
+func (c *Catalog) Expand(term string) ([]string, error) {
+	switch {
+	case strings.HasPrefix(term, "@"):
+		names, ok := c.presets[term[1:]]
+		if !ok {
+			return nil, fmt.Errorf("unknown preset %q", term)
+		}
+		return slices.Clone(names), nil
+	case strings.ContainsAny(term, "*?["):
+		if _, err := path.Match(term, ""); err != nil {
+			return nil, fmt.Errorf("bad type pattern %q: %v", term, err)
+		}
+		var out []string
+		for _, n := range c.names {
+			if ok, _ := path.Match(term, n); ok {
+				out = append(out, n)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("type pattern %q matches no known activity type", term)
+		}
+		return out, nil
+	default:
+		return []string{term}, nil
+	}
+}
+
+// ExpandAll expands several terms into a sorted, de-duplicated list.
+func (c *Catalog) ExpandAll(terms []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, t := range terms {
+		names, err := c.Expand(t)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			set[n] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}

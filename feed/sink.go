@@ -1,0 +1,80 @@
+package feed
+
+import (
+	"context"
+	"time"
+)
+
+// Range is the half-open time interval [From, To).
+type Range struct {
+	From time.Time
+	To   time.Time
+}
+
+// Batch is one fetched page together with the progress it proves: the store
+// commits both in one transaction, so a crash keeps both or neither.
+type Batch struct {
+	// Filter is the canonical server-side filter signature the page was
+	// fetched with (Query.ServerFilter().Encode()); "" means unfiltered.
+	Filter string
+	// Activities are the page's activities in the order received.
+	Activities []Activity
+	// Covered is the time range this page completes for Filter. It is
+	// merged into coverage together with the page; zero means none yet.
+	Covered Range
+	// Cursor names and values a cursor to persist with the page ("" = none),
+	// e.g. the live tail's newest cursor once its catch-up loop ends.
+	CursorName  string
+	CursorValue string
+	// RunID is the sync run this page belongs to (0 = none).
+	RunID int64
+	// RequestID is the request-id of the response that carried the page.
+	RequestID string
+}
+
+// PutResult says what a Put did with a batch.
+type PutResult struct {
+	Inserted  int // new activities
+	Duplicate int // ids already cached with identical content
+	Anomalies int // ids already cached with different content (kept once, recorded)
+	Late      int // new activities inside a range that was already covered
+}
+
+// Sink is where the Syncer writes; the store implements it. feed never
+// imports the store.
+type Sink interface {
+	// Missing returns the parts of r not yet covered for filter, newest first.
+	Missing(ctx context.Context, filter string, r Range) ([]Range, error)
+	// Put commits a page and its progress marker atomically.
+	Put(ctx context.Context, b Batch) (PutResult, error)
+	// Cursor returns a persisted cursor by name ("" when none).
+	Cursor(ctx context.Context, name string) (string, error)
+	// BeginRun and EndRun record a sync run in the sync_runs log.
+	BeginRun(ctx context.Context, r RunInfo) (int64, error)
+	EndRun(ctx context.Context, id int64, r RunSummary) error
+}
+
+// RunInfo describes a sync run when it starts.
+type RunInfo struct {
+	Kind    string // "window" or "tail"
+	Query   string // canonical query text
+	Filter  string
+	Window  Range
+	Started time.Time
+}
+
+// RunSummary is the outcome of a sync run.
+type RunSummary struct {
+	Finished       time.Time
+	Pages          int
+	Events         int // activities received
+	Inserted       int
+	Late           int
+	Anomalies      int
+	Retries        int
+	StartCursor    string
+	EndCursor      string
+	FinalRequestID string
+	RequestIDs     []string
+	Err            string // "" on success
+}
