@@ -78,3 +78,32 @@ type RunSummary struct {
 	RequestIDs     []string
 	Err            string // "" on success
 }
+
+// RateLimit is the rate budget reported by the anthropic-ratelimit-requests-*
+// headers. The budget (600/min) is shared by the whole organisation.
+type RateLimit struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time
+	Known     bool // false until a response carried the headers
+}
+
+// Progress is one report from a sync in flight, for progress bars and the
+// TUI header. There is no total count in the API, so progress is measured
+// in time: Reached moves from the window's end toward its start.
+type Progress struct {
+	Phase     string // "window", "tail", "reconcile", "retry", "done"
+	Window    Range  // the range being fetched
+	Reached   time.Time
+	Pages     int
+	Events    int // activities received
+	Inserted  int
+	Late      int
+	Anomalies int
+	Retries   int
+	// RetryWait and RetryStatus describe a wait in progress (Phase "retry").
+	RetryWait   time.Duration
+	RetryStatus int
+	RateLimit   RateLimit
+	Err         error // set on the final report of a failed sync
+}
