@@ -49,6 +49,9 @@ type Sink interface {
 	Put(ctx context.Context, b Batch) (PutResult, error)
 	// Cursor returns a persisted cursor by name ("" when none).
 	Cursor(ctx context.Context, name string) (string, error)
+	// RecordRequestIDs remembers request-ids claudit received, so the
+	// compliance_api_accessed events its own requests cause are tagged self.
+	RecordRequestIDs(ctx context.Context, ids ...string) error
 	// BeginRun and EndRun record a sync run in the sync_runs log.
 	BeginRun(ctx context.Context, r RunInfo) (int64, error)
 	EndRun(ctx context.Context, id int64, r RunSummary) error
