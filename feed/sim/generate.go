@@ -1,0 +1,529 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"claudit/feed"
+)
+
+// event is one stored activity. The JSON is encoded once, at generation,
+// so serving a page is mostly copying bytes.
+type event struct {
+	at   int64  // created_at, unix ns (UTC)
+	vis  int64  // indexed_at: the event is queryable from this instant on
+	id   string // activity id
+	user string // actor.user_id ("" unless a user_actor), for actor_ids[]
+	raw  []byte // the activity object, pre-encoded
+	typ  int32  // index into generator.plans
+	org  int8   // index into world.orgs; -1 = null
+}
+
+// typePlan is what the generator needs to know about one activity type.
+type typePlan struct {
+	name     string
+	idx      int32
+	fields   []field
+	variants []string // allowed actor variants; nil = any
+	noOrg    bool     // organization fields are null (logins, logouts, Compliance API calls)
+}
+
+// allows reports whether the type may have an actor of this variant.
+func (p *typePlan) allows(variant string) bool {
+	return p.variants == nil || slices.Contains(p.variants, variant)
+}
+
+// weighted is an entry of a weighted choice.
+type weighted struct {
+	plan *typePlan
+	w    int
+}
+
+// generator builds activities deterministically. Server holds one and
+// uses it under its mutex for live and self events.
+type generator struct {
+	seed    uint64
+	rng     *rand.Rand
+	w       *world
+	plans   []*typePlan
+	byName  map[string]*typePlan
+	catalog []*typePlan // catalogued types, sorted by name (the long tail)
+	pools   map[string][]string
+	chunk   []byte // current arena chunk that raw JSON is copied into
+	scratch []byte
+
+	sessionMix, adminMix, systemMix, platformMix, codeMix, liveMix []weighted
+}
+
+// Episode kinds of the background and their weights (per episode, not per
+// event: a sign-in session yields several events).
+const (
+	epSession = iota
+	epSIEM
+	epAdmin
+	epSCIM
+	epSystem
+	epPlatform
+	epCode
+	epLongTail
+	epCount
+)
+
+func episodeWeight(k int) int {
+	return [epCount]int{epSession: 40, epSIEM: 14, epAdmin: 5, epSCIM: 3, epSystem: 3, epPlatform: 6, epCode: 6, epLongTail: 40}[k]
+}
+
+// newGenerator compiles the catalogue into type plans and builds the world.
+func newGenerator(seed int64, norgs int) (*generator, error) {
+	g := &generator{
+		seed:   uint64(seed),
+		rng:    rand.New(rand.NewPCG(uint64(seed), 0x636c6175646974)),
+		byName: map[string]*typePlan{},
+		pools:  map[string][]string{},
+	}
+	cat := feed.Catalogue()
+	for _, name := range cat.Names() {
+		ti, _ := cat.Lookup(name)
+		p := &typePlan{name: name, variants: ti.ActorVariants, noOrg: noOrgType(name)}
+		for _, f := range ti.Fields {
+			sp, err := parseSpec(f.Type)
+			if err != nil {
+				return nil, fmt.Errorf("sim: catalogue type %s field %s: %w", name, f.Name, err)
+			}
+			p.fields = append(p.fields, field{name: f.Name, optional: f.Optional, spec: sp})
+		}
+		g.addPlan(p)
+		g.catalog = append(g.catalog, p)
+	}
+	// The one type from the future: not in the catalogue, with an actor
+	// variant no client knows.
+	g.addPlan(&typePlan{name: futureType, variants: []string{robotActor}})
+	g.w = newWorld(g.rng, norgs)
+
+	mix := func(spec ...any) []weighted {
+		var out []weighted
+		for i := 0; i < len(spec); i += 2 {
+			if p := g.byName[spec[i].(string)]; p != nil {
+				out = append(out, weighted{p, spec[i+1].(int)})
+			}
+		}
+		return out
+	}
+	g.sessionMix = mix("claude_chat_viewed", 25, "claude_chat_created", 10, "claude_chat_updated", 4,
+		"claude_file_uploaded", 5, "claude_file_viewed", 6, "claude_project_viewed", 8,
+		"claude_project_created", 1, "claude_project_document_viewed", 3, "claude_artifact_viewed", 5,
+		"claude_chat_snapshot_created", 1, "claude_chat_deleted", 1, "claude_project_file_uploaded", 1,
+		"claude_project_document_uploaded", 2, "session_share_created", 1, "org_user_viewed", 1,
+		"group_list_viewed", 1, "claude_artifact_created", 2, "claude_chat_snapshot_viewed", 1)
+	g.adminMix = mix("org_user_invite_sent", 4, "claude_user_role_updated", 3, "group_member_added", 2,
+		"group_created", 1, "rbac_role_updated", 1, "api_key_created", 1, "scoped_api_key_updated", 1,
+		"platform_api_key_created", 1, "platform_api_key_updated", 1, "platform_workspace_member_added", 1,
+		"org_user_invite_deleted", 1, "org_members_exported", 1, "org_user_invite_accepted", 2)
+	g.systemMix = mix("claude_chat_deleted", 4, "claude_published_artifact_deleted", 1, "claude_project_deleted", 1,
+		"org_user_trusted_devices_revoked", 1)
+	g.liveMix = append(append([]weighted(nil), g.sessionMix...), mix("sso_login_succeeded", 6,
+		"compliance_api_accessed", 6, "user_logged_out", 2)...)
+	for _, p := range g.catalog {
+		switch feed.Catalogue().Group(p.name) {
+		case "platform":
+			g.platformMix = append(g.platformMix, weighted{p, 1})
+		case "claude_code":
+			g.codeMix = append(g.codeMix, weighted{p, 1})
+		}
+	}
+	return g, nil
+}
+
+const (
+	futureType = "quantum_widget_created"
+	robotActor = "robot_actor"
+)
+
+func (g *generator) addPlan(p *typePlan) {
+	p.idx = int32(len(g.plans))
+	g.plans = append(g.plans, p)
+	g.byName[p.name] = p
+}
+
+// noOrgType reports whether a type belongs to no organization (§7).
+func noOrgType(t string) bool {
+	return t == "compliance_api_accessed" || t == "user_logged_out" || strings.Contains(t, "login") ||
+		strings.HasPrefix(t, "phone_code_") || t == "sso_second_factor_magic_link"
+}
+
+func (g *generator) pick(ws []weighted) *typePlan {
+	total := 0
+	for _, w := range ws {
+		total += w.w
+	}
+	n := g.rng.IntN(total)
+	for _, w := range ws {
+		if n < w.w {
+			return w.plan
+		}
+		n -= w.w
+	}
+	return ws[len(ws)-1].plan
+}
+
+// stamp rounds t to the precision of one event: whole seconds or
+// milliseconds, both common in the feed.
+func (g *generator) stamp(t int64) int64 {
+	if g.rng.IntN(5) < 3 {
+		return t - t%int64(time.Second)
+	}
+	return t - t%int64(time.Millisecond)
+}
+
+// emit encodes one activity. fields appends the type-specific fields
+// (each as `,"k":v`); nil generates them from the catalogue.
+func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func([]byte) []byte) event {
+	p := g.byName[typ]
+	if p == nil {
+		panic("sim: emit of unplanned type " + typ) // programming error: every type used is planned
+	}
+	at -= at % int64(time.Millisecond) // the feed's finest precision
+	id := taggedID("activity_", g.rng.Uint64(), g.rng.Uint64())
+	b := g.scratch[:0]
+	b = append(b, `{"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"created_at":"`...)
+	b = appendTime(b, at)
+	b = append(b, '"')
+	if p.noOrg || orgIdx < 0 || orgIdx >= len(g.w.orgs) {
+		orgIdx = -1
+		b = append(b, `,"organization_id":null,"organization_uuid":null`...)
+	} else {
+		b = appendStrField(b, "organization_id", g.w.orgs[orgIdx].id)
+		b = appendStrField(b, "organization_uuid", g.w.orgs[orgIdx].uuid)
+	}
+	b = append(b, `,"actor":`...)
+	b = appendActor(b, a)
+	b = appendStrField(b, "type", typ)
+	if fields != nil {
+		b = fields(b)
+	} else {
+		b = g.appendFields(b, p.fields)
+	}
+	b = append(b, '}')
+	g.scratch = b
+	e := event{at: at, vis: at, id: id, raw: g.store(b), typ: p.idx, org: int8(orgIdx)}
+	if a.kind == feed.ActorUser {
+		e.user = a.userID
+	}
+	return e
+}
+
+// store copies b into the arena: large chunks instead of one allocation
+// per event keep a million events cheap for the garbage collector.
+func (g *generator) store(b []byte) []byte {
+	if cap(g.chunk)-len(g.chunk) < len(b) {
+		g.chunk = make([]byte, 0, max(4<<20, len(b)))
+	}
+	n := len(g.chunk)
+	g.chunk = append(g.chunk, b...)
+	return g.chunk[n:len(g.chunk):len(g.chunk)]
+}
+
+// actorFor picks an actor allowed for p, preferring the variant prefer.
+func (g *generator) actorFor(p *typePlan, prefer string) actor {
+	if prefer != "" && p.allows(prefer) {
+		return g.randomActor(prefer)
+	}
+	if p.allows(feed.ActorUser) && g.rng.IntN(10) < 7 {
+		return g.randomActor(feed.ActorUser)
+	}
+	vs := p.variants
+	if vs == nil {
+		vs = feed.ActorTypes
+	}
+	return g.randomActor(vs[g.rng.IntN(len(vs))])
+}
+
+// randomOrg picks an organisation, the first one most often.
+func (g *generator) randomOrg() int {
+	if len(g.w.orgs) > 1 && g.rng.IntN(4) == 0 {
+		return 1 + g.rng.IntN(len(g.w.orgs)-1)
+	}
+	return 0
+}
+
+// appendFields appends type-specific fields generated from their specs.
+func (g *generator) appendFields(b []byte, fields []field) []byte {
+	for _, f := range fields {
+		if f.optional && g.rng.IntN(10) < 3 {
+			continue
+		}
+		b = appendKey(b, f.name, false)
+		b = g.appendValue(b, f.name, f.spec)
+	}
+	return b
+}
+
+func (g *generator) appendValue(b []byte, name string, sp *spec) []byte {
+	if sp.nullable && g.rng.IntN(7) == 0 {
+		return append(b, "null"...)
+	}
+	switch sp.kind {
+	case kindNumber:
+		return strconv.AppendInt(b, int64(g.numberFor(name)), 10)
+	case kindBool:
+		return strconv.AppendBool(b, g.rng.IntN(2) == 0)
+	case kindEnum:
+		return appendString(b, g.enumValue(sp))
+	case kindArray:
+		n := g.rng.IntN(3) + 1
+		elem := singular(name)
+		b = append(b, '[')
+		for i := range n {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = g.appendValue(b, elem, sp.elem)
+		}
+		return append(b, ']')
+	case kindObject:
+		return g.appendObject(b, sp)
+	}
+	return appendString(b, g.stringFor(name))
+}
+
+func (g *generator) enumValue(sp *spec) string {
+	v := sp.enum[g.rng.IntN(len(sp.enum))]
+	if v == "unspecified" && len(sp.enum) > 1 {
+		v = sp.enum[g.rng.IntN(len(sp.enum))]
+	}
+	return v
+}
+
+func (g *generator) appendObject(b []byte, sp *spec) []byte {
+	has := func(n string) *field {
+		for i := range sp.fields {
+			if sp.fields[i].name == n {
+				return &sp.fields[i]
+			}
+		}
+		return nil
+	}
+	typ, prev, cur := has("type"), has("previous_value"), has("current_value")
+	switch {
+	case sp.fields == nil:
+		return append(b, `{"standard":`+strconv.Itoa(5+g.rng.IntN(50))+`,"premium":`+strconv.Itoa(g.rng.IntN(10))+`}`...)
+	case typ != nil && prev != nil && cur != nil:
+		// An updates[] element: previous and current values that fit the type.
+		var t string
+		if typ.spec.kind == kindEnum {
+			t = g.enumValue(typ.spec)
+		} else {
+			t = []string{"allow_file_uploads", "web_search_enabled", "sharing_enabled", "code_execution_enabled"}[g.rng.IntN(4)]
+		}
+		p, c := g.updateValues(t)
+		b = append(b, `{"type":`...)
+		b = appendString(b, t)
+		if prev.spec.kind == kindAny {
+			return append(b, `,"previous_value":`+strconv.FormatBool(p == "true")+`,"current_value":`+strconv.FormatBool(c == "true")+`}`...)
+		}
+		b = appendKey(b, "previous_value", false)
+		b = g.appendUpdateValue(b, p, prev.spec)
+		b = appendKey(b, "current_value", false)
+		b = g.appendUpdateValue(b, c, cur.spec)
+		return append(b, '}')
+	case sp.variants > 0 && typ != nil && len(sp.fields) == 1:
+		b = append(b, `{"type":`...)
+		b = appendString(b, []string{"organization", "group", "user"}[g.rng.IntN(min(3, sp.variants))])
+		return append(b, '}')
+	}
+	b = append(b, '{')
+	first := true
+	for _, f := range sp.fields {
+		if f.optional && g.rng.IntN(10) < 3 {
+			continue
+		}
+		b = appendKey(b, f.name, first)
+		first = false
+		b = g.appendValue(b, f.name, f.spec)
+	}
+	return append(b, '}')
+}
+
+func (g *generator) appendUpdateValue(b []byte, v string, sp *spec) []byte {
+	if sp.nullable && g.rng.IntN(7) == 0 {
+		return append(b, "null"...)
+	}
+	return appendString(b, v)
+}
+
+// updateValues returns a plausible (previous, current) pair for an
+// updates[] element of the given type.
+func (g *generator) updateValues(t string) (string, string) {
+	r := g.rng
+	switch t {
+	case "activation_state", "status":
+		if r.IntN(3) == 0 {
+			return "inactive", "active"
+		}
+		return "active", "inactive"
+	case "name", "display_name":
+		n := g.stringFor("key_name")
+		return n, n + " (renamed)"
+	case "workspace":
+		return g.poolID("wrkspc_"), g.poolID("wrkspc_")
+	case "workspace_role":
+		roles := []string{"workspace_user", "workspace_developer", "workspace_admin"}
+		i := r.IntN(3)
+		return roles[i], roles[(i+1)%3]
+	case "organization_role":
+		return "user", "admin"
+	}
+	if r.IntN(2) == 0 {
+		return "false", "true"
+	}
+	return "true", "false"
+}
+
+// singular names one element of an array field (member_ids → member_id).
+func singular(name string) string {
+	switch {
+	case strings.HasPrefix(name, "keys_"):
+		return "key_name"
+	case strings.HasSuffix(name, "_ids"), strings.HasSuffix(name, "s"):
+		return name[:len(name)-1]
+	}
+	return name
+}
+
+// poolID returns one of a fixed pool of ids with the prefix, so that the
+// same chat or file shows up in several events.
+func (g *generator) poolID(prefix string) string {
+	pool := g.pools[prefix]
+	if pool == nil {
+		n := 30
+		switch prefix {
+		case "claude_chat_":
+			n = 600
+		case "claude_file_", "claude_artifact_":
+			n = 250
+		case "claude_proj_", "claude_proj_doc_":
+			n = 60
+		}
+		h := hashString(prefix) ^ g.seed
+		pool = make([]string, n)
+		for i := range pool {
+			pool[i] = taggedID(prefix, mix64(h+uint64(2*i)), mix64(h+uint64(2*i+1)))
+		}
+		g.pools[prefix] = pool
+	}
+	return pool[g.rng.IntN(len(pool))]
+}
+
+// idPrefix maps an id field to the tagged-id prefix of what it names.
+func idPrefix(name string) string {
+	switch name {
+	case "claude_chat_id":
+		return "claude_chat_"
+	case "claude_project_id", "source_project_id":
+		return "claude_proj_"
+	case "claude_project_document_id":
+		return "claude_proj_doc_"
+	case "claude_file_id", "file_id":
+		return "claude_file_"
+	case "api_key_id":
+		return "apikey_"
+	case "admin_api_key_id":
+		return "adminkey_"
+	case "service_account_id", "requested_service_account_id":
+		return "svac_"
+	case "workspace_id":
+		return "wrkspc_"
+	case "role_id":
+		return "rbac_role_"
+	case "group_id":
+		return "rbac_group_"
+	}
+	base := strings.TrimSuffix(name, "_id")
+	for _, p := range []string{"previous_", "new_", "old_", "invited_", "cascaded_from_", "cascade_trigger_", "excluded_"} {
+		base = strings.TrimPrefix(base, p)
+	}
+	return base + "_"
+}
+
+// stringFor returns a plausible value for a string field, chosen by name.
+func (g *generator) stringFor(name string) string {
+	r := g.rng
+	w := g.w
+	switch {
+	case name == "user_id" || strings.HasSuffix(name, "_user_id") || name == "member_id" ||
+		name == "account_id" || strings.HasSuffix(name, "owner_id"):
+		return w.users[r.IntN(len(w.users))].id
+	case strings.Contains(name, "email"):
+		if strings.HasPrefix(name, "invite") {
+			return []string{"dana.contractor", "sam.intern", "lee.auditor", "kim.vendor"}[r.IntN(4)] + "@example.com"
+		}
+		if strings.HasPrefix(name, "alert") {
+			return "secops@example.com"
+		}
+		return w.users[r.IntN(len(w.users))].email
+	case name == "request_id":
+		return taggedID("req_", r.Uint64(), r.Uint64())
+	case name == "organization_id":
+		return w.orgs[g.randomOrg()].id
+	case strings.HasSuffix(name, "_id"):
+		return g.poolID(idPrefix(name))
+	case name == "filename":
+		return []string{"q3-board-deck.pdf", "customer-list.csv", "architecture.png", "notes.md", "contract-draft.docx",
+			"payroll-2026.xlsx", "incident-timeline.txt", "roadmap.key"}[r.IntN(8)]
+	case strings.HasSuffix(name, "key_name") || name == "token_name" || name == "label":
+		return []string{"SIEM export", "terraform", "data-pipeline", "ci-bot", "backup-sync", "analytics"}[r.IntN(6)]
+	case name == "organization_name":
+		return w.orgs[r.IntN(len(w.orgs))].name
+	case strings.HasPrefix(name, "repo") || name == "repository_name":
+		return []string{"example/infra", "example/web", "example/ml-pipeline", "example/docs"}[r.IntN(4)]
+	case strings.Contains(name, "name") || name == "title" || name == "description" || name == "slug":
+		return []string{"Finance Analysts", "Security Team", "Platform Eng", "Legal Review", "Onboarding",
+			"Quarterly Planning", "Support Tier 2"}[r.IntN(7)]
+	case strings.Contains(name, "url") || strings.Contains(name, "issuer") || strings.Contains(name, "endpoint"):
+		return "https://" + []string{"hooks.example.com/claude", "idp.example.com", "otel.example.com:4318"}[r.IntN(3)]
+	case strings.Contains(name, "hostname") || name == "domain":
+		return []string{"ghe.example.com", "example.com", "git.example.com"}[r.IntN(3)]
+	case strings.Contains(name, "hash") || strings.Contains(name, "checksum") || strings.Contains(name, "fingerprint") ||
+		strings.Contains(name, "jti"):
+		return strconv.FormatUint(r.Uint64(), 16) + strconv.FormatUint(r.Uint64(), 16)
+	case strings.HasSuffix(name, "_at") || strings.HasSuffix(name, "date"):
+		return "2026-" + strconv.Itoa(1+r.IntN(12)) + "-15T00:00:00Z"
+	case strings.Contains(name, "role") || name == "max_permission" || strings.Contains(name, "seat_tier"):
+		return []string{"user", "admin", "developer", "claude_code_user"}[r.IntN(4)]
+	case strings.Contains(name, "scope"):
+		return []string{ScopeActivities, ScopeUserData, ScopeOrgData}[r.IntN(3)]
+	case strings.Contains(name, "model"):
+		return []string{"claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"}[r.IntN(3)]
+	case strings.Contains(name, "version"):
+		return "1." + strconv.Itoa(r.IntN(10)) + "." + strconv.Itoa(r.IntN(10))
+	case name == "provider":
+		return []string{"google_drive", "github", "slack"}[r.IntN(3)]
+	}
+	return []string{"standard", "enabled", "custom", "default", "strict", "none"}[r.IntN(6)]
+}
+
+// numberFor returns a plausible value for a number field, chosen by name.
+func (g *generator) numberFor(name string) int {
+	r := g.rng
+	switch {
+	case name == "status_code":
+		return 200
+	case strings.Contains(name, "port"):
+		return []int{443, 8443}[r.IntN(2)]
+	case strings.Contains(name, "usd") || strings.Contains(name, "amount"):
+		return 50 + r.IntN(5000)
+	case strings.HasSuffix(name, "_ms"):
+		return 500 + r.IntN(30000)
+	case strings.Contains(name, "github") || strings.HasSuffix(name, "_id"):
+		return 10_000_000 + r.IntN(90_000_000)
+	case strings.Contains(name, "count") || strings.Contains(name, "seats") || strings.Contains(name, "quantity"):
+		return r.IntN(60)
+	}
+	return r.IntN(100)
+}
