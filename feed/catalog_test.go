@@ -1,0 +1,155 @@
+package feed
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCatalogueTypes(t *testing.T) {
+	c := Catalogue()
+	names := c.Names()
+	if len(names) != 514 {
+		t.Fatalf("catalogue has %d types, want 514", len(names))
+	}
+	if !slices.IsSorted(names) {
+		t.Error("Names not sorted")
+	}
+	names[0] = "mutated"
+	if c.Names()[0] == "mutated" {
+		t.Error("Names exposes internal state")
+	}
+	ti, ok := c.Lookup("scoped_api_key_updated")
+	if !ok || ti.Name != "scoped_api_key_updated" || ti.Group != "api_keys" || ti.Summary == "" {
+		t.Errorf("Lookup(scoped_api_key_updated) = %+v, %v", ti, ok)
+	}
+	if !slices.ContainsFunc(ti.Fields, func(f FieldInfo) bool { return f.Name == "updates" }) {
+		t.Errorf("scoped_api_key_updated fields lack updates: %+v", ti.Fields)
+	}
+	if ti, _ := c.Lookup("compliance_api_accessed"); !slices.Equal(ti.ActorVariants, []string{ActorAPI}) {
+		t.Errorf("compliance_api_accessed actor variants = %v", ti.ActorVariants)
+	}
+	if _, ok := c.Lookup("no_such_type"); ok {
+		t.Error("Lookup of an unknown type succeeded")
+	}
+	if g := c.Group("no_such_type"); g != "other" {
+		t.Errorf("Group(unknown) = %q", g)
+	}
+	for _, n := range c.Names() {
+		if c.Group(n) == "" {
+			t.Errorf("%s has no group", n)
+		}
+	}
+}
+
+func TestCatalogueExpand(t *testing.T) {
+	c := Catalogue()
+	tests := []struct {
+		term    string
+		want    []string // nil: only check the error / non-emptiness
+		wantErr string
+	}{
+		{"api_key_created", []string{"api_key_created"}, ""},
+		{"brand_new_type", []string{"brand_new_type"}, ""}, // unknown exact names pass through
+		{"admin_api_key_*", []string{"admin_api_key_created", "admin_api_key_deleted", "admin_api_key_updated"}, ""},
+		{"scoped_api_key_?pdated", []string{"scoped_api_key_updated"}, ""},
+		{"*zzzz*", nil, "matches no known activity type"},
+		{"[", nil, "bad type pattern"},
+		{"@nope", nil, "unknown preset"},
+	}
+	for _, tt := range tests {
+		got, err := c.Expand(tt.term)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Expand(%q) error = %v, want %q", tt.term, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Expand(%q) = %v, %v; want %v", tt.term, got, err, tt.want)
+		}
+	}
+	all, err := c.Expand("*")
+	if err != nil || len(all) != 514 {
+		t.Errorf("Expand(*) = %d types, %v", len(all), err)
+	}
+	if !IsPattern("@keys") || !IsPattern("*x") || !IsPattern("a?") || IsPattern("api_key_created") {
+		t.Error("IsPattern")
+	}
+}
+
+func TestCataloguePresets(t *testing.T) {
+	c := Catalogue()
+	presets := c.Presets()
+	byName := map[string]bool{}
+	for _, p := range presets {
+		byName[p.Name] = true
+		if p.Description == "" {
+			t.Errorf("preset %q has no description", p.Name)
+		}
+		names, err := c.Expand("@" + p.Name)
+		if err != nil || len(names) == 0 {
+			t.Errorf("preset @%s expands to %d types, %v", p.Name, len(names), err)
+		}
+		for _, n := range names {
+			if _, ok := c.Lookup(n); !ok {
+				t.Errorf("preset @%s contains uncatalogued %q", p.Name, n)
+			}
+		}
+	}
+	for _, want := range []string{"keys", "auth", "admin", "members", "exfil", "noise", "api_keys", "admin_keys", "scim", "compliance"} {
+		if !byName[want] {
+			t.Errorf("preset @%s missing", want)
+		}
+	}
+	contains := map[string][]string{
+		"keys":    {"api_key_created", "scoped_api_key_updated", "scoped_api_key_deleted", "admin_api_key_deleted", "platform_api_key_updated", "platform_api_key_created", "service_key_revoked"},
+		"auth":    {"sso_login_initiated", "sso_login_succeeded"},
+		"members": {"org_user_invite_sent", "scim_user_created"},
+		"noise":   {"compliance_api_accessed", "claude_chat_viewed"},
+		"admin":   {"admin_api_key_created"},
+	}
+	for preset, members := range contains {
+		names, _ := c.Expand("@" + preset)
+		for _, m := range members {
+			if _, ok := slices.BinarySearch(names, m); !ok {
+				t.Errorf("@%s lacks %s", preset, m)
+			}
+		}
+	}
+	keys, _ := c.Expand("@keys")
+	if _, ok := slices.BinarySearch(keys, "claude_chat_viewed"); ok {
+		t.Error("@keys contains claude_chat_viewed")
+	}
+	// Every group is a preset containing all its types (curated presets
+	// such as @auth and @members extend the group of the same name).
+	for _, n := range c.Names() {
+		names, err := c.Expand("@" + c.Group(n))
+		if err != nil {
+			t.Fatalf("group %s is not a preset: %v", c.Group(n), err)
+		}
+		if _, ok := slices.BinarySearch(names, n); !ok {
+			t.Errorf("@%s lacks its member %s", c.Group(n), n)
+		}
+	}
+}
+
+func TestCatalogueExpandAll(t *testing.T) {
+	c := Catalogue()
+	got, err := c.ExpandAll([]string{"scoped_api_key_*", "scoped_api_key_updated", "brand_new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+		t.Errorf("ExpandAll not sorted/deduped: %v", got)
+	}
+	if !slices.Contains(got, "brand_new") || !slices.Contains(got, "scoped_api_key_deleted") {
+		t.Errorf("ExpandAll = %v", got)
+	}
+	if _, err := c.ExpandAll([]string{"ok_type", "@nope"}); err == nil {
+		t.Error("ExpandAll with an unknown preset: want error")
+	}
+	if got, err := c.ExpandAll(nil); err != nil || len(got) != 0 {
+		t.Errorf("ExpandAll(nil) = %v, %v", got, err)
+	}
+}
