@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"claudit/feed"
+	"claudit/feed/sim"
+)
+
+// benchEvents is the size of the shared benchmark cache.
+const benchEvents = 1_000_000
+
+// benchCache is the 1M-event cache built once per test binary run and
+// shared by the read benchmarks.
+type benchCache struct {
+	once     sync.Once
+	dir      string
+	path     string
+	scenario sim.Scenario
+	acts     []feed.Activity
+	ingest   time.Duration
+	err      error
+}
+
+var shared benchCache
+
+func (c *benchCache) get(b *testing.B) *benchCache {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("builds a 1,000,000-event cache; skipped with -short")
+	}
+	c.once.Do(func() {
+		c.dir, c.err = os.MkdirTemp("", "claudit-bench-")
+		if c.err != nil {
+			return
+		}
+		c.path = filepath.Join(c.dir, "bench.db")
+		srv := sim.New(sim.Config{Seed: 42, Events: benchEvents, End: testNow, Now: func() time.Time { return testNow.Add(time.Hour) }})
+		c.acts, c.scenario = srv.Activities(), srv.Scenario()
+		var s *Store
+		s, c.err = Open(context.Background(), c.path)
+		if c.err != nil {
+			return
+		}
+		defer s.Close()
+		start := time.Now()
+		for i := 0; i < len(c.acts) && c.err == nil; i += 5000 {
+			_, c.err = s.Put(context.Background(), feed.Batch{Activities: c.acts[i:min(len(c.acts), i+5000)]})
+		}
+		c.ingest = time.Since(start)
+	})
+	if c.err != nil {
+		b.Fatal(c.err)
+	}
+	return c
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// BenchmarkIngest measures sustained ingest while a cache grows, in pages of
+// 5000 as the Syncer writes them. b.N is in events.
+func BenchmarkIngest(b *testing.B) {
+	if testing.Short() {
+		b.Skip("skipped with -short")
+	}
+	n := 200_000
+	if testing.Short() {
+		n = 20_000
+	}
+	srv := sim.New(sim.Config{Seed: 7, Events: n, End: testNow, Now: func() time.Time { return testNow.Add(time.Hour) }})
+	acts := srv.Activities()
+	b.ResetTimer()
+	total := 0
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		s, err := Open(context.Background(), filepath.Join(b.TempDir(), "ingest.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		for i := 0; i < len(acts); i += 5000 {
+			if _, err := s.Put(context.Background(), feed.Batch{Activities: acts[i:min(len(acts), i+5000)]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		elapsed += time.Since(start)
+		total += len(acts)
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
+}
+
+func openShared(b *testing.B) (*Store, *benchCache) {
+	c := shared.get(b)
+	s, err := Open(context.Background(), c.path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, c
+}
+
+// BenchmarkBuild1M reports the ingest rate and disk footprint of the shared
+// 1,000,000-event cache (built once per run).
+func BenchmarkBuild1M(b *testing.B) {
+	s, c := openShared(b)
+	for b.Loop() {
+	}
+	st, err := s.Stats(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var raw int64
+	for _, a := range c.acts {
+		raw += int64(len(a.Raw))
+	}
+	b.ReportMetric(float64(len(c.acts))/c.ingest.Seconds(), "events/s")
+	b.ReportMetric(float64(st.Bytes)/float64(st.Events), "bytes/event")
+	b.ReportMetric(float64(raw)/float64(len(c.acts)), "raw-bytes/event")
+}
+
+func benchQuery(b *testing.B, s *Store, qs string, fn func(q feed.Query) error) {
+	q, err := feed.Parse(qs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		if err := fn(q); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(n), "ms/op")
+}
+
+// BenchmarkSearchFirstPage measures the first 200 rows of typical queries.
+func BenchmarkSearchFirstPage(b *testing.B) {
+	s, c := openShared(b)
+	sc := c.scenario
+	for name, qs := range map[string]string{
+		"all":        "",
+		"time":       "since:24h",
+		"actor":      "actor:" + sc.Users[0],
+		"key":        "key:" + sc.LeakedKeyID,
+		"typeglob":   "type:*api_key*",
+		"preset":     "type:@keys since:30d",
+		"org":        "org:" + sc.Org2ID,
+		"exclude":    "-type:@noise since:7d",
+		"ip":         "ip:" + sc.AttackerIP,
+		"actor+type": "actor:" + sc.Users[1] + " type:@auth",
+	} {
+		b.Run(name, func(b *testing.B) {
+			benchQuery(b, s, qs, func(q feed.Query) error {
+				rows, err := s.Search(context.Background(), q, testNow, Cursor{}, Older, 200)
+				if err == nil && len(rows) == 0 {
+					err = fmt.Errorf("%s: no rows", qs)
+				}
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkFreeText measures a free-text search's first page.
+func BenchmarkFreeText(b *testing.B) {
+	s, _ := openShared(b)
+	for name, qs := range map[string]string{"word": "firefox", "phrase": `"Mac OS X"`, "rare": "terraform"} {
+		b.Run(name, func(b *testing.B) {
+			benchQuery(b, s, qs, func(q feed.Query) error {
+				_, err := s.Search(context.Background(), q, testNow, Cursor{}, Older, 200)
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkDossier measures the key dossier of the scenario's keys.
+func BenchmarkDossier(b *testing.B) {
+	s, c := openShared(b)
+	for name, key := range map[string]string{"leaked": c.scenario.LeakedKeyID, "admin": c.scenario.AdminKeyID, "console": c.scenario.RevokedConsoleKeyID} {
+		b.Run(name, func(b *testing.B) {
+			benchQuery(b, s, "", func(feed.Query) error {
+				_, err := s.Dossier(context.Background(), key)
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkHistogram measures a 30-day, 120-bucket histogram.
+func BenchmarkHistogram(b *testing.B) {
+	s, _ := openShared(b)
+	for name, qs := range map[string]string{"all": "", "keys": "type:@keys", "exclude": "-type:@noise"} {
+		b.Run(name, func(b *testing.B) {
+			benchQuery(b, s, qs, func(q feed.Query) error {
+				_, err := s.Histogram(context.Background(), q, testNow, testNow.Add(-30*24*time.Hour), testNow, 120)
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkCount measures a capped count (the header's "N events").
+func BenchmarkCount(b *testing.B) {
+	s, _ := openShared(b)
+	benchQuery(b, s, "since:7d", func(q feed.Query) error {
+		_, _, err := s.Count(context.Background(), q, testNow, 100000)
+		return err
+	})
+}

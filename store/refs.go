@@ -1,0 +1,446 @@
+package store
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Roles of a reference: who acted, what was acted on, or anything else the
+// activity mentions.
+const (
+	roleActor = iota
+	roleTarget
+	roleOther
+)
+
+// Limits on the free text kept per activity: hostile or huge values (a
+// 64 KiB user agent) must not bloat the index.
+const (
+	maxTextValue = 512
+	maxTextTotal = 4096
+)
+
+// refs is what one walk over an activity's raw JSON yields.
+type refs struct {
+	// byRole holds the normalised id-like values per role, de-duplicated.
+	byRole [3][]string
+	// org holds organization_id and organization_uuid values.
+	org []string
+	// text is the human-readable strings, space separated.
+	text []byte
+	// requestID is the top-level request_id (compliance_api_accessed).
+	requestID string
+	// targetKey is the first top-level *key_id value (api_key_id, …).
+	targetKey string
+}
+
+func (r *refs) reset() {
+	for i := range r.byRole {
+		r.byRole[i] = r.byRole[i][:0]
+	}
+	r.org = r.org[:0]
+	r.text = r.text[:0]
+	r.requestID, r.targetKey = "", ""
+}
+
+func (r *refs) add(role int, v string) {
+	v = normRef(v)
+	if v == "" {
+		return
+	}
+	for _, have := range r.byRole[role] {
+		if have == v {
+			return
+		}
+	}
+	r.byRole[role] = append(r.byRole[role], v)
+}
+
+func (r *refs) addText(s string) {
+	if len(r.text) >= maxTextTotal || s == "" {
+		return
+	}
+	if len(s) > maxTextValue {
+		s = s[:maxTextValue]
+	}
+	if len(r.text) > 0 {
+		r.text = append(r.text, ' ')
+	}
+	r.text = append(r.text, s...)
+}
+
+// errBadJSON reports raw JSON the walker cannot read.
+var errBadJSON = errors.New("malformed activity JSON")
+
+// extractRefs walks raw once and fills r (which it resets first).
+func extractRefs(raw []byte, r *refs) error {
+	r.reset()
+	w := walker{b: raw, r: r}
+	w.skipSpace()
+	if err := w.value(0, "", false); err != nil {
+		return err
+	}
+	return nil
+}
+
+type walker struct {
+	b   []byte
+	i   int
+	r   *refs
+	buf []byte // unescape scratch
+}
+
+func (w *walker) skipSpace() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+// value reads one JSON value. depth is 0 for the activity object itself, 1
+// for its members; key is the member name the value belongs to (array
+// elements inherit it); inActor is true inside the actor object.
+func (w *walker) value(depth int, key string, inActor bool) error {
+	if w.i >= len(w.b) {
+		return errBadJSON
+	}
+	switch c := w.b[w.i]; {
+	case c == '{':
+		w.i++
+		for {
+			w.skipSpace()
+			if w.i < len(w.b) && w.b[w.i] == '}' {
+				w.i++
+				return nil
+			}
+			k, err := w.str()
+			if err != nil {
+				return err
+			}
+			w.skipSpace()
+			if w.i >= len(w.b) || w.b[w.i] != ':' {
+				return errBadJSON
+			}
+			w.i++
+			w.skipSpace()
+			child := inActor || (depth == 0 && k == "actor")
+			if err := w.value(depth+1, k, child); err != nil {
+				return err
+			}
+			w.skipSpace()
+			if w.i >= len(w.b) {
+				return errBadJSON
+			}
+			if w.b[w.i] == ',' {
+				w.i++
+				continue
+			}
+			if w.b[w.i] == '}' {
+				w.i++
+				return nil
+			}
+			return errBadJSON
+		}
+	case c == '[':
+		w.i++
+		for {
+			w.skipSpace()
+			if w.i < len(w.b) && w.b[w.i] == ']' {
+				w.i++
+				return nil
+			}
+			// Elements keep the member's depth, so a top-level *_ids array
+			// is a list of targets.
+			if err := w.value(depth, key, inActor); err != nil {
+				return err
+			}
+			w.skipSpace()
+			if w.i >= len(w.b) {
+				return errBadJSON
+			}
+			if w.b[w.i] == ',' {
+				w.i++
+				continue
+			}
+			if w.b[w.i] == ']' {
+				w.i++
+				return nil
+			}
+			return errBadJSON
+		}
+	case c == '"':
+		s, err := w.str()
+		if err != nil {
+			return err
+		}
+		w.leaf(depth, key, inActor, s)
+		return nil
+	default:
+		// Numbers, true, false, null: nothing to index.
+		for w.i < len(w.b) {
+			switch w.b[w.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return nil
+			}
+			w.i++
+		}
+		return nil
+	}
+}
+
+// str reads a JSON string. The result aliases the input when it has no
+// escapes; callers that keep it copy it (normRef and appends do).
+func (w *walker) str() (string, error) {
+	if w.i >= len(w.b) || w.b[w.i] != '"' {
+		return "", errBadJSON
+	}
+	w.i++
+	start := w.i
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case '"':
+			s := w.b[start:w.i]
+			w.i++
+			return string(s), nil
+		case '\\':
+			return w.strSlow(start)
+		}
+		w.i++
+	}
+	return "", errBadJSON
+}
+
+func (w *walker) strSlow(start int) (string, error) {
+	buf := append(w.buf[:0], w.b[start:w.i]...)
+	for w.i < len(w.b) {
+		c := w.b[w.i]
+		switch {
+		case c == '"':
+			w.i++
+			w.buf = buf
+			return string(buf), nil
+		case c == '\\':
+			if w.i+1 >= len(w.b) {
+				return "", errBadJSON
+			}
+			e := w.b[w.i+1]
+			w.i += 2
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := w.hex4()
+				if !ok {
+					return "", errBadJSON
+				}
+				if r >= 0xD800 && r < 0xDC00 && w.i+1 < len(w.b) && w.b[w.i] == '\\' && w.b[w.i+1] == 'u' {
+					w.i += 2
+					lo, ok := w.hex4()
+					if !ok {
+						return "", errBadJSON
+					}
+					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", errBadJSON
+			}
+		default:
+			buf = append(buf, c)
+			w.i++
+		}
+	}
+	return "", errBadJSON
+}
+
+func (w *walker) hex4() (rune, bool) {
+	if w.i+4 > len(w.b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(w.b[w.i:w.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	w.i += 4
+	return rune(n), true
+}
+
+// leaf classifies one string value by where it sits and what it looks like.
+func (w *walker) leaf(depth int, key string, inActor bool, s string) {
+	r := w.r
+	if s == "" {
+		return
+	}
+	if depth == 1 && !inActor {
+		switch key {
+		case "type", "created_at":
+			return // in their own columns
+		case "organization_id", "organization_uuid":
+			r.org = append(r.org, normRef(s))
+			return
+		case "request_id":
+			r.requestID = s
+		}
+		if strings.HasSuffix(key, "key_id") && r.targetKey == "" {
+			r.targetKey = s
+		}
+	}
+	if inActor && depth == 2 && key == "type" {
+		return
+	}
+	if isRefKey(key) || looksLikeRef(s) {
+		role := roleOther
+		switch {
+		case inActor:
+			role = roleActor
+		case depth == 1 && key != "id":
+			role = roleTarget
+		}
+		r.add(role, s)
+		if strings.IndexByte(s, '@') > 0 {
+			r.addText(s) // e-mails are also words people search for
+		}
+		return
+	}
+	if strings.HasSuffix(key, "_at") && len(s) >= 20 && s[4] == '-' {
+		return // timestamps are not words
+	}
+	r.addText(s)
+}
+
+// isRefKey reports whether a member name holds an id-like value.
+func isRefKey(k string) bool {
+	return k == "id" || strings.HasSuffix(k, "_id") || strings.HasSuffix(k, "_ids") ||
+		strings.HasSuffix(k, "_uuid") || strings.HasSuffix(k, "_uuids") ||
+		strings.Contains(k, "email") || strings.Contains(k, "ip_address") ||
+		k == "subject" || k == "kid_hash"
+}
+
+// looksLikeRef reports whether a value is an id, UUID, e-mail or IP address
+// whatever member it is in (e.g. role lists, invited addresses).
+func looksLikeRef(s string) bool {
+	if len(s) > 200 {
+		return false
+	}
+	if isUUID(s) {
+		return true
+	}
+	if at := strings.IndexByte(s, '@'); at > 0 && at == strings.LastIndexByte(s, '@') &&
+		strings.IndexByte(s[at:], '.') > 0 && !strings.ContainsAny(s, " \t\"<>") {
+		return true
+	}
+	if (strings.IndexByte(s, '.') > 0 || strings.IndexByte(s, ':') >= 0) && len(s) <= 45 {
+		if _, err := netip.ParseAddr(s); err == nil {
+			return true
+		}
+	}
+	return looksLikeTaggedID(s)
+}
+
+// looksLikeTaggedID matches prefix_TAIL ids (apikey_01…, claude_chat_…):
+// lower-case prefix segments and a tail of 10+ letters/digits with at least
+// one digit or capital.
+func looksLikeTaggedID(s string) bool {
+	cut := strings.LastIndexByte(s, '_')
+	if cut <= 0 || len(s)-cut-1 < 10 {
+		return false
+	}
+	signal := false
+	for i := cut + 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
+			signal = true
+		case c >= 'a' && c <= 'z':
+		default:
+			return false
+		}
+	}
+	if !signal {
+		return false
+	}
+	for i := 0; i < cut; i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return s[0] >= 'a' && s[0] <= 'z'
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// normRef is the canonical form of a reference value, used both when
+// indexing and when querying: e-mails and UUIDs lower-cased, IP addresses in
+// netip form, everything else exact (ids are case-sensitive).
+func normRef(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return ""
+	case strings.IndexByte(v, '@') >= 0 || isUUID(v):
+		return strings.ToLower(v)
+	case len(v) <= 45 && (strings.IndexByte(v, '.') > 0 || strings.IndexByte(v, ':') >= 0):
+		if a, err := netip.ParseAddr(v); err == nil {
+			return a.Unmap().String()
+		}
+	}
+	return strings.Clone(v)
+}
+
+// refToken is the FTS token of a normalised reference value: a stable
+// 64-bit FNV-1a hash in base 36. Hashing makes every value one exact,
+// case-sensitive token whatever characters it holds.
+func refToken(norm string) string {
+	var buf [16]byte
+	return string(appendRefToken(buf[:0], norm))
+}
+
+func appendRefToken(dst []byte, norm string) []byte {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(norm); i++ {
+		h ^= uint64(norm[i])
+		h *= prime
+	}
+	dst = append(dst, 'r')
+	return strconv.AppendUint(dst, h, 36)
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"claudit/feed"
+)
+
+// The store satisfies the Syncer's sink.
+var _ feed.Sink = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store is an open cache. It is safe for concurrent use; several processes
+// may open the same file (one writes at a time, all can read).
+type Store struct {
+	path      string
+	now       func() time.Time
+	w         *sql.DB // the single write connection: SQLite allows one writer
+	r         *sql.DB // a pool of read-only connections
+	tightened bool
+
+	// terms caches committed term ids (value → id). Ids are immutable once
+	// committed, so a stale cache is only ever incomplete, never wrong.
+	termMu sync.Mutex
+	terms  map[string]int64
+}
+
+type options struct {
+	now func() time.Time
+}
+
+// Option configures Open.
+type Option func(*options)
+
+// WithNow sets the clock used for ingest times and run bookkeeping (tests).
+func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// DefaultPath returns the cache file of a profile:
+// os.UserCacheDir()/claudit/<profile>.db.
+func DefaultPath(profile string) (string, error) {
+	if profile == "" || profile == "." || profile == ".." || strings.ContainsAny(profile, `/\`+"\x00") {
+		return "", fmt.Errorf("profile name %q cannot be used as a file name", profile)
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("locate the user cache directory: %w", err)
+	}
+	return filepath.Join(dir, "claudit", profile+".db"), nil
+}
+
+// Open opens (creating when needed) the cache at path, tightens its
+// permissions, applies the pending migrations and returns the store.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, errors.New("open cache: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open cache %s: %w", path, err)
+	}
+	tightened, err := secureFiles(abs)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: abs, now: o.now, tightened: tightened, terms: map[string]int64{}}
+	if s.w, err = openDB(abs, false); err != nil {
+		return nil, err
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if s.r, err = openDB(abs, true); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(4)
+	s.r.SetMaxIdleConns(4)
+	s.r.SetConnMaxLifetime(0)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, mapErr("open cache "+abs, err)
+	}
+	return s, nil
+}
+
+// openDB opens one connection pool on the file with the cache's pragmas.
+func openDB(path string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	// A larger page cache and memory-mapped reads keep the hot indexes of a
+	// million-event cache in memory; both are per connection.
+	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "mmap_size(1073741824)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Write transactions take the lock up front: a deferred transaction
+		// that upgrades later can fail with SQLITE_BUSY despite busy_timeout.
+		q.Set("_txlock", "immediate")
+		q.Add("_pragma", "wal_autocheckpoint(4000)")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, mapErr("open cache "+path, err)
+	}
+	return db, nil
+}
+
+// secureFiles creates the cache directory (0700) and file (0600) before
+// SQLite opens it, so the -wal and -shm files SQLite creates inherit 0600.
+// An existing file (or WAL/SHM) readable by others is tightened.
+func secureFiles(path string) (tightened bool, err error) {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// Only a directory we create is ours to set: an existing one may be
+		// the user's own (e.g. --cache /tmp/x.db).
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return false, fmt.Errorf("create cache directory %s: %w", dir, errors.Join(ErrPermission, err))
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("open cache %s: %w", path, errors.Join(ErrPermission, err))
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // WAL and SHM exist only while in use
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return false, fmt.Errorf("tighten permissions of %s: %w", p, errors.Join(ErrPermission, err))
+			}
+			tightened = true
+		}
+	}
+	return tightened, nil
+}
+
+// Close closes the cache.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		// A last PRAGMA optimize keeps the planner's statistics fresh for the
+		// next open; failure is harmless.
+		_, _ = s.w.Exec("PRAGMA optimize")
+		errs = append(errs, s.w.Close())
+	}
+	return mapErr("close cache", errors.Join(errs...))
+}
+
+// Path returns the absolute path of the cache file.
+func (s *Store) Path() string { return s.path }
+
+// migrate applies the embedded migrations that the file has not seen yet,
+// each in its own transaction recorded in the migrations table.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
+		version INTEGER PRIMARY KEY,
+		name    TEXT NOT NULL,
+		applied INTEGER NOT NULL
+	)`); err != nil {
+		return mapErr("open cache "+s.path, err)
+	}
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("read embedded migrations: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		num, _, ok := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("embedded migration %s: name must start with a number and _", name)
+		}
+		body, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return fmt.Errorf("read embedded migration %s: %w", name, err)
+		}
+		if err := s.applyMigration(ctx, version, name, string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, version int, name, body string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr("migrate cache", err)
+	}
+	defer tx.Rollback()
+	// Checked inside the (immediate) transaction: another process may have
+	// applied it while we waited for the lock.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return mapErr("migrate cache", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return mapErr("migrate cache: "+name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations(version, name, applied) VALUES (?, ?, ?)`,
+		version, name, s.now().UnixNano()); err != nil {
+		return mapErr("migrate cache: "+name, err)
+	}
+	return mapErr("migrate cache: "+name, tx.Commit())
+}
