@@ -1,0 +1,631 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"claudit/feed"
+	"claudit/store"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// appState is the root state machine.
+type appState int
+
+const (
+	stateLoading appState = iota // first page of the query not read yet
+	stateReady
+	stateError // the cache could not be read: full error page with retry
+)
+
+// focus says which component receives keys.
+type focus int
+
+const (
+	focusTable focus = iota
+	focusDetail
+	focusQuery
+	focusPalette
+	focusDossier
+	focusHelp
+	focusError
+)
+
+// overlay is what covers the table and detail pane, if anything.
+type overlay int
+
+const (
+	overlayNone overlay = iota
+	overlayQuery
+	overlayPalette
+	overlayDossier
+	overlayHelp
+)
+
+// statusTTL is how long a status message stays on the status line.
+const statusTTL = 4 * time.Second
+
+// Model is the root model: a state machine plus a focus router over the
+// components. It is a value; Update returns the next one.
+type Model struct {
+	deps Deps
+	base context.Context
+	// tick schedules status expiry; tests replace it (tea.Tick blocks).
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+
+	state   appState
+	loadErr error
+	focus   focus // focusTable or focusDetail
+	overlay overlay
+
+	width, height int
+	lay           layout
+	styles        *Styles
+	keys          KeyMap
+	help          help.Model
+
+	query       feed.Query
+	queryNow    time.Time // the clock reading every request of this query uses
+	queryCtx    context.Context
+	cancelQuery context.CancelFunc
+	stack       []feed.Query // pivot stack
+	crumbs      []string
+	seq         uint64
+
+	header  headerModel
+	bar     queryBar
+	hist    histModel
+	table   tableModel
+	detail  detailModel
+	dossier dossierModel
+	palette paletteModel
+
+	countSeq, histSeq, covSeq, syncSeq, markSeq uint64
+	total                                       int
+	capped, totalKnown                          bool
+
+	syncStarted  bool
+	lastInserted int
+	refreshDirty bool
+	follow       bool
+	newRows      int
+	detailOpen   bool
+	redact       bool
+	loc          *time.Location // time.UTC or local
+	local        *time.Location
+
+	statusText string
+	statusErr  bool
+	statusID   uint64
+}
+
+// New builds the program's root model. Nothing is read until Init's
+// commands run.
+func New(d Deps) Model { return newModel(context.Background(), d) }
+
+func newModel(ctx context.Context, d Deps) Model {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.DefaultSince <= 0 {
+		d.DefaultSince = 30 * 24 * time.Hour
+	}
+	m := Model{
+		deps:  d,
+		base:  ctx,
+		tick:  tea.Tick,
+		keys:  DefaultKeyMap(),
+		help:  help.New(),
+		local: time.Local,
+	}
+	m.loc = m.local
+	if d.UTC {
+		m.loc = time.UTC
+	}
+	st := plainStyles()
+	if !d.NoColor {
+		st = NewStyles(true) // until the terminal says otherwise
+	}
+	// Components share one Styles by pointer: it is large, the model is
+	// copied on every Update, and a Styles value is never changed in place
+	// (a new background colour brings a new one).
+	m.styles = &st
+	m.header = headerModel{profile: d.Profile, keyLabel: d.KeyLabel, offline: d.Sync == nil, covFraction: -1}
+	m.bar = newQueryBar(m.styles, "")
+	m.hist = histModel{loc: m.loc}
+	m.table = newTable(m.styles, m.loc)
+	m.table.focused = true
+	m.detail = newDetail(m.styles, m.loc)
+	m.dossier = dossierModel{loc: m.loc}
+	m.palette = newPalette(m.styles)
+	m.applyStyles()
+	m.prepareQuery(d.Query)
+	m.syncKeys()
+	return m
+}
+
+// Init asks for the background colour and reads the first screen.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds())
+}
+
+func (m *Model) nextSeq() uint64 {
+	m.seq++
+	return m.seq
+}
+
+// prepareQuery makes q current: it cancels the previous query's reads,
+// resets the components and reserves the seqs of the first requests.
+func (m *Model) prepareQuery(q feed.Query) {
+	if m.cancelQuery != nil {
+		m.cancelQuery()
+	}
+	m.queryCtx, m.cancelQuery = context.WithCancel(m.base)
+	m.query = q
+	m.queryNow = m.deps.Now()
+	m.bar.applied = q.String()
+	m.table.reset()
+	m.table.reloadSeq = m.nextSeq()
+	m.countSeq = m.nextSeq()
+	m.totalKnown = false
+	m.covSeq = m.nextSeq()
+	m.header.covFraction = -1
+	m.hist.has = false
+	m.histSeq = 0
+	if m.hist.width > 0 {
+		m.histSeq = m.nextSeq()
+	}
+	m.newRows = 0
+	m.refreshDirty = false
+	from, to := m.window()
+	m.header.window = describeWindow(q, from, to, m.deps.DefaultSince, m.loc)
+}
+
+// window is the time range of the current query for coverage, histogram
+// and sync: the query's bounds, or the default window without a time term.
+func (m Model) window() (from, to time.Time) {
+	from, to = m.query.Bounds(m.queryNow, m.deps.DefaultSince)
+	if to.IsZero() {
+		to = m.queryNow
+	}
+	if from.IsZero() {
+		from = to.Add(-m.deps.DefaultSince)
+	}
+	return from, to
+}
+
+// queryCmds are the reads of a freshly prepared query, built from the seqs
+// prepareQuery reserved.
+func (m Model) queryCmds() tea.Cmd {
+	ctx, src, q, now := m.queryCtx, m.deps.Source, m.query, m.queryNow
+	cmds := []tea.Cmd{
+		searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, m.table.reloadSeq, fetchReload),
+		countCmd(ctx, src, q, now, m.countSeq),
+		m.coverageCmd(),
+	}
+	if m.histSeq != 0 {
+		cmds = append(cmds, m.histCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m Model) coverageCmd() tea.Cmd {
+	f, err := m.query.ServerFilter()
+	if err != nil {
+		return nil
+	}
+	from, to := m.window()
+	return coverageCmd(m.queryCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
+}
+
+func (m Model) histCmd() tea.Cmd {
+	from, to := m.window()
+	return histCmd(m.queryCtx, m.deps.Source, m.query, m.queryNow, from, to, m.hist.width, m.histSeq)
+}
+
+// startQuery applies a new query: reads restart and the sync follows it.
+func (m Model) startQuery(q feed.Query) (Model, tea.Cmd) {
+	if m.state == stateError {
+		m.state, m.loadErr = stateLoading, nil
+	}
+	m.prepareQuery(q)
+	m.syncStarted = true
+	return m, tea.Batch(m.queryCmds(), m.restartSync())
+}
+
+// restartSync runs Deps.Sync for the current query under the query's
+// context, so a newer query cancels it.
+func (m *Model) restartSync() tea.Cmd {
+	if m.deps.Sync == nil {
+		return nil
+	}
+	m.syncSeq = m.nextSeq()
+	m.header.syncing = true
+	m.header.syncErr = nil
+	m.header.progress = feed.Progress{RateLimit: m.header.progress.RateLimit}
+	m.lastInserted = 0
+	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query, m.syncSeq)
+}
+
+// refresh re-reads the window after the cache changed, keeping the cursor
+// on the same row (or on the newest row while following).
+func (m *Model) refresh() tea.Cmd {
+	if m.state != stateReady {
+		return nil
+	}
+	if m.table.reloadSeq != 0 {
+		m.refreshDirty = true
+		return nil
+	}
+	m.refreshDirty = false
+	m.queryNow = m.deps.Now()
+	seq := m.nextSeq()
+	m.table.reloadSeq = seq
+	ctx, src, q, now := m.queryCtx, m.deps.Source, m.query, m.queryNow
+	var page tea.Cmd
+	if sel, ok := m.table.selected(); ok && !m.follow {
+		above := min(windowMax/2, m.table.cursor+pageSize/2)
+		page = anchorCmd(ctx, src, q, now, sel, above, pageSize, seq)
+	} else {
+		page = searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, seq, fetchReload)
+	}
+	m.countSeq, m.covSeq = m.nextSeq(), m.nextSeq()
+	cmds := []tea.Cmd{page, countCmd(ctx, src, q, now, m.countSeq), m.coverageCmd()}
+	if m.hist.width > 0 {
+		m.histSeq = m.nextSeq()
+		cmds = append(cmds, m.histCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update routes a message and then re-derives which bindings are enabled.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := m.update(msg)
+	m.syncKeys()
+	return m, cmd
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		oldHist := m.hist.width
+		m.width, m.height = msg.Width, msg.Height
+		m.relayout()
+		if m.hist.width != oldHist && m.hist.width > 0 {
+			m.histSeq = m.nextSeq()
+			return m, m.histCmd()
+		}
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if !m.deps.NoColor {
+			st := NewStyles(msg.IsDark())
+			m.styles = &st
+			m.applyStyles()
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case tea.PasteMsg:
+		return m.handlePaste(msg)
+	case tea.MouseWheelMsg:
+		return m.handleWheel(msg)
+	case tea.MouseClickMsg:
+		return m.handleClick(msg)
+	case pageMsg:
+		return m.handlePage(msg)
+	case countMsg:
+		if msg.seq != m.countSeq {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, m.setStatus("count failed: "+msg.err.Error(), true)
+		}
+		m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
+		return m, nil
+	case histMsg:
+		if msg.seq != m.histSeq {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, m.setStatus("histogram failed: "+msg.err.Error(), true)
+		}
+		m.hist.h, m.hist.has = msg.h, true
+		return m, nil
+	case coverageMsg:
+		if msg.seq != m.covSeq {
+			return m, nil
+		}
+		if msg.err == nil {
+			m.header.covFraction = msg.c.Fraction
+		}
+		return m, nil
+	case suggestMsg:
+		if msg.seq != m.bar.suggestSeq || !m.bar.editing {
+			return m, nil
+		}
+		m.bar.suggestSeq = 0
+		t := m.bar.token()
+		var cands []string
+		for _, v := range msg.values {
+			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(t.partial)) {
+				cands = append(cands, v)
+			}
+		}
+		m.bar.setCandidates(t, cands)
+		m.relayout()
+		if len(cands) == 0 {
+			return m, m.setStatus("no cached values to complete", false)
+		}
+		return m, nil
+	case dossierMsg:
+		if msg.seq != m.dossier.seq || m.overlay != overlayDossier {
+			return m, nil
+		}
+		m.dossier.set(msg.d, msg.err)
+		return m, nil
+	case markMsg:
+		return m.handleMark(msg)
+	case syncStartedMsg:
+		if msg.seq != m.syncSeq {
+			return m, nil
+		}
+		return m, waitSyncCmd(msg.ch, msg.seq)
+	case syncProgressMsg:
+		if msg.seq != m.syncSeq {
+			return m, nil
+		}
+		m.header.progress = msg.p
+		var cmd tea.Cmd
+		if msg.p.Inserted > m.lastInserted {
+			m.lastInserted = msg.p.Inserted
+			cmd = m.refresh()
+		}
+		return m, tea.Batch(cmd, waitSyncCmd(msg.ch, msg.seq))
+	case syncDoneMsg:
+		if msg.seq != m.syncSeq {
+			return m, nil
+		}
+		m.header.syncing = false
+		var status tea.Cmd
+		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
+			m.header.syncErr = msg.err
+			status = m.setStatus("sync failed: "+msg.err.Error(), true)
+		}
+		return m, tea.Batch(status, m.refresh())
+	case statusExpiredMsg:
+		if msg.id == m.statusID {
+			m.statusText, m.statusErr = "", false
+		}
+		return m, nil
+	}
+	return m, nil
+}
+
+// handlePage applies a Search result if it is still wanted.
+func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
+	t := &m.table
+	switch msg.kind {
+	case fetchOlder:
+		if msg.seq != t.olderSeq {
+			return m, nil
+		}
+		if msg.err != nil {
+			t.olderSeq = 0
+			return m, m.setStatus(msg.err.Error(), true)
+		}
+		t.appendOlder(msg.rows, msg.asked)
+		return m, m.afterMove()
+	case fetchNewer:
+		if msg.seq != t.newerSeq {
+			return m, nil
+		}
+		if msg.err != nil {
+			t.newerSeq = 0
+			return m, m.setStatus(msg.err.Error(), true)
+		}
+		t.prependNewer(msg.rows, msg.asked)
+		return m, m.afterMove()
+	}
+	if msg.seq != t.reloadSeq {
+		return m, nil
+	}
+	t.reloadSeq = 0
+	if msg.err != nil {
+		if m.state == stateLoading {
+			m.state, m.loadErr = stateError, msg.err
+			return m, nil
+		}
+		return m, m.setStatus(msg.err.Error(), true)
+	}
+	wasNewest, oldCursor := t.atNewest && t.loaded, t.cursor
+	switch msg.kind {
+	case fetchReload:
+		t.setWindow(msg.rows, 0, true, len(msg.rows) < msg.asked, 0)
+		m.newRows = 0
+	case fetchBottom:
+		base := -1
+		if m.totalKnown && !m.capped {
+			base = max(0, m.total-len(msg.rows))
+		}
+		t.setWindow(msg.rows, len(msg.rows)-1, len(msg.rows) < msg.asked, true, base)
+	case fetchAnchor:
+		base := -1
+		if msg.atNewest {
+			base = 0
+		}
+		t.setWindow(msg.rows, msg.cursor, msg.atNewest, msg.atOldest, base)
+		if wasNewest && msg.atNewest && msg.cursor > oldCursor {
+			m.newRows += msg.cursor - oldCursor
+		}
+	}
+	var cmds []tea.Cmd
+	m.state = stateReady
+	if !m.syncStarted {
+		// The first screen is drawn from the cache; only now fetch.
+		m.syncStarted = true
+		cmds = append(cmds, m.restartSync())
+	}
+	if m.refreshDirty {
+		cmds = append(cmds, m.refresh())
+	}
+	cmds = append(cmds, m.afterMove())
+	return m, tea.Batch(cmds...)
+}
+
+// afterMove follows the cursor: detail, histogram marker, badges, and the
+// prefetch of the next keyset page when the cursor nears an edge.
+func (m *Model) afterMove() tea.Cmd {
+	t := &m.table
+	r, ok := t.selected()
+	m.detail.setRow(r, ok)
+	m.hist.marker, m.hist.hasMarker = r.CreatedAt, ok
+	if t.cursor == 0 && t.atNewest {
+		m.newRows = 0
+	}
+	older, newer := t.wants()
+	var cmds []tea.Cmd
+	ctx, src, q, now := m.queryCtx, m.deps.Source, m.query, m.queryNow
+	if older {
+		t.olderSeq = m.nextSeq()
+		from := t.rows[len(t.rows)-1].Cursor()
+		cmds = append(cmds, searchCmd(ctx, src, q, now, from, store.Older, pageSize, t.olderSeq, fetchOlder))
+	}
+	if newer {
+		t.newerSeq = m.nextSeq()
+		from := t.rows[0].Cursor()
+		cmds = append(cmds, searchCmd(ctx, src, q, now, from, store.Newer, pageSize, t.newerSeq, fetchNewer))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m Model) handleMark(msg markMsg) (Model, tea.Cmd) {
+	if msg.seq != m.markSeq {
+		return m, nil
+	}
+	if msg.err != nil {
+		return m, m.setStatus("mark failed: "+msg.err.Error(), true)
+	}
+	for i := range m.table.rows {
+		if m.table.rows[i].ID == msg.id {
+			m.table.rows[i].Marked = msg.marked
+		}
+	}
+	r, ok := m.table.selected()
+	m.detail.setRow(r, ok)
+	if msg.marked {
+		return m, m.setStatus("marked", false)
+	}
+	return m, m.setStatus("unmarked", false)
+}
+
+// setStatus shows a message on the status line until its TTL ends.
+func (m *Model) setStatus(text string, isErr bool) tea.Cmd {
+	m.statusID++
+	m.statusText, m.statusErr = text, isErr
+	id := m.statusID
+	return m.tick(statusTTL, func(time.Time) tea.Msg { return statusExpiredMsg{id: id} })
+}
+
+// relayout recomputes the layout and resizes every component.
+func (m *Model) relayout() {
+	st := m.styles.Detail
+	m.lay = computeLayout(m.width, m.height, layoutOpts{
+		DetailOpen:  m.detailOpen,
+		QueryLines:  m.bar.extraLines(),
+		RightFrameW: st.Right.GetHorizontalFrameSize(),
+		RightFrameH: st.Right.GetVerticalFrameSize(),
+		BelowFrameW: st.Below.GetHorizontalFrameSize(),
+		BelowFrameH: st.Below.GetVerticalFrameSize(),
+	})
+	l := m.lay
+	m.header.width = l.Header.W
+	m.bar.SetWidth(l.Query.W)
+	m.hist.SetWidth(l.Hist.W)
+	m.table.SetSize(l.Table.W, l.Table.H)
+	m.detail.SetSize(l.DetailInner.W, l.DetailInner.H)
+	m.dossier.SetSize(l.Body.W, l.Body.H)
+	m.palette.SetSize(l.Body.W, l.Body.H)
+	m.help.SetWidth(max(0, l.Body.W-4))
+	if m.focus == focusDetail && !m.detailVisible() {
+		m.focus = focusTable
+	}
+	m.table.focused = m.focus == focusTable
+	m.detail.focused = m.focus == focusDetail
+}
+
+func (m Model) detailVisible() bool { return m.lay.Detail.W > 0 && m.lay.Detail.H > 0 }
+
+// applyStyles hands the current styles to every component.
+func (m *Model) applyStyles() {
+	st := m.styles
+	m.help.Styles = st.Help
+	m.header.styles = st
+	m.bar.styles = st
+	m.hist.styles = st
+	m.table.setStyles(st)
+	m.palette.styles = st
+	m.detail.styles = st
+	m.detail.rebuild()
+	m.dossier.styles = st
+	m.dossier.rebuild()
+	m.relayout()
+}
+
+// setLocation switches every time display between UTC and local time.
+func (m *Model) setLocation(loc *time.Location) {
+	m.loc = loc
+	m.table.loc, m.hist.loc = loc, loc
+	m.detail.loc, m.dossier.loc = loc, loc
+	m.detail.rebuild()
+	m.dossier.rebuild()
+	from, to := m.window()
+	m.header.window = describeWindow(m.query, from, to, m.deps.DefaultSince, loc)
+}
+
+// syncKeys enables exactly the bindings that mean something now, so key
+// matching and help agree with the screen.
+func (m *Model) syncKeys() {
+	k := &m.keys
+	_, has := m.table.selected()
+	ready := m.state == stateReady
+	k.Retry.SetEnabled(m.state == stateError)
+	// The loading and error pages draw no query bar, palette or help.
+	k.Query.SetEnabled(ready)
+	k.Palette.SetEnabled(ready)
+	k.Help.SetEnabled(ready)
+	k.Copy.SetEnabled(ready && has)
+	k.CopyJSON.SetEnabled(ready && has)
+	k.Mark.SetEnabled(ready && has)
+	k.Dossier.SetEnabled(ready && m.table.selectedHasKey())
+	k.Back.SetEnabled(len(m.stack) > 0 || m.focus == focusDetail || m.overlay != overlayNone)
+	k.Open.SetEnabled(ready && has && m.focus == focusTable)
+	k.Pivot.SetEnabled(ready && m.focus == focusDetail && len(m.detail.fields) > 0)
+	k.Focus.SetEnabled(ready && has)
+	k.Follow.SetEnabled(ready)
+	k.Redact.SetEnabled(ready)
+	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.HalfDown, &k.HalfUp, &k.PageDown, &k.PageUp} {
+		b.SetEnabled(ready)
+	}
+}
+
+// helpFocus is the focus whose keys help shows.
+func (m Model) helpFocus() focus {
+	switch {
+	case m.state == stateError:
+		return focusError
+	case m.overlay == overlayQuery:
+		return focusQuery
+	case m.overlay == overlayPalette:
+		return focusPalette
+	case m.overlay == overlayDossier:
+		return focusDossier
+	case m.overlay == overlayHelp:
+		return focusHelp
+	}
+	return m.focus
+}

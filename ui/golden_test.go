@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"claudit/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden screens in testdata/golden")
+
+// requireGolden compares a colour-stripped screen with
+// testdata/golden/<name>.golden; -update rewrites the file instead.
+func requireGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		wl, gl := strings.Split(string(want), "\n"), strings.Split(got, "\n")
+		for i := range max(len(wl), len(gl)) {
+			var w, g string
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if w != g {
+				t.Fatalf("%s differs at line %d:\nwant %q\ngot  %q\n\nfull screen:\n%s", path, i+1, w, g, got)
+			}
+		}
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	rows := exampleRows(t)
+	dossier := store.Dossier{
+		KeyID: "apikey_01EXAMPLECONSOLE00000042", KeyKind: "console", Name: "ci deploy",
+		Lifecycle: []store.LifecycleEvent{
+			{Row: rows[4], Action: "created"},
+			{Row: rows[3], Action: "deactivated", Change: rows[3].Updates()},
+		},
+		ActedCount: 7, Mentions: 9, FirstSeen: rows[4].CreatedAt, LastSeen: rows[3].CreatedAt,
+		ByType:     []store.FacetCount{{Value: "claude_chat_viewed", Count: 5}, {Value: "claude_file_uploaded", Count: 2}},
+		IPs:        []store.FacetCount{{Value: "198.51.100.77", Count: 7}},
+		UserAgents: []store.FacetCount{{Value: "terraform-provider-example/1.4.0", Count: 7}},
+	}
+	for _, c := range []struct {
+		name string
+		w, h int
+		keys []string
+	}{
+		{"80x24", 80, 24, nil},
+		{"80x24_detail", 80, 24, []string{"j", "j", "j", "enter"}},
+		{"80x24_query_error", 80, 24, []string{"/", "ctrl+u", "a", "c", "t", "o", "r", ":", "x", " ", "f", "o", "o", ":", "1"}},
+		{"80x24_palette", 80, 24, []string{":", "c", "o", "p"}},
+		{"160x48", 160, 48, []string{"j", "j", "j"}},
+		{"160x48_pivot", 160, 48, []string{"j", "j", "enter", "j", "j", "enter"}},
+		{"160x48_help", 160, 48, []string{"?"}},
+		{"160x48_dossier", 160, 48, []string{"j", "j", "j", "tab", "j", "j", "K"}},
+		{"59x20_too_small", 59, 20, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := newFakeRows(rows)
+			src.dossiers = map[string]store.Dossier{dossier.KeyID: dossier}
+			h := newHarness(t, src, c.w, c.h)
+			for _, k := range c.keys {
+				if k == " " {
+					k = "space"
+				}
+				h.key(k)
+			}
+			requireGolden(t, c.name, h.screen())
+		})
+	}
+}

@@ -1,0 +1,498 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"claudit/feed"
+	"claudit/store"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// windowPresets are the windows of the number keys 1…6.
+func windowPresets() []time.Duration {
+	return []time.Duration{15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
+}
+
+// handleKey routes a key by overlay first, then by focus. While an input
+// has focus only ctrl+c is global.
+func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	switch m.overlay {
+	case overlayQuery:
+		return m.handleQueryKey(msg)
+	case overlayPalette:
+		return m.handlePaletteKey(msg)
+	case overlayDossier:
+		return m.handleDossierKey(msg)
+	case overlayHelp:
+		return m.handleHelpKey(msg)
+	}
+	return m.do(m.actionFor(msg))
+}
+
+// actionFor maps a key to an action using the enabled bindings.
+func (m Model) actionFor(msg tea.KeyPressMsg) action {
+	k := m.keys
+	if key.Matches(msg, k.Window) {
+		for i, s := range []string{"1", "2", "3", "4", "5", "6"} {
+			if msg.String() == s {
+				return actWindow15m + action(i)
+			}
+		}
+	}
+	table := []struct {
+		b key.Binding
+		a action
+	}{
+		{k.Quit, actQuit}, {k.Help, actHelp}, {k.Palette, actPalette}, {k.Query, actQuery},
+		{k.Retry, actRetry}, {k.ToggleUTC, actToggleUTC}, {k.Follow, actFollow}, {k.Redact, actRedact},
+		{k.Copy, actCopy}, {k.CopyJSON, actCopyJSON}, {k.Mark, actMark}, {k.Dossier, actDossier},
+		{k.Focus, actFocus}, {k.Up, actUp}, {k.Down, actDown}, {k.Top, actTop}, {k.Bottom, actBottom},
+		{k.HalfDown, actHalfDown}, {k.HalfUp, actHalfUp}, {k.PageDown, actPageDown}, {k.PageUp, actPageUp},
+		{k.Open, actOpen}, {k.Pivot, actOpen}, {k.Back, actBack},
+	}
+	for _, e := range table {
+		if key.Matches(msg, e.b) {
+			return e.a
+		}
+	}
+	return actNone
+}
+
+func (m Model) quit() (Model, tea.Cmd) {
+	if m.cancelQuery != nil {
+		m.cancelQuery()
+	}
+	return m, tea.Quit
+}
+
+// do performs an action; keys and the palette both end here.
+func (m Model) do(a action) (Model, tea.Cmd) {
+	switch a {
+	case actQuit:
+		return m.quit()
+	case actHelp:
+		m.overlay = overlayHelp
+	case actPalette:
+		m.palette.open(paletteItems(m.keys))
+		m.overlay = overlayPalette
+	case actQuery:
+		m.bar.open()
+		m.overlay = overlayQuery
+		m.relayout()
+	case actBack:
+		return m.back()
+	case actRetry:
+		if m.state == stateError {
+			return m.startQuery(m.query)
+		}
+	case actWindow15m, actWindow1h, actWindow6h, actWindow24h, actWindow7d, actWindow30d:
+		d := windowPresets()[a-actWindow15m]
+		m, cmd := m.startQuery(m.query.WithWindow(feed.Window{Since: d}))
+		return m, tea.Batch(cmd, m.setStatus("window: last "+shortDuration(d), false))
+	case actToggleUTC:
+		if m.loc == time.UTC {
+			m.setLocation(m.local)
+			return m, m.setStatus("times in local time", false)
+		}
+		m.setLocation(time.UTC)
+		return m, m.setStatus("times in UTC", false)
+	case actFollow:
+		m.follow = !m.follow
+		if m.follow {
+			return m, tea.Batch(m.gotoTop(), m.setStatus("following new events", false))
+		}
+		return m, m.setStatus("follow paused", false)
+	case actRedact:
+		m.redact = !m.redact
+		m.table.redact, m.detail.redact, m.dossier.redact = m.redact, m.redact, m.redact
+		m.detail.rebuild()
+		m.dossier.rebuild()
+	case actCopy:
+		return m.copyValue()
+	case actCopyJSON:
+		if r, ok := m.table.selected(); ok {
+			return m, tea.Batch(tea.SetClipboard(string(r.Raw)), m.setStatus("copied raw JSON", false))
+		}
+	case actMark:
+		if r, ok := m.table.selected(); ok {
+			m.markSeq = m.nextSeq()
+			return m, markCmd(m.queryCtx, m.deps.Source, r.ID, !r.Marked, m.markSeq)
+		}
+	case actDossier:
+		return m.openDossier()
+	case actFocus:
+		if m.focus == focusDetail {
+			m.focus = focusTable
+		} else {
+			m.focus, m.detailOpen = focusDetail, true
+		}
+		m.relayout()
+	case actOpen:
+		if m.focus == focusDetail {
+			return m.pivot()
+		}
+		m.focus, m.detailOpen = focusDetail, true
+		m.relayout()
+	default:
+		return m.navigate(a)
+	}
+	return m, nil
+}
+
+// navigate moves the table cursor or, with the detail focused, the pivot
+// selection and scroll.
+func (m Model) navigate(a action) (Model, tea.Cmd) {
+	if m.focus == focusDetail {
+		d := &m.detail
+		page := max(1, d.height)
+		switch a {
+		case actUp:
+			d.selectBy(-1)
+		case actDown:
+			d.selectBy(1)
+		case actTop:
+			d.scroll = 0
+		case actBottom:
+			d.scrollBy(len(d.lines))
+		case actHalfDown:
+			d.scrollBy(page / 2)
+		case actHalfUp:
+			d.scrollBy(-page / 2)
+		case actPageDown:
+			d.scrollBy(page)
+		case actPageUp:
+			d.scrollBy(-page)
+		}
+		return m, nil
+	}
+	t := &m.table
+	page := max(1, t.bodyHeight())
+	switch a {
+	case actUp:
+		t.move(-1)
+	case actDown:
+		m.follow = false
+		t.move(1)
+	case actHalfDown:
+		m.follow = false
+		t.move(page / 2)
+	case actHalfUp:
+		t.move(-page / 2)
+	case actPageDown:
+		m.follow = false
+		t.move(page)
+	case actPageUp:
+		t.move(-page)
+	case actTop:
+		return m, m.gotoTop()
+	case actBottom:
+		m.follow = false
+		if t.atOldest {
+			t.move(len(t.rows))
+			break
+		}
+		t.reloadSeq = m.nextSeq()
+		return m, searchCmd(m.queryCtx, m.deps.Source, m.query, m.queryNow, store.Cursor{}, store.Newer, pageSize, t.reloadSeq, fetchBottom)
+	default:
+		return m, nil
+	}
+	return m, m.afterMove()
+}
+
+// gotoTop moves to the newest row, reading it if the window is elsewhere.
+func (m *Model) gotoTop() tea.Cmd {
+	t := &m.table
+	if t.atNewest || !t.loaded {
+		t.move(-len(t.rows))
+		return m.afterMove()
+	}
+	t.reloadSeq = m.nextSeq()
+	return searchCmd(m.queryCtx, m.deps.Source, m.query, m.queryNow, store.Cursor{}, store.Older, pageSize, t.reloadSeq, fetchReload)
+}
+
+// pivot narrows the query to the selected detail field and remembers the
+// previous query on the stack.
+func (m Model) pivot() (Model, tea.Cmd) {
+	f, ok := m.detail.selectedField()
+	if !ok {
+		return m, nil
+	}
+	nq := m.query.With(f.Field, f.Value, false)
+	if nq.String() == m.query.String() {
+		// With refuses values the query language cannot express and
+		// ignores terms the query already has.
+		return m, m.setStatus("the query already has, or cannot take, "+f.Field+":"+f.Value, true)
+	}
+	if len(m.stack) == 0 {
+		base := m.query.String()
+		if base == "" {
+			base = "everything"
+		}
+		m.crumbs = []string{base}
+	}
+	m.stack = append(m.stack, m.query)
+	m.crumbs = append(m.crumbs, "+"+f.Field+":"+f.Value)
+	m.bar.crumbs = m.crumbs
+	m.focus = focusTable
+	m, cmd := m.startQuery(nq)
+	m.relayout()
+	return m, cmd
+}
+
+// back leaves the detail pane, or pops the pivot stack.
+func (m Model) back() (Model, tea.Cmd) {
+	if m.focus == focusDetail {
+		m.focus = focusTable
+		if !m.lay.DetailRight {
+			m.detailOpen = false
+		}
+		m.relayout()
+		return m, nil
+	}
+	if len(m.stack) == 0 {
+		return m, nil
+	}
+	prev := m.stack[len(m.stack)-1]
+	m.stack = m.stack[:len(m.stack)-1]
+	m.crumbs = m.crumbs[:len(m.crumbs)-1]
+	if len(m.stack) == 0 {
+		m.crumbs = nil
+	}
+	m.bar.crumbs = m.crumbs
+	m, cmd := m.startQuery(prev)
+	m.relayout()
+	return m, cmd
+}
+
+// copyValue copies the selected pivot value (detail focus) or the
+// activity id (table focus) through OSC 52.
+func (m Model) copyValue() (Model, tea.Cmd) {
+	r, ok := m.table.selected()
+	if !ok {
+		return m, nil
+	}
+	what, value := "activity id", r.ID
+	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail {
+		what, value = f.Label, f.Value
+	}
+	return m, tea.Batch(tea.SetClipboard(value), m.setStatus("copied "+what, false))
+}
+
+// openDossier shows the dossier of the key selected in the detail pane or
+// else of the first key the selected event mentions.
+func (m Model) openDossier() (Model, tea.Cmd) {
+	r, ok := m.table.selected()
+	if !ok {
+		return m, nil
+	}
+	keys := r.KeyMentions()
+	if len(keys) == 0 {
+		return m, m.setStatus("this event mentions no key", true)
+	}
+	id := keys[0].ID
+	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail && f.Field == "key" {
+		id = f.Value
+	}
+	seq := m.nextSeq()
+	m.dossier.open(id, seq)
+	m.overlay = overlayDossier
+	return m, dossierCmd(m.queryCtx, m.deps.Source, id, seq)
+}
+
+func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	b := &m.bar
+	switch {
+	case key.Matches(msg, k.Cancel):
+		b.close()
+		m.overlay = overlayNone
+		m.relayout()
+		return m, nil
+	case key.Matches(msg, k.Apply):
+		q, err := feed.Parse(b.input.Value())
+		if err != nil {
+			b.err = err
+			m.relayout()
+			return m, nil
+		}
+		b.commit(q.String())
+		m.overlay = overlayNone
+		m.stack, m.crumbs, b.crumbs = nil, nil, nil
+		m, cmd := m.startQuery(q)
+		m.relayout()
+		return m, cmd
+	case msg.String() == "shift+tab":
+		b.cycle(-1)
+	case key.Matches(msg, k.Complete):
+		if len(b.completions) > 0 && b.input.Value() == b.compValue {
+			b.cycle(1)
+			break
+		}
+		t := b.token()
+		if cands, ok := staticCandidates(t); ok {
+			b.setCandidates(t, cands)
+			break
+		}
+		b.suggestSeq = m.nextSeq()
+		m.relayout()
+		return m, suggestCmd(m.queryCtx, m.deps.Source, suggestField(t.field), t.partial, 20, b.suggestSeq)
+	case key.Matches(msg, k.HistoryPrev):
+		b.historyPrev()
+	case key.Matches(msg, k.HistoryNext):
+		b.historyNext()
+	default:
+		b.input = b.input.Update(msg)
+		b.edited()
+	}
+	m.relayout()
+	return m, nil
+}
+
+func (m Model) handlePaletteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	p := &m.palette
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.overlay = overlayNone
+		return m, nil
+	case key.Matches(msg, k.Apply):
+		a, ok := p.selected()
+		m.overlay = overlayNone
+		if !ok {
+			return m, nil
+		}
+		return m.do(a)
+	case key.Matches(msg, k.Next):
+		p.move(1)
+	case key.Matches(msg, k.Prev):
+		p.move(-1)
+	default:
+		p.input = p.input.Update(msg)
+		p.refilter()
+	}
+	return m, nil
+}
+
+func (m Model) handleDossierKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	d := &m.dossier
+	page := max(1, d.height)
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.overlay = overlayNone
+	case msg.String() == "q":
+		return m.quit()
+	case key.Matches(msg, k.Down):
+		d.scrollBy(1)
+	case key.Matches(msg, k.Up):
+		d.scrollBy(-1)
+	case key.Matches(msg, k.HalfDown):
+		d.scrollBy(page / 2)
+	case key.Matches(msg, k.HalfUp):
+		d.scrollBy(-page / 2)
+	case key.Matches(msg, k.PageDown):
+		d.scrollBy(page)
+	case key.Matches(msg, k.PageUp):
+		d.scrollBy(-page)
+	case key.Matches(msg, k.Top):
+		d.scroll = 0
+	case key.Matches(msg, k.Bottom):
+		d.scrollBy(len(d.lines))
+	}
+	return m, nil
+}
+
+func (m Model) handleHelpKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch msg.String() {
+	case "esc", "?":
+		m.overlay = overlayNone
+	case "q":
+		return m.quit()
+	}
+	return m, nil
+}
+
+func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
+	switch m.overlay {
+	case overlayQuery:
+		m.bar.input = m.bar.input.Update(msg)
+		m.bar.edited()
+		m.relayout()
+	case overlayPalette:
+		m.palette.input = m.palette.input.Update(msg)
+		m.palette.refilter()
+	}
+	return m, nil
+}
+
+// wheelStep is how many rows one wheel notch moves.
+const wheelStep = 3
+
+func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
+	var delta int
+	switch msg.Button {
+	case tea.MouseWheelDown:
+		delta = wheelStep
+	case tea.MouseWheelUp:
+		delta = -wheelStep
+	default:
+		return m, nil
+	}
+	switch {
+	case m.state != stateReady:
+		return m, nil
+	case m.overlay == overlayDossier:
+		m.dossier.scrollBy(delta)
+	case m.overlay != overlayNone:
+	case m.lay.Detail.contains(msg.X, msg.Y):
+		m.detail.scrollBy(delta)
+	case m.lay.Table.contains(msg.X, msg.Y):
+		if delta > 0 {
+			m.follow = false
+		}
+		m.table.move(delta)
+		return m, m.afterMove()
+	}
+	return m, nil
+}
+
+func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
+	if msg.Button != tea.MouseLeft || m.state != stateReady || m.overlay != overlayNone {
+		return m, nil
+	}
+	switch {
+	case m.lay.Table.contains(msg.X, msg.Y):
+		m.focus = focusTable
+		if i, ok := m.table.rowAt(msg.Y - m.lay.Table.Y); ok {
+			m.table.cursor = i
+			m.table.ensureVisible()
+		}
+		m.relayout()
+		return m, m.afterMove()
+	case m.lay.Detail.contains(msg.X, msg.Y):
+		m.focus = focusDetail
+		m.detail.clickLine(msg.Y - m.lay.DetailInner.Y)
+		m.relayout()
+	}
+	return m, nil
+}
+
+// emptyText explains an empty result: "no events" is never confused with
+// "not fetched".
+func (m Model) emptyText() string {
+	switch {
+	case m.header.covFraction < 0:
+		return "no cached events match this query"
+	case m.header.covFraction < 1 && m.header.syncing:
+		return fmt.Sprintf("no cached events yet — the cache holds %d%% of the window; fetching…", int(m.header.covFraction*100))
+	case m.header.covFraction < 1:
+		return fmt.Sprintf("no cached events match — the cache holds only %d%% of the window", int(m.header.covFraction*100))
+	}
+	return "no events match this query (the window is fully cached)"
+}

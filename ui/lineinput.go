@@ -1,0 +1,139 @@
+package ui
+
+import (
+	"strings"
+	"unicode"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// lineInput is a one-line editor: the value, a cursor and readline keys.
+// It never renders: the query bar and palette draw it themselves so that
+// whatever was typed or pasted is sanitised on the way to the terminal.
+type lineInput struct {
+	value []rune
+	pos   int
+	limit int // maximum runes; 0 = none
+}
+
+// SetValue replaces the value; line breaks and tabs become spaces.
+func (l *lineInput) SetValue(s string) {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+	l.value = []rune(s)
+	if l.limit > 0 && len(l.value) > l.limit {
+		l.value = l.value[:l.limit]
+	}
+	l.pos = min(l.pos, len(l.value))
+}
+
+// Value returns the text.
+func (l lineInput) Value() string { return string(l.value) }
+
+// Position returns the cursor position in runes.
+func (l lineInput) Position() int { return l.pos }
+
+// SetCursor moves the cursor, clamped to the value.
+func (l *lineInput) SetCursor(p int) { l.pos = min(max(0, p), len(l.value)) }
+
+// CursorEnd moves the cursor past the last rune.
+func (l *lineInput) CursorEnd() { l.pos = len(l.value) }
+
+func (l *lineInput) insert(s string) {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+	ins := []rune(s)
+	if l.limit > 0 {
+		ins = ins[:max(0, min(len(ins), l.limit-len(l.value)))]
+	}
+	v := make([]rune, 0, len(l.value)+len(ins))
+	v = append(append(append(v, l.value[:l.pos]...), ins...), l.value[l.pos:]...)
+	l.value = v
+	l.pos += len(ins)
+}
+
+func (l *lineInput) deleteRange(from, to int) {
+	from, to = max(0, from), min(len(l.value), to)
+	if from >= to {
+		return
+	}
+	l.value = append(l.value[:from:from], l.value[to:]...)
+	l.pos = from
+}
+
+// wordStart is the start of the word before the cursor.
+func (l lineInput) wordStart() int {
+	i := l.pos
+	for i > 0 && unicode.IsSpace(l.value[i-1]) {
+		i--
+	}
+	for i > 0 && !unicode.IsSpace(l.value[i-1]) {
+		i--
+	}
+	return i
+}
+
+// wordEnd is the end of the word after the cursor.
+func (l lineInput) wordEnd() int {
+	i := l.pos
+	for i < len(l.value) && unicode.IsSpace(l.value[i]) {
+		i++
+	}
+	for i < len(l.value) && !unicode.IsSpace(l.value[i]) {
+		i++
+	}
+	return i
+}
+
+// Update edits the value for a key press or a paste.
+func (l lineInput) Update(msg tea.Msg) lineInput {
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		l.insert(msg.Content)
+	case tea.KeyPressMsg:
+		switch msg.String() {
+		case "left", "ctrl+b":
+			l.SetCursor(l.pos - 1)
+		case "right", "ctrl+f":
+			l.SetCursor(l.pos + 1)
+		case "home", "ctrl+a":
+			l.pos = 0
+		case "end", "ctrl+e":
+			l.CursorEnd()
+		case "alt+left", "ctrl+left", "alt+b":
+			l.pos = l.wordStart()
+		case "alt+right", "ctrl+right", "alt+f":
+			l.pos = l.wordEnd()
+		case "backspace", "ctrl+h":
+			l.deleteRange(l.pos-1, l.pos)
+		case "delete", "ctrl+d":
+			p := l.pos
+			l.deleteRange(p, p+1)
+		case "ctrl+w", "alt+backspace", "ctrl+backspace":
+			l.deleteRange(l.wordStart(), l.pos)
+		case "alt+d", "alt+delete", "ctrl+delete":
+			p := l.pos
+			l.deleteRange(p, l.wordEnd())
+			l.pos = p
+		case "ctrl+u":
+			l.deleteRange(0, l.pos)
+		case "ctrl+k":
+			l.deleteRange(l.pos, len(l.value))
+		case "space":
+			l.insert(" ")
+		default:
+			if msg.Text != "" && !msg.Mod.Contains(tea.ModCtrl) && !msg.Mod.Contains(tea.ModAlt) {
+				l.insert(msg.Text)
+			}
+		}
+	}
+	return l
+}

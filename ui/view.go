@@ -1,0 +1,212 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"claudit/ui/safe"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// View renders the whole screen. Only the root returns a tea.View; terminal
+// modes are declared on every frame, in every state.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "claudit"
+	if m.deps.Profile != "" {
+		v.WindowTitle += " · " + safe.Text(m.deps.Profile)
+	}
+	return v
+}
+
+func (m Model) render() string {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return "claudit: loading…"
+	}
+	if m.lay.TooSmall {
+		msg := fmt.Sprintf("terminal too small: %d×%d, need at least %d×%d", w, h, minWidth, minHeight)
+		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, ansi.Wordwrap(msg, w, " "))
+	}
+	switch m.state {
+	case stateLoading:
+		body := lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, m.styles.Page.Hint.Render("reading the cache…"))
+		return m.header.View() + "\n" + body + "\n" + m.statusView()
+	case stateError:
+		return m.header.View() + "\n" + m.errorPage(w, h-2) + "\n" + m.statusView()
+	}
+	m.bar.total = m.totalText(true)
+	m.table.emptyText = m.emptyText()
+	lines := make([]string, 0, h)
+	lines = append(lines, m.header.View(), m.bar.View())
+	extra := m.bar.extraView()
+	lines = append(lines, extra[:min(len(extra), m.lay.QueryExtra.H)]...)
+	lines = append(lines, m.hist.View(), m.bodyView(), m.statusView())
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) errorPage(w, h int) string {
+	st := m.styles.Page
+	text := st.Title.Render("The cache could not be read") + "\n\n" +
+		st.Error.Render(ansi.Wordwrap(safe.Text(m.loadErr.Error()), max(20, w-8), " ")) + "\n\n" +
+		st.Hint.Render("r retry · q quit")
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.styles.Overlay.Box.Render(text))
+}
+
+// bodyView renders the table, the detail pane and any overlay into the
+// body rectangle.
+func (m Model) bodyView() string {
+	l := m.lay
+	switch m.overlay {
+	case overlayHelp:
+		return m.helpView()
+	case overlayDossier:
+		return m.dossier.View()
+	}
+	body := m.table.View()
+	if m.detailVisible() {
+		st := m.styles.Detail.Below
+		if l.DetailRight {
+			st = m.styles.Detail.Right
+		}
+		if m.focus == focusDetail {
+			st = m.styles.Detail.BelowFocused
+			if l.DetailRight {
+				st = m.styles.Detail.RightFocused
+			}
+		}
+		var pane string
+		if f := newFramer(st, l.Detail.W); f.ok {
+			pane = f.frame(m.detail.View())
+		} else {
+			pane = st.Width(l.Detail.W).Height(l.Detail.H).Render(m.detail.View())
+		}
+		if l.DetailRight {
+			body = joinColumns(body, pane)
+		} else {
+			body = body + "\n" + pane
+		}
+	}
+	if m.overlay == overlayPalette {
+		box := m.palette.View()
+		x := max(0, (l.Body.W-lipgloss.Width(box))/2)
+		body = lipgloss.NewCompositor(
+			lipgloss.NewLayer(body),
+			lipgloss.NewLayer(box).X(x).Y(1).Z(1),
+		).Render()
+	}
+	return body
+}
+
+// joinColumns puts two blocks side by side. Both are exactly as wide as
+// their rectangles on every line, so plain concatenation is enough (and
+// much cheaper than measuring every line again).
+func joinColumns(left, right string) string {
+	l, r := strings.Split(left, "\n"), strings.Split(right, "\n")
+	n := max(len(l), len(r))
+	out := make([]string, n)
+	for i := range n {
+		if i < len(l) {
+			out[i] = l[i]
+		}
+		if i < len(r) {
+			out[i] += r[i]
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func (m Model) helpView() string {
+	l := m.lay
+	st := m.styles
+	names := map[focus]string{focusTable: "table", focusDetail: "detail pane"}
+	title := st.Overlay.Title.Render("help · " + names[m.focus])
+	legend := st.Overlay.Dim.Render("flags: ★ marked · S claudit's own API call · L late arrival\n" +
+		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… org:… \"text\"")
+	text := title + "\n\n" + m.help.FullHelpView(helpKeys{km: m.keys, focus: m.focus}.FullHelp()) + "\n\n" + legend +
+		"\n\n" + st.Overlay.Dim.Render("esc or ? closes")
+	box := st.Overlay.Box.MaxWidth(l.Body.W).Render(text)
+	out := lipgloss.Place(l.Body.W, l.Body.H, lipgloss.Center, lipgloss.Center, box)
+	lines := strings.Split(out, "\n")
+	return strings.Join(lines[:min(len(lines), l.Body.H)], "\n")
+}
+
+// statusView is the bottom line: a status message or the short help on the
+// left, position and badges on the right.
+func (m Model) statusView() string {
+	st := m.styles.Status
+	var right []string
+	if m.redact {
+		right = append(right, st.Badge.Render("REDACT"))
+	}
+	if m.follow {
+		right = append(right, st.Badge.Render("FOLLOW"))
+	}
+	if m.newRows > 0 {
+		right = append(right, st.Badge.Render(fmt.Sprintf("▲ %s new", commas(m.newRows))))
+	}
+	if m.state == stateReady && len(m.table.rows) > 0 {
+		pos := "?"
+		if p := m.table.position(); p >= 0 {
+			pos = commas(p + 1)
+		}
+		right = append(right, st.Position.Render(fmt.Sprintf("%s/%s", pos, m.totalText(false))))
+	}
+	r := strings.Join(right, " ")
+	avail := max(0, m.width-ansi.StringWidth(r)-1)
+	var left string
+	switch {
+	case m.statusText != "":
+		s := st.Info
+		if m.statusErr {
+			s = st.Error
+		}
+		left = s.Render(safe.Text(m.statusText))
+	default:
+		hm := m.help
+		hm.SetWidth(avail)
+		left = hm.ShortHelpView(helpKeys{km: m.keys, focus: m.helpFocus()}.ShortHelp())
+	}
+	return fit(fit(left, avail)+" "+r, m.width)
+}
+
+// totalText is the number of events of the query, "≥ 100,000" when the
+// count stopped at its cap.
+func (m Model) totalText(withUnit bool) string {
+	var s string
+	switch {
+	case !m.totalKnown:
+		s = "…"
+	case m.capped:
+		s = "≥ " + commas(m.total)
+	default:
+		s = commas(m.total)
+	}
+	if withUnit {
+		if !m.totalKnown {
+			return "counting…"
+		}
+		if m.total == 1 && !m.capped {
+			return s + " event"
+		}
+		return s + " events"
+	}
+	return s
+}
+
+// commas formats n with thousands separators.
+func commas(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + commas(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
