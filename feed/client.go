@@ -1,0 +1,540 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Wire constants of the Activity Feed (ACTIVITY_FEED.md §1–§3).
+const (
+	// DefaultBaseURL is the API host.
+	DefaultBaseURL = "https://api.anthropic.com"
+	// ActivitiesPath is the feed endpoint, relative to the base URL.
+	ActivitiesPath = "/v1/compliance/activities"
+	// APIVersion is sent as anthropic-version on every request.
+	APIVersion = "2023-06-01"
+	// DefaultUserAgent is sent unless WithUserAgent says otherwise.
+	DefaultUserAgent = "claudit/dev"
+	// MaxLimit is the largest page size the feed accepts.
+	MaxLimit = 5000
+	// defaultLimit is the server's page size when limit is not sent; it
+	// sizes the decode buffer.
+	defaultLimit = 100
+)
+
+// minActivityBytes is a lower bound on the encoded size of a real
+// activity (id, created_at, type and actor alone take more), used to size
+// decode buffers from the body length.
+const minActivityBytes = 128
+
+// maxBodyBytes caps one response body. A full page of 5000 activities is a
+// few MiB; anything near this cap is a broken or hostile server.
+const maxBodyBytes = 256 << 20
+
+// Client talks to the Activity Feed. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	baseErr error // WithBaseURL could not parse its argument
+	hc      *http.Client
+	key     Secret
+	ua      string
+	retry   RetryPolicy
+	hook    func(RetryEvent)
+	// jitter draws a backoff wait in [0, d]; tests replace it.
+	jitter func(d time.Duration) time.Duration
+
+	mu   sync.Mutex
+	last Meta
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithBaseURL sets the API host (default https://api.anthropic.com). New
+// rejects anything but https, except plain http to a loopback address for
+// the simulator.
+func WithBaseURL(u string) Option {
+	return func(c *Client) {
+		p, err := url.Parse(u)
+		if err != nil {
+			// Not echoed: a malformed URL may still hold credentials.
+			c.baseErr = errors.New("base URL is not a valid URL; want one such as " + DefaultBaseURL)
+			return
+		}
+		c.base, c.baseErr = p, nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client. The Client uses a copy whose
+// redirect policy refuses all redirects, so the key never follows one to
+// another host.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) { c.hc = h }
+}
+
+// WithKey sets the API key sent as x-api-key.
+func WithKey(s Secret) Option {
+	return func(c *Client) { c.key = s }
+}
+
+// WithUserAgent sets the user-agent header (default "claudit/dev").
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.ua = ua }
+}
+
+// WithRetry sets the retry policy; zero fields keep their defaults.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) { c.retry = p }
+}
+
+// WithRetryHook sets a function called before each wait between attempts,
+// for progress displays. It runs on the requesting goroutine and should
+// return quickly.
+func WithRetryHook(f func(RetryEvent)) Option {
+	return func(c *Client) { c.hook = f }
+}
+
+// New returns a Client. It fails when the base URL is not https, or plain
+// http to anything but loopback (127.0.0.0/8, ::1, localhost): the key must
+// never cross a network in clear text.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{ua: DefaultUserAgent, jitter: fullJitter}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.baseErr != nil {
+		return nil, c.baseErr
+	}
+	if c.base == nil {
+		c.base, _ = url.Parse(DefaultBaseURL)
+	}
+	if err := checkBaseURL(c.base); err != nil {
+		return nil, err
+	}
+	base := *c.base
+	base.Path = strings.TrimSuffix(base.Path, "/")
+	base.RawPath = ""
+	base.RawQuery, base.Fragment = "", ""
+	c.base = &base
+	c.retry = c.retry.withDefaults()
+	hc := defaultHTTPClient()
+	if c.hc != nil {
+		cp := *c.hc
+		hc = &cp
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = hc
+	return c, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// A server that accepts the connection but never answers is retried
+	// rather than waited on forever.
+	t.ResponseHeaderTimeout = 90 * time.Second
+	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
+}
+
+// checkBaseURL enforces https, or http to loopback only.
+func checkBaseURL(u *url.URL) error {
+	if u.Opaque != "" || u.Host == "" {
+		return fmt.Errorf("base URL %q: want an absolute URL such as %s", u.Redacted(), DefaultBaseURL)
+	}
+	if u.User != nil {
+		return fmt.Errorf("base URL %q: must not contain credentials", u.Redacted())
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("base URL %q: plain http is allowed only to loopback (127.0.0.0/8, ::1, localhost); use https", u.Redacted())
+	default:
+		return fmt.Errorf("base URL %q: scheme must be https", u.Redacted())
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// PageParams are the parameters of one page request.
+type PageParams struct {
+	// Filter holds the server-side filters and created_at.* bounds, as
+	// from Query.ServerParams. It is copied, never mutated; cursor, limit
+	// and order keys in it are replaced by the fields below.
+	Filter url.Values
+	// AfterID continues after a page's LastID, BeforeID before a page's
+	// FirstID (in result order); at most one of them.
+	AfterID, BeforeID string
+	Limit             int    // 0 = server default (100); otherwise 1..5000
+	Order             string // "" (server default, desc) | "asc" | "desc"
+}
+
+// Page is one successful response.
+type Page struct {
+	Data    []Activity
+	HasMore bool
+	// FirstID and LastID are the page's opaque cursors ("" when null):
+	// FirstID continues with before_id, LastID with after_id.
+	FirstID, LastID string
+	Meta            Meta
+}
+
+// Meta is what a response says besides its body.
+type Meta struct {
+	RequestID string
+	Status    int
+	Date      time.Time // server Date header (zero if absent)
+	RateLimit RateLimit
+	Attempts  int       // 1 + retries so far
+	Received  time.Time // local time the response was read
+}
+
+// LastMeta returns the metadata of the most recent response of any status
+// (for status displays and the rate budget).
+func (c *Client) LastMeta() Meta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+func (c *Client) setLast(m Meta) {
+	c.mu.Lock()
+	c.last = m
+	c.mu.Unlock()
+}
+
+// pageURL validates p and builds the request URL.
+func (c *Client) pageURL(p PageParams) (string, error) {
+	if p.AfterID != "" && p.BeforeID != "" {
+		return "", errors.New("page params: after_id and before_id cannot be combined")
+	}
+	if p.Limit < 0 || p.Limit > MaxLimit {
+		return "", fmt.Errorf("page params: limit must be between 1 and %d, got %d", MaxLimit, p.Limit)
+	}
+	switch p.Order {
+	case "", "asc", "desc":
+	default:
+		return "", fmt.Errorf("page params: order must be \"asc\" or \"desc\", got %q", p.Order)
+	}
+	q := make(url.Values, len(p.Filter)+2)
+	for k, v := range p.Filter {
+		switch k {
+		case "after_id", "before_id", "limit", "order":
+			continue
+		}
+		q[k] = slices.Clone(v)
+	}
+	if p.AfterID != "" {
+		q.Set("after_id", p.AfterID)
+	}
+	if p.BeforeID != "" {
+		q.Set("before_id", p.BeforeID)
+	}
+	if p.Limit > 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	if p.Order != "" {
+		q.Set("order", p.Order)
+	}
+	u := *c.base
+	u.Path += ActivitiesPath
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// ListPage fetches one page, retrying per the RetryPolicy. A failed request
+// never moves any cursor: the caller retries with the same PageParams.
+func (c *Client) ListPage(ctx context.Context, p PageParams) (*Page, error) {
+	u, err := c.pageURL(p)
+	if err != nil {
+		return nil, err
+	}
+	hint := p.Limit
+	if hint == 0 {
+		hint = defaultLimit
+	}
+	r := retrier{pol: c.retry, jitter: c.jitter, host: c.base.Host, start: time.Now()}
+	for attempt := 1; ; attempt++ {
+		page, f := c.attempt(ctx, u, attempt, hint)
+		if f == nil {
+			return page, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("list activities: %w", err)
+		}
+		wait, clamped, err := r.next(f, attempt)
+		if err != nil {
+			return nil, err
+		}
+		if c.hook != nil {
+			c.hook(RetryEvent{Attempt: attempt, Wait: wait, Status: f.status, Err: f.err, RequestID: f.requestID, Clamped: clamped})
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("list activities: waiting to retry: %w", err)
+		}
+	}
+}
+
+// attempt makes one request and reads and decodes the whole response.
+func (c *Client) attempt(ctx context.Context, u string, attempt, hint int) (*Page, *failure) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, &failure{kind: failFatal, err: fmt.Errorf("list activities: %w", c.scrubErr(err))}
+	}
+	if k := c.key.Reveal(); k != "" {
+		req.Header.Set("x-api-key", k)
+	}
+	req.Header.Set("anthropic-version", APIVersion)
+	req.Header.Set("user-agent", c.ua)
+	req.Header.Set("accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		err = c.scrubErr(err)
+		return nil, &failure{kind: classifyNetError(err), err: fmt.Errorf("list activities: %w", err)}
+	}
+	body, readErr := readBody(resp)
+	resp.Body.Close()
+	received := time.Now()
+	meta := Meta{
+		RequestID: resp.Header.Get("request-id"),
+		Status:    resp.StatusCode,
+		RateLimit: parseRateLimit(resp.Header),
+		Attempts:  attempt,
+		Received:  received,
+	}
+	if d, err := http.ParseTime(resp.Header.Get("date")); err == nil {
+		meta.Date = d
+	}
+	c.setLast(meta)
+	if readErr != nil {
+		kind := failTransient
+		if errors.Is(readErr, errBodyTooLarge) {
+			kind = failFatal
+		}
+		return nil, &failure{kind: kind, status: resp.StatusCode, requestID: meta.RequestID,
+			err: fmt.Errorf("list activities: reading response (HTTP %d, request-id %s): %w", resp.StatusCode, meta.RequestID, c.scrubErr(readErr))}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// An HTTP-date retry-after is measured against the server's own
+		// clock when it sent one, so local clock skew does not matter.
+		ref := received
+		if !meta.Date.IsZero() {
+			ref = meta.Date
+		}
+		ae := parseAPIError(resp, body, ref)
+		ae.Message = c.key.scrub(ae.Message)
+		f := &failure{kind: classifyStatus(ae), err: ae, status: ae.Status, requestID: ae.RequestID}
+		if _, ok := parseRetryAfter(resp.Header.Get("retry-after"), ref); ok {
+			f.retryAfter, f.hasAfter = ae.RetryAfter, true
+		}
+		if meta.RequestID == "" && ae.RequestID != "" {
+			meta.RequestID = ae.RequestID
+			c.setLast(meta)
+		}
+		return nil, f
+	}
+	page, err := decodePage(body, hint)
+	if err != nil {
+		// A truncated or garbled body is retried like a dropped connection:
+		// a partial page is never returned.
+		return nil, &failure{kind: failTransient, status: resp.StatusCode, requestID: meta.RequestID,
+			err: fmt.Errorf("list activities: decoding page (request-id %s): %w", meta.RequestID, err)}
+	}
+	page.Meta = meta
+	return page, nil
+}
+
+var errBodyTooLarge = fmt.Errorf("response body larger than %d MiB", maxBodyBytes>>20)
+
+// readBody reads the whole body (bounded); a short body is an error.
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n > maxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	var buf []byte
+	if n > 0 {
+		buf = make([]byte, 0, n+1) // +1 so ReadAll sees EOF without growing
+	} else {
+		buf = make([]byte, 0, 64<<10)
+	}
+	r := io.LimitReader(resp.Body, maxBodyBytes+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(buf) > maxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	if n >= 0 && int64(len(buf)) != n {
+		return nil, fmt.Errorf("body is %d bytes, content-length said %d: %w", len(buf), n, io.ErrUnexpectedEOF)
+	}
+	return buf, nil
+}
+
+// parseRateLimit reads the anthropic-ratelimit-requests-* headers.
+func parseRateLimit(h http.Header) RateLimit {
+	var rl RateLimit
+	if v, err := strconv.Atoi(strings.TrimSpace(h.Get("anthropic-ratelimit-requests-limit"))); err == nil {
+		rl.Limit, rl.Known = v, true
+	}
+	if v, err := strconv.Atoi(strings.TrimSpace(h.Get("anthropic-ratelimit-requests-remaining"))); err == nil {
+		rl.Remaining, rl.Known = v, true
+	}
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(h.Get("anthropic-ratelimit-requests-reset"))); err == nil {
+		rl.Reset, rl.Known = t, true
+	}
+	return rl
+}
+
+// scrubErr makes sure err's text does not contain the key. If it does, the
+// error is replaced by one carrying only the scrubbed text (the original
+// cannot be kept in the chain, since unwrapping would reveal it).
+func (c *Client) scrubErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if s := c.key.scrub(msg); s != msg {
+		return &scrubbedError{msg: s, kind: classifyNetError(err)}
+	}
+	return err
+}
+
+// scrubbedError stands in for an error whose text contained the key.
+type scrubbedError struct {
+	msg  string
+	kind failKind
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+// decodePage decodes a response envelope. The activities' Raw fields are
+// sub-slices (capacity-capped) of body, which is this response's private
+// buffer: no other code holds it, so they are private copies in effect,
+// without a second copy of every page.
+func decodePage(body []byte, hint int) (*Page, error) {
+	d := scanner{b: body}
+	p := &Page{}
+	err := d.object(func(key []byte) error {
+		switch string(key) {
+		case "data":
+			// Size the slice for the page without trusting the hint
+			// blindly: a live-tail poll asks for 5000 and usually gets a
+			// handful, and no activity is shorter than minActivityBytes.
+			return d.data(&p.Data, min(hint, MaxLimit, len(body)/minActivityBytes+1))
+		case "has_more":
+			d.ws()
+			switch {
+			case d.literal("true"):
+				p.HasMore = true
+			case d.literal("false"), d.literal("null"):
+				p.HasMore = false
+			default:
+				return d.syntaxError("has_more: want a boolean")
+			}
+			return nil
+		case "first_id", "last_id":
+			sp, err := d.strOrNull(key)
+			if err != nil {
+				return err
+			}
+			v, err := spanString(body, sp)
+			if err != nil {
+				return err
+			}
+			if string(key) == "first_id" {
+				p.FirstID = v
+			} else {
+				p.LastID = v
+			}
+			return nil
+		}
+		return d.skip(1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	if p.Data == nil {
+		p.Data = []Activity{}
+	}
+	return p, nil
+}
+
+// data decodes the "data" array into *out.
+func (d *scanner) data(out *[]Activity, hint int) error {
+	d.ws()
+	if d.literal("null") {
+		*out = nil
+		return nil
+	}
+	if err := d.expect('[', "data: '['"); err != nil {
+		return err
+	}
+	acts := make([]Activity, 0, hint)
+	d.ws()
+	if d.peek() == ']' {
+		d.i++
+		*out = acts
+		return nil
+	}
+	for {
+		d.ws()
+		if d.peek() != '{' {
+			if err := d.skip(1); err != nil {
+				return err
+			}
+			return fmt.Errorf("data[%d]: want an object", len(acts))
+		}
+		start := d.i
+		var sp activitySpans
+		if err := d.activity(&sp); err != nil {
+			return fmt.Errorf("data[%d]: %w", len(acts), err)
+		}
+		acts = append(acts, Activity{})
+		if err := sp.build(d.b[start:d.i:d.i], start, &acts[len(acts)-1]); err != nil {
+			return fmt.Errorf("data[%d]: %w", len(acts)-1, err)
+		}
+		d.ws()
+		switch d.peek() {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			*out = acts
+			return nil
+		default:
+			return d.syntaxError("data: expected ',' or ']'")
+		}
+	}
+}
