@@ -108,5 +108,8 @@ type Progress struct {
 	RetryWait   time.Duration
 	RetryStatus int
 	RateLimit   RateLimit
-	Err         error // set on the final report of a failed sync
+	// Live tail: the current poll interval and when the last poll ended.
+	PollInterval time.Duration
+	LastPoll     time.Time
+	Err          error // set on the final report of a failed sync, or a tail error it will retry
 }

@@ -1,0 +1,332 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Pager fetches one page of the feed; *Client implements it.
+type Pager interface {
+	ListPage(ctx context.Context, p PageParams) (*Page, error)
+}
+
+// Syncer fills a Sink from the feed: window sync fetches exactly the ranges
+// the sink lacks, live tail follows the newest events. It is safe for one
+// sync at a time; run window sync and tail from one goroutine or two
+// Syncers.
+type Syncer struct {
+	pager Pager
+	sink  Sink
+	cfg   syncConfig
+
+	// clockOffset is the server clock minus the local clock, learnt from
+	// the Date header of every response.
+	clockOffset time.Duration
+	offsetKnown bool
+}
+
+type syncConfig struct {
+	now            func() time.Time
+	lag            time.Duration
+	pageLimit      int
+	overlap        time.Duration
+	reconcileEvery time.Duration
+	pollMin        time.Duration
+	pollMax        time.Duration
+	progress       func(Progress)
+}
+
+// SyncOption configures a Syncer.
+type SyncOption func(*syncConfig)
+
+// WithClock sets the local clock (default time.Now).
+func WithClock(now func() time.Time) SyncOption { return func(c *syncConfig) { c.now = now } }
+
+// WithLag sets how far behind the server's clock windows end (default and
+// minimum 60 s: the feed indexes events up to a minute late).
+func WithLag(d time.Duration) SyncOption {
+	return func(c *syncConfig) { c.lag = max(d, time.Minute) }
+}
+
+// WithPageLimit sets the page size (default 5000, the maximum).
+func WithPageLimit(n int) SyncOption { return func(c *syncConfig) { c.pageLimit = n } }
+
+// WithOverlap sets the trailing window live tail re-reads to catch late
+// events (default 15 minutes) and how often it does so (default 5 minutes).
+func WithOverlap(overlap, every time.Duration) SyncOption {
+	return func(c *syncConfig) { c.overlap, c.reconcileEvery = overlap, every }
+}
+
+// WithPollInterval sets the live tail's fastest and slowest poll intervals
+// (default 10 s and 60 s).
+func WithPollInterval(minInterval, maxInterval time.Duration) SyncOption {
+	return func(c *syncConfig) { c.pollMin, c.pollMax = minInterval, maxInterval }
+}
+
+// WithProgress sets the function that receives progress reports. It is
+// called synchronously from the syncing goroutine and must not block long.
+func WithProgress(f func(Progress)) SyncOption { return func(c *syncConfig) { c.progress = f } }
+
+// NewSyncer returns a Syncer that reads pages from p and writes them to sink.
+func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
+	cfg := syncConfig{
+		now:            time.Now,
+		lag:            time.Minute,
+		pageLimit:      5000,
+		overlap:        15 * time.Minute,
+		reconcileEvery: 5 * time.Minute,
+		pollMin:        10 * time.Second,
+		pollMax:        60 * time.Second,
+		progress:       func(Progress) {},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Syncer{pager: p, sink: sink, cfg: cfg}
+}
+
+// ServerNow is the best estimate of the server's clock: the local clock
+// corrected by the offset seen in Date headers.
+func (s *Syncer) ServerNow() time.Time { return s.cfg.now().Add(s.clockOffset) }
+
+// observe learns the server clock from a response's Date header, against
+// the Syncer's own clock (which may differ from the client's).
+func (s *Syncer) observe(m Meta) {
+	if m.Date.IsZero() {
+		return
+	}
+	// Date has one-second resolution and is truncated, so the estimate errs
+	// toward the past (the safe side). Keep the offset unless it moved by
+	// more than that, so it does not jitter.
+	off := m.Date.Sub(s.cfg.now())
+	if !s.offsetKnown || absDur(off-s.clockOffset) > time.Second {
+		s.clockOffset, s.offsetKnown = off, true
+	}
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// safeEnd is the newest instant a window may end at: the server's clock
+// minus the indexing lag.
+func (s *Syncer) safeEnd() time.Time { return s.ServerNow().Add(-s.cfg.lag) }
+
+// coverageEpsilon is added to the oldest timestamp of a page to form the
+// lower bound of what that page proves complete: rows sharing the oldest
+// timestamp may continue on the next page, so that instant is not covered.
+const coverageEpsilon = time.Microsecond
+
+// Sync fetches every part of the query's window that the sink lacks for
+// the query's server-side filter. A query without a time term uses the last
+// defaultSince. The window's end is clamped to the server's clock minus the
+// lag. Sync is resumable: each page commits the coverage it proves, so a
+// killed run is continued by the next without re-fetching committed pages.
+func (s *Syncer) Sync(ctx context.Context, q Query, defaultSince time.Duration) (RunSummary, error) {
+	filter, err := q.ServerFilter()
+	if err != nil {
+		return RunSummary{}, err
+	}
+	sig := filter.Encode()
+	bounds := s.windowBounds(q, defaultSince)
+	from, to := bounds()
+	run := runState{}
+	id, err := s.sink.BeginRun(ctx, RunInfo{Kind: "window", Query: q.String(), Filter: sig, Window: Range{from, to}, Started: s.cfg.now()})
+	if err != nil {
+		return RunSummary{}, err
+	}
+	run.id = id
+	err = s.syncWindow(ctx, q, sig, bounds, false, &run)
+	return s.finish(ctx, &run, err)
+}
+
+// windowBounds returns the function syncWindow asks for the window on each
+// pass. The clock is frozen when the sync starts, so the window does not
+// creep forward while pages arrive (each creep would be another request),
+// but it shifts by any correction of the server clock offset that the
+// first responses teach. The end is clamped to the indexing lag.
+func (s *Syncer) windowBounds(q Query, defaultSince time.Duration) func() (time.Time, time.Time) {
+	local := s.cfg.now()
+	return func() (time.Time, time.Time) {
+		serverNow := local.Add(s.clockOffset)
+		from, to := q.Bounds(serverNow, defaultSince)
+		if safe := serverNow.Add(-s.cfg.lag); to.IsZero() || to.After(safe) {
+			to = safe
+		}
+		return from, to
+	}
+}
+
+// runState accumulates the summary of one run.
+type runState struct {
+	id      int64
+	summary RunSummary
+}
+
+func (s *Syncer) finish(ctx context.Context, run *runState, err error) (RunSummary, error) {
+	run.summary.Finished = s.cfg.now()
+	if err != nil {
+		run.summary.Err = err.Error()
+	}
+	// Record the run even when ctx was cancelled: use a short detached context.
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if endErr := s.sink.EndRun(endCtx, run.id, run.summary); endErr != nil && err == nil {
+		err = endErr
+	}
+	s.report(Progress{Phase: "done", Pages: run.summary.Pages, Events: run.summary.Events,
+		Inserted: run.summary.Inserted, Late: run.summary.Late, Anomalies: run.summary.Anomalies,
+		Retries: run.summary.Retries, Err: err})
+	return run.summary, err
+}
+
+func (s *Syncer) report(p Progress) { s.cfg.progress(p) }
+
+// syncWindow fetches the missing parts of the window (all of it when force
+// is set, for reconciliation), newest gap first.
+func (s *Syncer) syncWindow(ctx context.Context, q Query, sig string, bounds func() (time.Time, time.Time), force bool, run *runState) error {
+	// The loop re-reads the gaps after each one: the first response teaches
+	// the server clock, which can move the safe end of the window.
+	done := map[Range]bool{}
+	for range 1000 {
+		from, end := bounds()
+		if !from.IsZero() && !end.After(from) {
+			return nil
+		}
+		var gaps []Range
+		if force {
+			gaps = []Range{{From: from, To: end}}
+		} else {
+			var err error
+			gaps, err = s.sink.Missing(ctx, sig, Range{From: from, To: end})
+			if err != nil {
+				return err
+			}
+		}
+		var next *Range
+		for i := range gaps {
+			if !done[gaps[i]] {
+				next = &gaps[i]
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		done[*next] = true
+		if err := s.fetchRange(ctx, q, sig, *next, run); err != nil {
+			return err
+		}
+		if force {
+			return nil
+		}
+	}
+	return errors.New("sync: coverage did not converge (the cache keeps reporting new gaps)")
+}
+
+// fetchRange walks one gap newest first with after_id, committing each page
+// with the coverage it proves.
+func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, run *runState) error {
+	params, err := q.ServerParams(r.From, r.To)
+	if err != nil {
+		return err
+	}
+	p := PageParams{Filter: params, Limit: s.cfg.pageLimit}
+	prog := Progress{Phase: "window", Window: r, Reached: r.To}
+	emptyStreak := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page, err := s.pager.ListPage(ctx, p)
+		if err != nil {
+			return err
+		}
+		s.observe(page.Meta)
+		run.summary.Pages++
+		run.summary.Events += len(page.Data)
+		run.summary.Retries += max(0, page.Meta.Attempts-1)
+		if run.summary.StartCursor == "" {
+			run.summary.StartCursor = page.FirstID
+		}
+		if page.LastID != "" {
+			run.summary.EndCursor = page.LastID
+		}
+		run.summary.FinalRequestID = page.Meta.RequestID
+		run.summary.RequestIDs = append(run.summary.RequestIDs, page.Meta.RequestID)
+
+		covered := Range{To: r.To}
+		switch {
+		case !page.HasMore:
+			covered.From = r.From
+		case len(page.Data) > 0:
+			covered.From = oldest(page.Data).Add(coverageEpsilon)
+		}
+		// The server clock may show the range's end is not yet safe.
+		if safe := s.safeEnd(); covered.To.After(safe) {
+			covered.To = safe
+		}
+		b := Batch{Filter: sig, Activities: page.Data, RunID: run.id, RequestID: page.Meta.RequestID}
+		if !covered.From.IsZero() && covered.To.After(covered.From) {
+			b.Covered = covered
+		}
+		res, err := s.sink.Put(ctx, b)
+		if err != nil {
+			return err
+		}
+		run.summary.Inserted += res.Inserted
+		run.summary.Late += res.Late
+		run.summary.Anomalies += res.Anomalies
+
+		prog.Pages, prog.Events = run.summary.Pages, run.summary.Events
+		prog.Inserted, prog.Late, prog.Anomalies = run.summary.Inserted, run.summary.Late, run.summary.Anomalies
+		prog.Retries = run.summary.Retries
+		prog.RateLimit = page.Meta.RateLimit
+		if len(page.Data) > 0 {
+			prog.Reached = oldest(page.Data)
+		}
+		if !page.HasMore {
+			prog.Reached = r.From
+			s.report(prog)
+			return nil
+		}
+		s.report(prog)
+		// has_more with no way forward: an empty page or a cursor that
+		// does not move. Retry a few times, then give up loudly rather
+		// than loop forever or skip data.
+		if len(page.Data) == 0 || page.LastID == "" || page.LastID == p.AfterID {
+			emptyStreak++
+			if emptyStreak > 3 {
+				return fmt.Errorf("sync: the server keeps answering has_more with no next cursor (request %s); the cache holds everything up to %s", page.Meta.RequestID, prog.Reached.UTC().Format(time.RFC3339))
+			}
+			continue
+		}
+		emptyStreak = 0
+		p.AfterID = page.LastID
+	}
+}
+
+func oldest(acts []Activity) time.Time {
+	t := acts[0].CreatedAt
+	for _, a := range acts[1:] {
+		if a.CreatedAt.Before(t) {
+			t = a.CreatedAt
+		}
+	}
+	return t
+}
+
+func newest(acts []Activity) time.Time {
+	t := acts[0].CreatedAt
+	for _, a := range acts[1:] {
+		if a.CreatedAt.After(t) {
+			t = a.CreatedAt
+		}
+	}
+	return t
+}
