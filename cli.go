@@ -1,0 +1,581 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"claudit/feed"
+	"claudit/store"
+	"claudit/ui"
+	"claudit/ui/safe"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/spf13/cobra"
+)
+
+// version is the release version, set at link time
+// (-ldflags "-X main.version=1.2.0"); "dev" otherwise. It is never written
+// at run time.
+var version = "dev"
+
+// toolVersion is the version to report: the link-time one, else the module
+// version `go install` recorded, else "dev".
+func toolVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+// Exit codes (DESIGN.md "CLI contract").
+const (
+	exitOK          = 0
+	exitUsage       = 1 // usage or query error; also a bundle that does not verify
+	exitAuth        = 2 // authentication, permission, or no usable key
+	exitAPI         = 3 // network or API failure after retries
+	exitCache       = 4 // the cache cannot be opened, read or written
+	exitInterrupted = 130
+)
+
+// defaultSince is the window synced for a query without a time term.
+const defaultSince = 30 * 24 * time.Hour
+
+// Environment variables besides the key.
+const (
+	envBaseURL = "CLAUDIT_BASE_URL"
+	envCache   = "CLAUDIT_CACHE"
+	envNoColor = "NO_COLOR"
+)
+
+// app is one run of claudit: the environment, the global flags, and the
+// key read from the environment (at most once).
+type app struct {
+	env *Env
+
+	profile  string
+	baseURL  string
+	cache    string
+	utc      bool
+	noColor  bool
+	pageSize int
+
+	envKey feed.Secret
+	// loggingIn is set while login verifies a key that is not stored yet,
+	// so a rejection gets advice about the pasted key, not about login.
+	loggingIn bool
+}
+
+// run executes one claudit command line and returns the exit code. Errors
+// are printed to env.Stderr as one or two plain sentences.
+func run(ctx context.Context, args []string, env *Env) int {
+	a := &app{env: env}
+	// The key variable is read once and removed, so nothing this process
+	// starts inherits it.
+	if k := env.Getenv(envKeyVar); k != "" {
+		a.envKey = feed.NewSecret(k)
+		_ = env.Unsetenv(envKeyVar)
+	}
+	root := a.rootCommand()
+	root.SetArgs(protectQueryArgs(args))
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code, msg := a.describe(err)
+	fmt.Fprint(env.Stderr, msg)
+	return code
+}
+
+// rootCommand builds the command tree.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "claudit [QUERY]",
+		Short: "Explore the Anthropic Compliance API Activity Feed from the terminal",
+		Long: `claudit pulls the Compliance API Activity Feed into a local cache and answers
+questions from it: who revoked this key, what did this key do, who turned off SSO.
+
+Without a subcommand it opens the explorer (a TUI) on the cache, then syncs the
+query's window in the background. Queries use one language everywhere:
+
+  since:24h  from:2026-11-25T02:00Z to:2026-11-26   time window (default: last 30 days)
+  actor:alice@example.com  key:apikey_01…  type:@keys  type:*api_key*  org:org_01…
+  ip:198.51.100.7  "free text"  apikey_01… (any id)  -type:claude_chat_viewed (exclude)
+
+The key is read from the OS keychain (claudit login) or from
+ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
+
+Exit codes: 0 ok (also zero results), 1 usage or query error, 2 authentication or
+permission, 3 network or API failure after retries, 4 cache error.`,
+		Example: `  claudit                                   # the explorer on the last 30 days
+  claudit since:24h type:@keys              # key lifecycle events of the last day
+  claudit demo                              # the explorer on a simulated org, no key needed
+  claudit login                             # store the key in the OS keychain
+  claudit query since:7d actor:bob@example.com --format csv > bob.csv
+  claudit key apikey_01HxYz...              # who created, renamed, revoked the key; what it did
+  claudit export since:48h key:apikey_01HxYz... --out evidence/`,
+		Version:           toolVersion(),
+		Args:              cobra.ArbitraryArgs,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		ValidArgsFunction: completeQuery,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runTUI(cmd, args)
+		},
+	}
+	root.SetVersionTemplate("claudit {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{err: fmt.Errorf("%w\nSee \"%s --help\".", err, c.CommandPath())}
+	})
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.profile, "profile", "default", "profile: selects the keychain entry and the default cache file")
+	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (env "+envBaseURL+"; default "+feed.DefaultBaseURL+")")
+	pf.StringVar(&a.cache, "cache", "", "cache file (env "+envCache+"; default <user cache dir>/claudit/<profile>.db)")
+	pf.BoolVar(&a.utc, "utc", false, "show times in UTC instead of local time")
+	pf.BoolVar(&a.noColor, "no-color", false, "no colour (also when NO_COLOR is set)")
+	pf.IntVar(&a.pageSize, "page-size", feed.MaxLimit, "activities per request (1-5000)")
+	_ = pf.MarkHidden("page-size")
+
+	root.AddCommand(
+		a.loginCommand(), a.logoutCommand(), a.statusCommand(),
+		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.exportCommand(),
+		a.simCommand(), a.demoCommand(),
+	)
+	return root
+}
+
+// settings resolves the global flags against the environment: a flag set
+// on the command line wins, then the environment variable, then the
+// default. It validates what every command relies on.
+func (a *app) settings(cmd *cobra.Command) error {
+	if !validProfile(a.profile) {
+		return &usageError{err: fmt.Errorf("profile %q: use letters, digits, '.', '_' and '-' (at most 64)", a.profile)}
+	}
+	if !cmd.Flags().Changed("base-url") {
+		a.baseURL = a.env.Getenv(envBaseURL)
+	}
+	if a.baseURL == "" {
+		a.baseURL = feed.DefaultBaseURL
+	}
+	if !cmd.Flags().Changed("cache") {
+		a.cache = a.env.Getenv(envCache)
+	}
+	if a.cache == "" {
+		p, err := store.DefaultPath(a.profile)
+		if err != nil {
+			return &cacheError{err: err}
+		}
+		a.cache = p
+	}
+	if a.env.Getenv(envNoColor) != "" {
+		a.noColor = true
+	}
+	if a.pageSize < 1 || a.pageSize > feed.MaxLimit {
+		return &usageError{err: fmt.Errorf("--page-size %d: want 1 to %d", a.pageSize, feed.MaxLimit)}
+	}
+	return nil
+}
+
+// validProfile accepts names that are safe as a keychain account and a
+// file name: letters, digits, '.', '_' and '-', at most 64, not . or ..
+func validProfile(p string) bool {
+	if p == "" || len(p) > 64 || p == "." || p == ".." {
+		return false
+	}
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// loc is the zone times are shown in.
+func (a *app) loc() *time.Location {
+	switch {
+	case a.utc:
+		return time.UTC
+	case a.env.Location != nil:
+		return a.env.Location
+	}
+	return time.Local
+}
+
+// color reports whether output to stream may be coloured.
+func (a *app) color(stream any) bool {
+	return !a.noColor && a.env.Getenv("TERM") != "dumb" && a.env.IsTerminal(stream)
+}
+
+// printOptions lays out human output for stdout.
+func (a *app) printOptions() ui.PrintOptions {
+	opt := ui.PrintOptions{Color: a.color(a.env.Stdout), Loc: a.loc()}
+	if a.env.IsTerminal(a.env.Stdout) {
+		opt.Width = a.env.TermWidth(a.env.Stdout)
+	}
+	return opt
+}
+
+// openStore opens the cache; every failure is a cache error (exit 4).
+func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.Now))
+	if err != nil {
+		return nil, &cacheError{err: err}
+	}
+	return st, nil
+}
+
+// Key sources, for status and error advice.
+const (
+	sourceEnv      = "env"
+	sourceKeychain = "keychain"
+)
+
+// key returns the key to use: the environment variable's, else the
+// keychain's for the profile.
+func (a *app) key(ctx context.Context) (feed.Secret, string, error) {
+	if !a.envKey.IsZero() {
+		return a.envKey, sourceEnv, nil
+	}
+	k, err := a.env.Keyring.Get(ctx, keychainService, a.profile)
+	if err != nil {
+		return feed.Secret{}, "", err
+	}
+	s := feed.NewSecret(k)
+	if s.IsZero() {
+		return s, "", &KeychainError{Op: "read", Profile: a.profile, Backend: a.env.Keyring.Backend(), Kind: ErrNoKey}
+	}
+	return s, sourceKeychain, nil
+}
+
+// newClient builds the API client for key; hook (may be nil) sees every
+// retry wait.
+func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent)) (*feed.Client, error) {
+	opts := []feed.Option{
+		feed.WithBaseURL(a.baseURL),
+		feed.WithKey(key),
+		feed.WithUserAgent("claudit/" + toolVersion()),
+	}
+	if a.env.Retry != nil {
+		opts = append(opts, feed.WithRetry(*a.env.Retry))
+	}
+	if hook != nil {
+		opts = append(opts, feed.WithRetryHook(hook))
+	}
+	c, err := feed.New(opts...)
+	if err != nil {
+		return nil, &usageError{err: err}
+	}
+	return c, nil
+}
+
+// queryText joins the positional arguments into the query string.
+func queryText(args []string) string {
+	out := make([]string, len(args))
+	for i, s := range args {
+		out[i] = strings.TrimPrefix(s, negMarker)
+	}
+	return strings.Join(out, " ")
+}
+
+// parseQuery parses the positional arguments as one query.
+func parseQuery(args []string) (feed.Query, string, error) {
+	text := queryText(args)
+	q, err := feed.Parse(text)
+	if err != nil {
+		return q, text, &queryError{text: text, err: err}
+	}
+	if _, err := q.ServerFilter(); err != nil {
+		return q, text, &queryError{text: text, err: err}
+	}
+	return q, text, nil
+}
+
+// negMarker hides an exclusion term such as -type:claude_chat_viewed from
+// the flag parser, which would read it as the shorthand flags -t -y -p …
+// A NUL byte cannot occur in a real argument, so the marker is unambiguous.
+const negMarker = "\x00"
+
+// protectQueryArgs marks the arguments that are query exclusions rather
+// than flags: a single dash followed by a field name and a colon (-type:x),
+// or by a quote (-"text"). Everything after "--" is left alone.
+func protectQueryArgs(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, s := range out {
+		if s == "--" {
+			break
+		}
+		if isExclusionTerm(s) {
+			out[i] = negMarker + s
+		}
+	}
+	return out
+}
+
+func isExclusionTerm(s string) bool {
+	if len(s) < 3 || s[0] != '-' || s[1] == '-' {
+		return false
+	}
+	if s[1] == '"' {
+		return true
+	}
+	field, _, ok := strings.Cut(s[1:], ":")
+	if !ok {
+		return false
+	}
+	for _, f := range feed.QueryFields() {
+		if f.Name == field {
+			return true
+		}
+	}
+	return false
+}
+
+// completeQuery completes query terms: field names, then type names and
+// presets after "type:".
+func completeQuery(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	neg := ""
+	word := toComplete
+	if strings.HasPrefix(word, "-") {
+		neg, word = "-", word[1:]
+	}
+	if field, prefix, ok := strings.Cut(word, ":"); ok {
+		if field != "type" {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c := feed.Catalogue()
+		var names []string
+		for _, p := range c.Presets() {
+			names = append(names, "@"+p.Name)
+		}
+		var out []string
+		for _, n := range append(names, c.Names()...) {
+			if strings.HasPrefix(n, prefix) {
+				out = append(out, neg+"type:"+n)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, f := range feed.QueryFields() {
+		if strings.HasPrefix(f.Name, word) && f.Name != "text" {
+			out = append(out, neg+f.Name+":\t"+f.Help)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+}
+
+// Error kinds that carry their exit code.
+type (
+	// usageError is a command line the program cannot run (exit 1).
+	usageError struct{ err error }
+	// queryError is a query that does not parse (exit 1, with a caret).
+	queryError struct {
+		text string
+		err  error
+	}
+	// cacheError is a failure of the cache (exit 4).
+	cacheError struct{ err error }
+	// keyKindError is a key claudit refuses by its prefix (exit 2).
+	keyKindError struct{ msg string }
+)
+
+func (e *usageError) Error() string   { return e.err.Error() }
+func (e *usageError) Unwrap() error   { return e.err }
+func (e *queryError) Error() string   { return e.err.Error() }
+func (e *queryError) Unwrap() error   { return e.err }
+func (e *cacheError) Error() string   { return e.err.Error() }
+func (e *cacheError) Unwrap() error   { return e.err }
+func (e *keyKindError) Error() string { return e.msg }
+
+// describe maps an error to its exit code and the text for stderr: one or
+// two plain sentences, sanitised, never a stack trace and never the key.
+func (a *app) describe(err error) (int, string) {
+	code, msg := a.classify(err)
+	msg = a.scrub(msg)
+	var lines []string
+	for l := range strings.SplitSeq(strings.TrimRight(msg, "\n"), "\n") {
+		lines = append(lines, safe.Text(l))
+	}
+	out := "claudit: " + strings.Join(lines, "\n") + "\n"
+	var qe *queryError
+	if errors.As(err, &qe) {
+		out += caretLines(qe)
+	}
+	return code, out
+}
+
+// scrub removes the environment key from text, as a last line of defence:
+// every layer below already keeps it out of errors.
+func (a *app) scrub(text string) string {
+	if k := a.envKey.Reveal(); k != "" && strings.Contains(text, k) {
+		return strings.ReplaceAll(text, k, "["+a.envKey.Masked()+"]")
+	}
+	return text
+}
+
+// caretLines shows the query with a caret under the bad token.
+func caretLines(qe *queryError) string {
+	var pe *feed.ParseError
+	if !errors.As(qe.err, &pe) || pe.Pos < 0 || pe.Pos > len(qe.text) {
+		return ""
+	}
+	shown := safe.Text(qe.text)
+	col := ansi.StringWidth(safe.Text(qe.text[:pe.Pos]))
+	n := max(1, ansi.StringWidth(safe.Text(pe.Token)))
+	return "  " + shown + "\n  " + strings.Repeat(" ", col) + strings.Repeat("^", n) + "\n"
+}
+
+// classify picks the exit code and message of err.
+func (a *app) classify(err error) (int, string) {
+	var (
+		ue  *usageError
+		qe  *queryError
+		ce  *cacheError
+		ke  *KeychainError
+		kk  *keyKindError
+		ve  *store.VerifyError
+		rex *feed.RetryExhaustedError
+		ae  *feed.APIError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted, "interrupted"
+	case errors.As(err, &qe):
+		return exitUsage, "query error: " + qe.err.Error()
+	case errors.As(err, &ve):
+		return exitUsage, "the bundle does not verify: " + ve.Error()
+	case errors.As(err, &ue):
+		return exitUsage, ue.Error()
+	case errors.As(err, &kk):
+		return exitAuth, kk.msg
+	case errors.As(err, &ke):
+		return exitAuth, ke.Error()
+	case feed.IsAuth(err):
+		errors.As(err, &ae)
+		return exitAuth, a.authMessage(ae)
+	case feed.IsPermission(err):
+		errors.As(err, &ae)
+		return exitAuth, permissionMessage(ae)
+	case isCacheErr(err) || errors.As(err, &ce):
+		return exitCache, "cache error: " + err.Error()
+	case errors.Is(err, feed.ErrUnreachable):
+		return exitAPI, "the Compliance API cannot be reached (" + a.host() + "): " + err.Error() +
+			"\nCheck the network and --base-url / " + envBaseURL + "; the cache keeps everything fetched so far."
+	case errors.As(err, &rex):
+		return exitAPI, "the Compliance API kept failing, " + rex.Error() + "\nTry again later; the cache keeps everything fetched so far."
+	case errors.As(err, &ae):
+		return exitAPI, ae.Error()
+	case isAPIRunErr(err):
+		return exitAPI, err.Error()
+	}
+	return exitUsage, err.Error()
+}
+
+// apiRunError marks a failure of a sync that is neither the cache's nor a
+// typed API error (a server that never lets the cursor advance, a network
+// error, …): it is the API's (exit 3).
+type apiRunError struct{ err error }
+
+func (e *apiRunError) Error() string { return e.err.Error() }
+func (e *apiRunError) Unwrap() error { return e.err }
+
+func isAPIRunErr(err error) bool {
+	var re *apiRunError
+	return errors.As(err, &re)
+}
+
+// isCacheErr reports whether err is one of the store's sentinel errors.
+func isCacheErr(err error) bool {
+	for _, s := range []error{store.ErrBusy, store.ErrCorrupt, store.ErrFull, store.ErrPermission} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// host is the configured API host, for messages.
+func (a *app) host() string {
+	if u, err := url.Parse(a.baseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return a.baseURL
+}
+
+// authMessage explains a 401.
+func (a *app) authMessage(ae *feed.APIError) string {
+	var b strings.Builder
+	b.WriteString("the key was rejected (401)")
+	if ae != nil && ae.Message != "" {
+		b.WriteString(": " + strings.TrimSuffix(ae.Message, "."))
+	}
+	if ae != nil && ae.RequestID != "" {
+		b.WriteString(" (request-id " + ae.RequestID + ")")
+	}
+	b.WriteString(".\n")
+	switch {
+	case a.loggingIn:
+		b.WriteString("The key was not stored: check that the whole key was pasted and that it is not revoked or disabled.")
+	case !a.envKey.IsZero():
+		b.WriteString("The key comes from " + envKeyVar + ", which overrides the keychain: check it, or unset it and run \"claudit login\".")
+	default:
+		fmt.Fprintf(&b, "It may be wrong, revoked or disabled: run \"claudit login --profile %s\" to store a valid key.", a.profile)
+	}
+	return b.String()
+}
+
+// permissionMessage explains a 403 with the scopes the key has and needs.
+func permissionMessage(ae *feed.APIError) string {
+	got, needed := "(not reported)", "read:compliance_activities"
+	if ae != nil {
+		if ae.GotScopes != nil {
+			got = strings.Join(ae.GotScopes, ", ")
+			if got == "" {
+				got = "none"
+			}
+		}
+		if len(ae.NeededScopes) > 0 {
+			needed = strings.Join(ae.NeededScopes, ", ")
+		}
+	}
+	msg := fmt.Sprintf("the key lacks the scope for the Activity Feed (403): it has %s; it needs %s.", got, needed)
+	if ae != nil && ae.RequestID != "" {
+		msg = strings.TrimSuffix(msg, ".") + " (request-id " + ae.RequestID + ")."
+	}
+	return msg + "\nCreate a Compliance Access Key with " + needed + " (or an Admin API key) and run \"claudit login\"."
+}
+
+// warn prints a note on stderr.
+func (a *app) warn(format string, args ...any) {
+	fmt.Fprintln(a.env.Stderr, "claudit: "+safe.Text(a.scrub(fmt.Sprintf(format, args...))))
+}
+
+// fprintf writes to w ignoring errors (a closed pipe is the reader's choice).
+func fprintf(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
+}
+
+// usageArgs makes an argument validator's complaint a usage error that
+// points at the command's help.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &usageError{err: fmt.Errorf("%s: %w\nSee \"%s --help\".", cmd.CommandPath(), err, cmd.CommandPath())}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"claudit/feed"
+	"claudit/store"
+	"claudit/ui"
+	"claudit/ui/safe"
+
+	"github.com/spf13/cobra"
+)
+
+// maxKeyInput bounds what login reads from a pipe: a key is ~100 bytes.
+const maxKeyInput = 4096
+
+func (a *app) loginCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "login",
+		Short: "Store the API key in the OS keychain (prompts without echo, verifies it first)",
+		Long: `login reads a key (without echo on a terminal; from stdin when it is not a
+terminal), checks its kind by prefix, verifies it with one request for a single
+activity, and stores it in the OS keychain under service "claudit", account = the
+profile. Accepted: a Compliance Access Key (sk-ant-api01-…) with
+read:compliance_activities, or an Admin API key (sk-ant-admin01-…), which can read
+the feed only. A Claude API key (sk-ant-api03-…) is refused: the feed rejects it.`,
+		Example: `  claudit login
+  claudit login --profile prod
+  pass show anthropic/compliance | claudit login   # from a password manager`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			return a.login(cmd.Context())
+		},
+	}
+}
+
+// readKey prompts for the key and reads it.
+func (a *app) readKey() (feed.Secret, error) {
+	if a.env.IsTerminal(a.env.Stdin) {
+		fprintf(a.env.Stderr, "Compliance Access Key or Admin API key for profile %q (input hidden): ", a.profile)
+		b, err := a.env.ReadPassword(a.env.Stdin)
+		fprintf(a.env.Stderr, "\n")
+		if err != nil {
+			return feed.Secret{}, &usageError{err: fmt.Errorf("read the key: %w", err)}
+		}
+		return feed.NewSecret(string(b)), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(a.env.Stdin, maxKeyInput)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return feed.Secret{}, &usageError{err: fmt.Errorf("read the key from stdin: %w", err)}
+	}
+	return feed.NewSecret(line), nil
+}
+
+// checkKeyKind refuses keys the feed cannot accept, by prefix.
+func checkKeyKind(k feed.Secret) error {
+	switch k.Kind() {
+	case feed.KeyAdmin, feed.KeyCompliance:
+		return nil
+	case feed.KeyModel:
+		return &keyKindError{msg: "that is a Claude API key (sk-ant-api03-…), which the Compliance API rejects.\n" +
+			"Use a Compliance Access Key (sk-ant-api01-…, claude.ai › Organization settings › API) or an Admin API key (sk-ant-admin01-…, Console › Settings › Admin keys)."}
+	}
+	return &keyKindError{msg: "that does not look like a Compliance Access Key (sk-ant-api01-…) or an Admin API key (sk-ant-admin01-…).\n" +
+		"Check that the whole key was pasted."}
+}
+
+// describeKind says what a key kind can do.
+func describeKind(k feed.KeyKind) string {
+	switch k {
+	case feed.KeyAdmin:
+		return "Admin API key (reads the Activity Feed only)"
+	case feed.KeyCompliance:
+		return "Compliance Access Key"
+	}
+	return k.String() + " key"
+}
+
+func (a *app) login(ctx context.Context) error {
+	if !a.envKey.IsZero() {
+		a.warn("note: %s is set and overrides the keychain in this shell", envKeyVar)
+	}
+	key, err := a.readKey()
+	if err != nil {
+		return err
+	}
+	if key.IsZero() {
+		return &usageError{err: errors.New("no key given")}
+	}
+	if err := checkKeyKind(key); err != nil {
+		return err
+	}
+	client, err := a.newClient(key, nil)
+	if err != nil {
+		return err
+	}
+	a.loggingIn = true
+	page, err := client.ListPage(ctx, feed.PageParams{Limit: 1})
+	if err != nil {
+		return syncError(err)
+	}
+	a.loggingIn = false
+	if err := a.env.Keyring.Set(ctx, keychainService, a.profile, key.Reveal()); err != nil {
+		return err
+	}
+	rl := ""
+	if page.Meta.RateLimit.Known {
+		rl = fmt.Sprintf(" Rate budget %d/%d.", page.Meta.RateLimit.Remaining, page.Meta.RateLimit.Limit)
+	}
+	fprintf(a.env.Stdout, "Verified the %s (%s) against %s and stored it in the keychain (%s) for profile %q.%s\n",
+		describeKind(key.Kind()), key.Masked(), a.host(), a.env.Keyring.Backend(), a.profile, rl)
+	return nil
+}
+
+func (a *app) logoutCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "logout",
+		Short:   "Delete the profile's key from the OS keychain",
+		Example: "  claudit logout --profile prod",
+		Args:    usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			err := a.env.Keyring.Delete(cmd.Context(), keychainService, a.profile)
+			switch {
+			case errors.Is(err, ErrNoKey):
+				fprintf(a.env.Stdout, "No key was stored for profile %q.\n", a.profile)
+				return nil
+			case err != nil:
+				return err
+			}
+			fprintf(a.env.Stdout, "Deleted the key of profile %q from the keychain (%s).\n", a.profile, a.env.Keyring.Backend())
+			if !a.envKey.IsZero() {
+				a.warn("note: %s is still set in this shell and will be used", envKeyVar)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the profile, key (masked), keychain, cache, coverage, last sync and rate budget",
+		Long: `status shows the profile, the key's kind and last four characters and where it
+comes from (keychain or environment), the keychain backend, the cache's path,
+size and permissions, how much of the last 30 days it covers, and the last sync.
+It makes no request unless --check is given: then one request for a single
+activity verifies the key and reads the rate budget.`,
+		Example: `  claudit status
+  claudit status --check --profile prod`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			return a.status(cmd.Context(), check)
+		},
+	}
+	cmd.Flags().BoolVar(&check, "check", false, "verify the key and read the rate budget with one request")
+	return cmd
+}
+
+func (a *app) status(ctx context.Context, check bool) error {
+	out := &strings.Builder{}
+	row := func(label, value string) { fmt.Fprintf(out, "%-12s %s\n", label, value) }
+	now := a.env.Now()
+	ts := func(t time.Time) string { return t.In(a.loc()).Format(ui.PrintTimeLayout) }
+
+	row("profile", a.profile)
+	key, source, keyErr := a.key(ctx)
+	switch {
+	case keyErr != nil:
+		row("key", "none: "+keyErr.Error())
+	case source == sourceEnv:
+		row("key", key.Masked()+" from "+envKeyVar+" (overrides the keychain)")
+	default:
+		row("key", key.Masked()+" from the keychain")
+	}
+	row("keychain", fmt.Sprintf("%s, service %q, account %q", a.env.Keyring.Backend(), keychainService, a.profile))
+	row("base URL", a.baseURL)
+
+	var runErr error
+	if _, err := os.Stat(a.cache); errors.Is(err, fs.ErrNotExist) {
+		row("cache", a.cache+" (not created yet: run claudit sync)")
+	} else if st, err := a.openStore(ctx); err != nil {
+		row("cache", a.cache)
+		runErr = err
+	} else {
+		runErr = a.cacheStatus(ctx, st, now, row, ts)
+		st.Close()
+	}
+
+	if !check {
+		row("rate budget", "not checked (claudit status --check makes one request)")
+	} else if keyErr == nil {
+		var m feed.Meta
+		client, err := a.newClient(key, nil)
+		if err == nil {
+			_, err = client.ListPage(ctx, feed.PageParams{Limit: 1})
+			m = client.LastMeta()
+		}
+		switch {
+		case err != nil:
+			row("check", "failed")
+			runErr = errors.Join(runErr, syncError(err))
+		case m.RateLimit.Known:
+			row("check", "the key works (request-id "+m.RequestID+")")
+			row("rate budget", fmt.Sprintf("%d/%d requests left this minute, resets %s (shared with the whole organisation)",
+				m.RateLimit.Remaining, m.RateLimit.Limit, ts(m.RateLimit.Reset)))
+		default:
+			row("check", "the key works (request-id "+m.RequestID+")")
+			row("rate budget", "not reported by the server")
+		}
+	}
+	fprintf(a.env.Stdout, "%s", safe.Multiline(a.scrub(out.String())))
+	if check && keyErr != nil {
+		return keyErr
+	}
+	return runErr
+}
+
+// cacheStatus adds the cache, coverage and last-sync rows.
+func (a *app) cacheStatus(ctx context.Context, st *store.Store, now time.Time, row func(string, string), ts func(time.Time) string) error {
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		row("cache", a.cache)
+		return &cacheError{err: err}
+	}
+	row("cache", stats.Path)
+	desc := fmt.Sprintf("%s, %s, %s", humanBytes(stats.Bytes), stats.Mode, ui.Count(stats.Events, "event"))
+	if stats.Events > 0 {
+		desc += ", " + ts(stats.Oldest) + " → " + ts(stats.Newest)
+	}
+	row("", desc)
+	cov, err := st.Coverage(ctx, "", syncWindow(feed.Query{}, now))
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	row("coverage", fmt.Sprintf("%d%% of the last 30 days (%s)", int(cov.Fraction*100), ui.Count(len(cov.Missing), "gap")))
+	if r := stats.LastRun; r == nil {
+		row("last sync", "never")
+	} else {
+		s := r.Summary
+		desc := fmt.Sprintf("%s (%s, %s, %s, %s)", ts(r.Info.Started), r.Info.Kind, ui.Count(s.Pages, "page"),
+			ui.Count(s.Events, "event"), ui.Count(s.Retries, "retry"))
+		switch {
+		case s.Err != "":
+			desc += " failed: " + s.Err
+		case s.Finished.IsZero():
+			desc += " did not finish"
+		default:
+			desc += " ok"
+		}
+		row("last sync", desc)
+	}
+	return nil
+}
+
+// humanBytes renders a size in B, KiB, MiB or GiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 3 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, []string{"B", "KiB", "MiB", "GiB"}[i])
+}

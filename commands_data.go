@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"claudit/feed"
+	"claudit/store"
+	"claudit/ui"
+	"claudit/ui/safe"
+
+	"github.com/spf13/cobra"
+)
+
+// searchPage is how many rows each keyset read of a headless query fetches.
+const searchPage = 1000
+
+func (a *app) syncCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "sync [QUERY]",
+		Short: "Fetch what the cache lacks for the query's window",
+		Long: `sync fetches every part of the query's window that the cache does not hold yet
+for the query's server-side filter (time window, activity types, user ids, orgs),
+page by page; an interrupted sync resumes where it stopped. Without a time term it
+syncs the last 30 days. On a terminal it draws a progress bar; otherwise it prints
+one summary line on stderr.`,
+		Example: `  claudit sync                       # the last 30 days, everything
+  claudit sync since:90d type:@keys  # key lifecycle events of the last 90 days
+  ANTHROPIC_COMPLIANCE_ACCESS_KEY=... claudit sync --cache /var/lib/claudit/ci.db`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeQuery,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			q, _, err := parseQuery(args)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, err = a.runSync(ctx, st, q, true)
+			return err
+		},
+	}
+}
+
+func (a *app) queryCommand() *cobra.Command {
+	var (
+		format  string
+		offline bool
+		limit   int
+	)
+	cmd := &cobra.Command{
+		Use:   "query [QUERY]",
+		Short: "Print the activities matching a query",
+		Long: `query syncs the gaps of the query's window, then answers from the cache, newest
+first. A query without a time term syncs the last 30 days and searches the whole
+cache. With --offline nothing is fetched and stderr says when the cache does not
+cover the window completely.
+
+Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
+activities), ndjson (each activity's raw JSON exactly as received, one per line),
+csv (RFC 4180 with a header).`,
+		Example: `  claudit query since:24h type:@keys
+  claudit query key:apikey_01HxYz... --format ndjson | jq .type
+  claudit query since:7d -type:@noise --format csv > week.csv
+  claudit query ip:198.51.100.7 --offline --limit 20`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeQuery,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			if !slices.Contains(ui.RowFormats(), format) {
+				return &usageError{err: fmt.Errorf("--format %q: want one of %s", format, strings.Join(ui.RowFormats(), ", "))}
+			}
+			if limit < 0 {
+				return &usageError{err: fmt.Errorf("--limit %d: want 0 (no limit) or more", limit)}
+			}
+			q, _, err := parseQuery(args)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if offline {
+				if err := a.noteCoverage(ctx, st, q); err != nil {
+					return err
+				}
+			} else if _, err := a.runSync(ctx, st, q, false); err != nil {
+				return err
+			}
+			return a.printRows(ctx, st, q, format, limit)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "o", ui.FormatTable, "output format: "+strings.Join(ui.RowFormats(), ", "))
+	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
+	cmd.Flags().IntVar(&limit, "limit", 0, "print at most N activities (0 = all)")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(ui.RowFormats(), cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// noteCoverage says on stderr when the cache does not fully cover the
+// query's window, so an offline answer is not mistaken for a complete one.
+func (a *app) noteCoverage(ctx context.Context, st *store.Store, q feed.Query) error {
+	filter, err := q.ServerFilter()
+	if err != nil {
+		return &queryError{text: q.String(), err: err}
+	}
+	w := syncWindow(q, a.env.Now())
+	cov, err := st.Coverage(ctx, filter.Encode(), w)
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	if cov.Fraction < 1 {
+		what := "the query's window"
+		if !q.HasTimeTerm() {
+			what = "the last 30 days"
+		}
+		a.warn("offline: the cache covers %d%% of %s, so results may be incomplete (run claudit sync, or drop --offline)",
+			int(cov.Fraction*100), what)
+	}
+	return nil
+}
+
+// printRows streams the matching rows, newest first, in format.
+func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int) error {
+	w, err := ui.NewRowWriter(format, a.env.Stdout, a.printOptions())
+	if err != nil {
+		return &usageError{err: err}
+	}
+	now := a.env.Now()
+	var cur store.Cursor
+	printed := 0
+	for {
+		n := searchPage
+		if limit > 0 {
+			n = min(n, limit-printed)
+		}
+		if n == 0 {
+			break
+		}
+		rows, err := st.Search(ctx, q, now, cur, store.Older, n)
+		if err != nil {
+			return searchError(q, err)
+		}
+		if err := w.WriteRows(rows); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		printed += len(rows)
+		if len(rows) < n {
+			break
+		}
+		cur = rows[len(rows)-1].Cursor()
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if printed == 0 && format == ui.FormatTable && a.env.IsTerminal(a.env.Stdout) {
+		a.warn("no cached activity matches the query")
+	}
+	return nil
+}
+
+// searchError classifies a failed search: the store's own failures are
+// cache errors, anything else is a query the cache cannot run.
+func searchError(q feed.Query, err error) error {
+	if isCacheErr(err) || errors.Is(err, context.Canceled) {
+		return &cacheError{err: err}
+	}
+	return &queryError{text: q.String(), err: err}
+}
+
+func (a *app) keyCommand() *cobra.Command {
+	var (
+		format  string
+		offline bool
+	)
+	cmd := &cobra.Command{
+		Use:   "key KEY_ID",
+		Short: "Print a key's dossier: its lifecycle and what it did",
+		Long: `key prints what the cache knows about one API key: its lifecycle (who created it,
+each rename and activation change with before → after, who deactivated, revoked
+or deleted it, with time, ip and user agent) and what it did (events by type,
+first and last seen, ips, user agents). It syncs the last 30 days first unless
+--offline.`,
+		Example: `  claudit key apikey_01HxYz...
+  claudit key apikey_01HxYz... --format json | jq .lifecycle`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			if format != ui.FormatTable && format != ui.FormatJSON {
+				return &usageError{err: fmt.Errorf("--format %q: want table or json", format)}
+			}
+			// "key:apikey_…" (as written in a query) means the same id.
+			keyID := strings.TrimPrefix(strings.TrimSpace(queryText(args)), "key:")
+			if keyID == "" {
+				return &usageError{err: errors.New("KEY_ID is empty")}
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if offline {
+				if err := a.noteCoverage(ctx, st, feed.Query{}); err != nil {
+					return err
+				}
+			} else if _, err := a.runSync(ctx, st, feed.Query{}, false); err != nil {
+				return err
+			}
+			d, err := st.Dossier(ctx, keyID)
+			if err != nil {
+				return &cacheError{err: err}
+			}
+			if format == ui.FormatJSON {
+				return ui.WriteDossierJSON(a.env.Stdout, d)
+			}
+			return ui.WriteDossier(a.env.Stdout, d, a.printOptions())
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "o", ui.FormatTable, "output format: table or json")
+	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{ui.FormatTable, ui.FormatJSON}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (a *app) exportCommand() *cobra.Command {
+	var (
+		out     string
+		verify  string
+		offline bool
+	)
+	cmd := &cobra.Command{
+		Use:   "export [QUERY] --out DIR | export --verify DIR",
+		Short: "Write (or verify) an evidence bundle: NDJSON plus a manifest with digests",
+		Long: `export syncs the query's window, then writes an evidence bundle into DIR (new or
+empty): activities.ndjson holds the matching activities' raw JSON exactly as
+received, newest first; manifest.json records the query, the parameters sent to
+the API, the window, when and with which claudit version it ran, the sync runs'
+start and end cursors and every request-id, the counts, and the SHA-256 of every
+line and of the whole file.
+
+export --verify DIR re-checks a bundle: exit 0 when every digest matches, else
+exit 1 naming the first mismatch.`,
+		Example: `  claudit export since:48h key:apikey_01HxYz... --out evidence/incident-42
+  claudit export --verify evidence/incident-42`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeQuery,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			switch {
+			case verify != "" && (out != "" || len(args) > 0):
+				return &usageError{err: errors.New("--verify DIR takes no query and no --out")}
+			case verify != "":
+				return a.verifyBundle(verify)
+			case out == "":
+				return &usageError{err: errors.New("export needs --out DIR (or --verify DIR)")}
+			}
+			return a.export(cmd.Context(), args, out, offline)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory to write the bundle to (must be new or empty)")
+	cmd.Flags().StringVar(&verify, "verify", "", "verify the bundle in this directory instead of writing one")
+	cmd.Flags().BoolVar(&offline, "offline", false, "export from the cache alone, without syncing")
+	_ = cmd.MarkFlagDirname("out")
+	_ = cmd.MarkFlagDirname("verify")
+	return cmd
+}
+
+func (a *app) export(ctx context.Context, args []string, dir string, offline bool) error {
+	q, text, err := parseQuery(args)
+	if err != nil {
+		return err
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := a.env.Now()
+	m := store.Manifest{
+		Tool:       "claudit " + toolVersion(),
+		CreatedAt:  now.UTC(),
+		Query:      q.String(),
+		QueryInput: text,
+		Offline:    offline,
+	}
+	window := syncWindow(q, now)
+	var thisRun int64
+	if !offline {
+		res, err := a.runSync(ctx, st, q, true)
+		if err != nil {
+			return err
+		}
+		window, thisRun = res.Info.Window, res.RunID
+		m.Runs = append(m.Runs, store.NewRunRecord(res.Info, res.Summary))
+	}
+	params, err := q.ServerParams(window.From, window.To)
+	if err != nil {
+		return &queryError{text: text, err: err}
+	}
+	m.ServerParams = params
+	filter, _ := q.ServerFilter()
+	cov, err := st.Coverage(ctx, filter.Encode(), window)
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	m.Coverage = cov.Fraction
+	from, to := q.Bounds(now, 0)
+	m.Window = store.NewRangeJSON(feed.Range{From: from, To: to})
+	if m.EarlierRuns, err = st.EarlierRuns(ctx, feed.Range{From: from, To: to}, thisRun); err != nil {
+		return &cacheError{err: err}
+	}
+	if offline && cov.Fraction < 1 {
+		a.warn("offline: the cache covers %d%% of the window, so the bundle may be incomplete", int(cov.Fraction*100))
+	}
+	m, err = st.Export(ctx, dir, q, now, m)
+	if err != nil {
+		if isCacheErr(err) {
+			return &cacheError{err: err}
+		}
+		return err
+	}
+	fprintf(a.env.Stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n",
+		ui.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
+		store.BundleManifest, ui.Count(len(m.RequestIDs), "request-id"))
+	return nil
+}
+
+func (a *app) verifyBundle(dir string) error {
+	m, err := store.VerifyBundle(dir)
+	if err != nil {
+		return err
+	}
+	// The manifest is a file anyone could have edited: sanitise what it says.
+	fprintf(a.env.Stdout, "%s\n", safe.Text(fmt.Sprintf("ok: %s in %s match the manifest (sha256 %s); query %q, created %s by %s",
+		ui.Count(m.Counts.Events, "activity"), dir, m.File.SHA256, m.Query,
+		m.CreatedAt.In(a.loc()).Format(ui.PrintTimeLayout), m.Tool)))
+	return nil
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"claudit/feed"
+	"claudit/feed/sim"
+	"claudit/store"
+	"claudit/ui"
+
+	"github.com/spf13/cobra"
+)
+
+// Demo organisation: a month of a realistic org, an incident in its last
+// hours, live events and a few late ones (feed/sim generates all of it).
+const (
+	demoSeed      = 42
+	demoEvents    = 300_000
+	demoLiveRate  = 20 // events per minute
+	demoLateShare = 0.002
+)
+
+func (a *app) simCommand() *cobra.Command {
+	var (
+		addr     string
+		seed     int64
+		events   int
+		faults   string
+		liveRate float64
+	)
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve the built-in Activity Feed simulator on loopback",
+		Long: `sim serves a deterministic simulation of GET /v1/compliance/activities (same
+seed, same data) with the scripted story of a leaked key, for trying claudit
+without a real organisation. Its keys are public constants, printed below.
+
+Faults (--faults, comma-separated): 429every=N, retryafter=S, 5xxevery=N,
+5xxcodes=C/C/…, noretry, truncate=N, reset=N, latency=D, late=F, lateby=D, dup=N,
+dupchanged, emptymore=N.`,
+		Example: `  claudit sim --events 50000 --live-rate 20
+  claudit sim --addr 127.0.0.1:0 --faults 429every=7,5xxevery=5`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := sim.ParseFaults(faults)
+			if err != nil {
+				return &usageError{err: err}
+			}
+			if events < 0 || liveRate < 0 {
+				return &usageError{err: errors.New("--events and --live-rate cannot be negative")}
+			}
+			if events == 0 {
+				events = -1 // sim.Config: 0 means its default, < 0 none
+			}
+			return a.serveSim(cmd.Context(), addr, sim.Config{Seed: seed, Events: events, LiveRate: liveRate, Faults: f})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&addr, "addr", "127.0.0.1:8787", "address to listen on (port 0 picks a free one)")
+	fl.Int64Var(&seed, "seed", 1, "seed of the generated data")
+	fl.IntVar(&events, "events", 5000, "historical events over the last 30 days")
+	fl.StringVar(&faults, "faults", "", "faults to inject, e.g. 429every=7,5xxevery=5")
+	fl.Float64Var(&liveRate, "live-rate", 0, "new events per minute after start")
+	return cmd
+}
+
+// serveSim runs the simulator until ctx ends.
+func (a *app) serveSim(ctx context.Context, addr string, cfg sim.Config) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return &usageError{err: fmt.Errorf("listen on %s: %w", addr, err)}
+	}
+	srv := sim.New(cfg)
+	base := "http://" + ln.Addr().String()
+	sc := srv.Scenario()
+	fprintf(a.env.Stdout, "claudit sim: serving the Activity Feed at %s (seed %d)\n", base, cfg.Seed)
+	fprintf(a.env.Stdout, "  export %s=%s\n  export %s=%s\n", envBaseURL, base, envKeyVar, sim.AdminKey)
+	if sc.LeakedKeyID != "" {
+		fprintf(a.env.Stdout, "  then try: claudit key %s    (the leaked key; attacker ip %s)\n", sc.LeakedKeyID, sc.AttackerIP)
+	}
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			a.warn("note: %s is not a loopback address; claudit sends keys over plain http only to loopback", host)
+		}
+	}
+	fprintf(a.env.Stdout, "press ctrl+c to stop\n")
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return &apiRunError{err: fmt.Errorf("simulator: %w", err)}
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(shutCtx)
+	return nil
+}
+
+func (a *app) demoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Open the explorer on a simulated organisation (no key, no setup)",
+		Long: `demo starts the simulator on loopback with a realistic organisation (300,000
+events over 30 days, an incident in the last hours, about 20 new events a minute,
+a few indexed late), syncs it into a temporary cache that is removed on exit, and
+opens the explorer. Try: key:<the leaked key> in the query bar, or K on a row.`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.settings(cmd); err != nil {
+				return err
+			}
+			return a.demo(cmd.Context())
+		},
+	}
+}
+
+func (a *app) demo(ctx context.Context) error {
+	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
+		return &usageError{err: errors.New("the demo is a terminal UI: run it in a terminal (for scripts, use claudit sim)")}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return &usageError{err: fmt.Errorf("start the simulator: %w", err)}
+	}
+	srv := sim.New(sim.Config{Seed: demoSeed, Events: demoEvents, LiveRate: demoLiveRate,
+		Faults: sim.Faults{LateFraction: demoLateShare}})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+
+	dir, err := os.MkdirTemp("", "claudit-demo-")
+	if err != nil {
+		return &cacheError{err: fmt.Errorf("create the demo cache: %w", err)}
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(ctx, filepath.Join(dir, "demo.db"))
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	defer st.Close()
+
+	key := feed.NewSecret(sim.AdminKey)
+	client, err := feed.New(feed.WithBaseURL("http://"+ln.Addr().String()), feed.WithKey(key),
+		feed.WithUserAgent("claudit/"+toolVersion()))
+	if err != nil {
+		return &usageError{err: err}
+	}
+	return ui.Run(ctx, ui.Deps{
+		Source: st,
+		Sync: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+			_, err := feed.NewSyncer(client, st, feed.WithProgress(report)).Sync(ctx, q, defaultSince)
+			return err
+		},
+		Profile:      "demo",
+		KeyLabel:     key.Masked(),
+		Now:          time.Now,
+		DefaultSince: defaultSince,
+		UTC:          a.utc,
+		NoColor:      a.noColor,
+	})
+}
+
+// runTUI opens the explorer on the real cache. The first screen comes from
+// the cache alone: the key is looked up only when the first sync starts.
+func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	if err := a.settings(cmd); err != nil {
+		return err
+	}
+	if len(args) == 1 {
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			return &usageError{err: fmt.Errorf("unknown command %q: did you mean %q? (to search for the word, quote it: claudit '\"%s\"')",
+				args[0], s[0], args[0])}
+		}
+	}
+	q, _, err := parseQuery(args)
+	if err != nil {
+		return err
+	}
+	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
+		return &usageError{err: errors.New("the explorer needs a terminal: in scripts and pipes use claudit query (see claudit query --help)")}
+	}
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	label := "keychain key (profile " + a.profile + ")"
+	if !a.envKey.IsZero() {
+		label = a.envKey.Masked()
+	}
+	return ui.Run(ctx, ui.Deps{
+		Source:       st,
+		Sync:         a.lazySync(st),
+		Query:        q,
+		Profile:      a.profile,
+		KeyLabel:     label,
+		Now:          a.env.Now,
+		DefaultSince: defaultSince,
+		UTC:          a.utc,
+		NoColor:      a.noColor,
+	})
+}
+
+// lazySync returns the TUI's sync function. It resolves the key and builds
+// the client on its first call, so the explorer draws the cache before any
+// keychain or network access; a failed lookup is retried on the next call.
+func (a *app) lazySync(st *store.Store) func(context.Context, feed.Query, func(feed.Progress)) error {
+	var (
+		mu     sync.Mutex
+		client *feed.Client
+	)
+	get := func(ctx context.Context) (*feed.Client, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if client != nil {
+			return client, nil
+		}
+		key, _, err := a.key(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := a.newClient(key, nil)
+		if err != nil {
+			return nil, err
+		}
+		client = c
+		return c, nil
+	}
+	return func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+		c, err := get(ctx)
+		if err != nil {
+			return err
+		}
+		s := feed.NewSyncer(c, st, feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report))
+		_, err = s.Sync(ctx, q, defaultSince)
+		return err
+	}
+}

@@ -1,0 +1,441 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"claudit/feed"
+)
+
+// An evidence bundle is a directory with the matching activities, raw and
+// newest first, one per line (BundleActivities), and a manifest
+// (BundleManifest) that says how they were obtained and lets anyone check
+// that not a byte has changed since: the SHA-256 of every line and of the
+// whole file.
+const (
+	// BundleFormat names the bundle layout; VerifyBundle refuses others.
+	BundleFormat = "claudit-evidence-bundle/1"
+	// BundleActivities is the NDJSON file of a bundle.
+	BundleActivities = "activities.ndjson"
+	// BundleManifest is the manifest file of a bundle.
+	BundleManifest = "manifest.json"
+)
+
+// Manifest describes an evidence bundle. The caller fills in how the data
+// was obtained (tool, query, window, server parameters, sync runs);
+// Export adds what was written (counts, file and line digests).
+type Manifest struct {
+	Format    string    `json:"format"`
+	Tool      string    `json:"tool"` // name and version, e.g. "claudit 1.2.0"
+	CreatedAt time.Time `json:"created_at"`
+	// Query is the canonical query; QueryInput is what the analyst typed.
+	Query      string `json:"query"`
+	QueryInput string `json:"query_input"`
+	// Window is the time range exported (open ends are null); a query
+	// without a time term exports the whole cache.
+	Window RangeJSON `json:"window"`
+	// ServerParams are the parameters the sync sent to the Activity Feed
+	// for the query (server-side filters and created_at bounds).
+	ServerParams map[string][]string `json:"server_params"`
+	// Offline is true when no sync ran before the export.
+	Offline bool `json:"offline"`
+	// Coverage is the fraction of the synced window the cache held
+	// completely when the bundle was written (1 = no gaps).
+	Coverage float64 `json:"coverage"`
+	// Runs are the sync runs made for this export, with every request-id.
+	Runs []RunRecord `json:"sync_runs"`
+	// EarlierRuns are the cache's earlier sync runs that fetched events
+	// inside the window: the requests that brought most of the data.
+	EarlierRuns []RunRecord `json:"earlier_runs"`
+	// RequestIDs lists the request-ids of EarlierRuns then Runs, oldest
+	// first, without repeats.
+	RequestIDs []string       `json:"request_ids"`
+	Counts     ManifestCounts `json:"counts"`
+	File       ManifestFile   `json:"file"`
+	// Lines holds, in file order, the id and SHA-256 of every line (the
+	// line's bytes without its newline).
+	Lines []LineDigest `json:"lines"`
+}
+
+// RangeJSON is a time range whose zero ends encode as null.
+type RangeJSON struct {
+	From *time.Time `json:"from"`
+	To   *time.Time `json:"to"`
+}
+
+// NewRangeJSON converts r (UTC; zero ends become null).
+func NewRangeJSON(r feed.Range) RangeJSON {
+	var out RangeJSON
+	if !r.From.IsZero() {
+		t := r.From.UTC()
+		out.From = &t
+	}
+	if !r.To.IsZero() {
+		t := r.To.UTC()
+		out.To = &t
+	}
+	return out
+}
+
+// RunRecord is one sync run as recorded in a manifest.
+type RunRecord struct {
+	Kind           string    `json:"kind"`
+	Window         RangeJSON `json:"window"`
+	Started        time.Time `json:"started"`
+	Finished       time.Time `json:"finished"`
+	Pages          int       `json:"pages"`
+	Events         int       `json:"events"`
+	Inserted       int       `json:"inserted"`
+	Late           int       `json:"late"`
+	Anomalies      int       `json:"anomalies"`
+	Retries        int       `json:"retries"`
+	StartCursor    string    `json:"start_cursor"`
+	EndCursor      string    `json:"end_cursor"`
+	FinalRequestID string    `json:"final_request_id"`
+	RequestIDs     []string  `json:"request_ids"`
+	Err            string    `json:"error,omitempty"`
+}
+
+// NewRunRecord builds the manifest record of a finished sync run.
+func NewRunRecord(info feed.RunInfo, s feed.RunSummary) RunRecord {
+	ids := s.RequestIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return RunRecord{
+		Kind: info.Kind, Window: NewRangeJSON(info.Window), Started: info.Started.UTC(), Finished: s.Finished.UTC(),
+		Pages: s.Pages, Events: s.Events, Inserted: s.Inserted, Late: s.Late, Anomalies: s.Anomalies, Retries: s.Retries,
+		StartCursor: s.StartCursor, EndCursor: s.EndCursor, FinalRequestID: s.FinalRequestID, RequestIDs: ids, Err: s.Err,
+	}
+}
+
+// maxEarlierRuns bounds how far back the run log is searched.
+const maxEarlierRuns = 10000
+
+// EarlierRuns returns, oldest first, the recorded sync runs that fetched
+// at least one event and whose window overlaps w (an open end of w
+// overlaps everything on that side), skipping the run ids in except.
+func (s *Store) EarlierRuns(ctx context.Context, w feed.Range, except ...int64) ([]RunRecord, error) {
+	runs, err := s.Runs(ctx, maxEarlierRuns)
+	if err != nil {
+		return nil, err
+	}
+	var out []RunRecord
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.Summary.Events == 0 || slices.Contains(except, r.ID) {
+			continue
+		}
+		rw := r.Info.Window
+		if !w.To.IsZero() && !rw.From.IsZero() && !rw.From.Before(w.To) {
+			continue
+		}
+		if !w.From.IsZero() && !rw.To.IsZero() && !rw.To.After(w.From) {
+			continue
+		}
+		out = append(out, NewRunRecord(r.Info, r.Summary))
+	}
+	return out, nil
+}
+
+// ManifestCounts summarises the exported activities.
+type ManifestCounts struct {
+	Events int            `json:"events"`
+	ByType map[string]int `json:"by_type"`
+	Oldest *time.Time     `json:"oldest"`
+	Newest *time.Time     `json:"newest"`
+}
+
+// ManifestFile describes the NDJSON file as a whole.
+type ManifestFile struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	Lines  int    `json:"lines"`
+	SHA256 string `json:"sha256"`
+}
+
+// LineDigest is the id and SHA-256 of one line of the NDJSON file.
+type LineDigest struct {
+	ID     string `json:"id"`
+	SHA256 string `json:"sha256"`
+}
+
+// exportPage is how many rows each keyset read fetches.
+const exportPage = 1000
+
+// Export writes an evidence bundle of the cached activities matching q
+// (resolved against now) into dir, which must not exist or be empty. It
+// returns the manifest as written. Files are created 0600 in a 0700
+// directory; the manifest is written last, under its final name only once
+// complete, so a bundle with a manifest is a finished one.
+func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.Time, m Manifest) (Manifest, error) {
+	if err := prepareBundleDir(dir); err != nil {
+		return m, err
+	}
+	m.Format = BundleFormat
+	m.Counts = ManifestCounts{ByType: map[string]int{}}
+	m.File = ManifestFile{Name: BundleActivities}
+	m.Lines = []LineDigest{}
+	if m.ServerParams == nil {
+		m.ServerParams = map[string][]string{}
+	}
+	if m.Runs == nil {
+		m.Runs = []RunRecord{}
+	}
+	if m.EarlierRuns == nil {
+		m.EarlierRuns = []RunRecord{}
+	}
+	m.RequestIDs = []string{}
+	seen := map[string]bool{}
+	for _, r := range append(slices.Clone(m.EarlierRuns), m.Runs...) {
+		for _, id := range r.RequestIDs {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				m.RequestIDs = append(m.RequestIDs, id)
+			}
+		}
+	}
+
+	actPath := filepath.Join(dir, BundleActivities)
+	f, err := os.OpenFile(actPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return m, fmt.Errorf("export: create %s: %w", actPath, err)
+	}
+	fileHash := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, fileHash), 1<<20)
+	werr := func() error {
+		var cur Cursor
+		for {
+			rows, err := s.Search(ctx, q, now, cur, Older, exportPage)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				line, err := rawLine(r.Raw)
+				if err != nil {
+					return fmt.Errorf("activity %q: %w", r.ID, err)
+				}
+				sum := sha256.Sum256(line)
+				m.Lines = append(m.Lines, LineDigest{ID: r.ID, SHA256: hex.EncodeToString(sum[:])})
+				m.Counts.ByType[r.Type]++
+				t := r.CreatedAt.UTC()
+				if m.Counts.Newest == nil {
+					m.Counts.Newest = &t
+				}
+				m.Counts.Oldest = &t
+				if _, err := bw.Write(line); err != nil {
+					return err
+				}
+				if err := bw.WriteByte('\n'); err != nil {
+					return err
+				}
+				m.File.Bytes += int64(len(line)) + 1
+			}
+			if len(rows) < exportPage {
+				return nil
+			}
+			cur = rows[len(rows)-1].Cursor()
+		}
+	}()
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(actPath)
+		return m, fmt.Errorf("export: write %s: %w", actPath, werr)
+	}
+	m.Counts.Events = len(m.Lines)
+	m.File.Lines = len(m.Lines)
+	m.File.SHA256 = hex.EncodeToString(fileHash.Sum(nil))
+
+	if err := writeManifest(dir, m); err != nil {
+		os.Remove(actPath)
+		return m, err
+	}
+	return m, nil
+}
+
+// prepareBundleDir creates dir (0700) or accepts an existing empty one:
+// evidence is never written over other files.
+func prepareBundleDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("export: create %s: %w", dir, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("export: %s: %w", dir, err)
+	case len(entries) > 0:
+		return fmt.Errorf("export: %s is not empty: choose a new directory (a bundle is never written over other files)", dir)
+	}
+	return nil
+}
+
+// writeManifest writes manifest.json through a temporary file and a rename.
+func writeManifest(dir string, m Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("export: encode manifest: %w", err)
+	}
+	b = append(b, '\n')
+	tmp := filepath.Join(dir, "."+BundleManifest+".partial")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("export: write manifest: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, BundleManifest)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("export: write manifest: %w", err)
+	}
+	return nil
+}
+
+// rawLine is the raw activity as one line: exactly as received, unless the
+// server sent it pretty-printed, in which case only the insignificant
+// whitespace is removed (JSON strings cannot hold a raw newline).
+func rawLine(raw json.RawMessage) ([]byte, error) {
+	if !bytes.ContainsAny(raw, "\r\n") {
+		return raw, nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return nil, fmt.Errorf("compact raw activity: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// VerifyError names the first place where a bundle does not match its
+// manifest.
+type VerifyError struct {
+	File   string // the file at fault
+	Line   int    // 1-based line of the NDJSON file; 0 when not about a line
+	ID     string // the activity id the manifest lists for that line, if any
+	Reason string
+}
+
+// Error says where and what, e.g. "activities.ndjson line 42 (activity
+// act_01…): SHA-256 differs from the manifest".
+func (e *VerifyError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
+	if e.ID != "" {
+		fmt.Fprintf(&b, " (activity %s)", e.ID)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// VerifyBundle re-checks a bundle against its manifest: every line's
+// SHA-256 and id, the line count, the counts by type, the order (newest
+// first) and the size and SHA-256 of the whole file. It returns the
+// manifest and nil when everything matches, else a *VerifyError naming the
+// first mismatch (or an error reading the bundle).
+func VerifyBundle(dir string) (Manifest, error) {
+	var m Manifest
+	mb, err := os.ReadFile(filepath.Join(dir, BundleManifest))
+	if err != nil {
+		return m, fmt.Errorf("verify: read manifest: %w", err)
+	}
+	if err := json.Unmarshal(mb, &m); err != nil {
+		return m, &VerifyError{File: BundleManifest, Reason: "not valid JSON: " + err.Error()}
+	}
+	if m.Format != BundleFormat {
+		return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("format %q is not %q", m.Format, BundleFormat)}
+	}
+	name := m.File.Name
+	if name != BundleActivities {
+		return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("names the data file %q, want %q", name, BundleActivities)}
+	}
+	if m.File.Lines != len(m.Lines) || m.Counts.Events != len(m.Lines) {
+		return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("says %d lines and %d events but lists %d line digests",
+			m.File.Lines, m.Counts.Events, len(m.Lines))}
+	}
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return m, fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	fileHash := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(f, fileHash), 1<<20)
+	var size int64
+	byType := map[string]int{}
+	var prev feed.Activity
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		size += int64(len(line))
+		if len(line) == 0 && errors.Is(err, io.EOF) {
+			if n-1 < len(m.Lines) {
+				return m, &VerifyError{File: name, Line: n, ID: m.Lines[n-1].ID, Reason: "missing: the file ends early"}
+			}
+			break
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return m, fmt.Errorf("verify: read %s: %w", name, err)
+		}
+		if n > len(m.Lines) {
+			return m, &VerifyError{File: name, Line: n, Reason: "not in the manifest (extra line)"}
+		}
+		want := m.Lines[n-1]
+		if !bytes.HasSuffix(line, []byte("\n")) {
+			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "does not end with a newline"}
+		}
+		line = line[:len(line)-1]
+		sum := sha256.Sum256(line)
+		if got := hex.EncodeToString(sum[:]); got != want.SHA256 {
+			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "SHA-256 differs from the manifest (the line was changed)"}
+		}
+		var a feed.Activity
+		if err := json.Unmarshal(line, &a); err != nil {
+			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "not a valid activity: " + err.Error()}
+		}
+		if a.ID != want.ID {
+			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: fmt.Sprintf("holds activity %q, the manifest says %q", a.ID, want.ID)}
+		}
+		if n > 1 && (a.CreatedAt.After(prev.CreatedAt) || a.CreatedAt.Equal(prev.CreatedAt) && a.ID > prev.ID) {
+			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "out of order (lines must be newest first)"}
+		}
+		prev = a
+		byType[a.Type]++
+	}
+	for typ, c := range byType {
+		if m.Counts.ByType[typ] != c {
+			return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("counts %d events of type %q, the file has %d", m.Counts.ByType[typ], typ, c)}
+		}
+	}
+	for typ, c := range m.Counts.ByType {
+		if byType[typ] != c {
+			return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("counts %d events of type %q, the file has %d", c, typ, byType[typ])}
+		}
+	}
+	if size != m.File.Bytes {
+		return m, &VerifyError{File: name, Reason: fmt.Sprintf("is %d bytes, the manifest says %d", size, m.File.Bytes)}
+	}
+	if got := hex.EncodeToString(fileHash.Sum(nil)); got != m.File.SHA256 {
+		return m, &VerifyError{File: name, Reason: "SHA-256 of the file differs from the manifest"}
+	}
+	return m, nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"claudit/feed"
+	"claudit/store"
+	"claudit/ui"
+)
+
+// syncResult is what a headless sync did, for the export manifest.
+type syncResult struct {
+	RunID   int64 // the run's id in the cache's sync log (0 = not found)
+	Info    feed.RunInfo
+	Summary feed.RunSummary
+	Rate    feed.RateLimit
+}
+
+// syncWindow is the window a sync of q fetches: the query's bounds (the
+// default window without a time term), ending no later than a minute ago
+// (the feed indexes events up to a minute late).
+func syncWindow(q feed.Query, now time.Time) feed.Range {
+	from, to := q.Bounds(now, defaultSince)
+	if safe := now.Add(-time.Minute); to.IsZero() || to.After(safe) {
+		to = safe
+	}
+	return feed.Range{From: from, To: to}
+}
+
+// runSync fetches what the cache lacks for q's window. On a terminal it
+// draws a progress bar on stderr; off a terminal it prints one summary
+// line there when summary is set.
+func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summary bool) (syncResult, error) {
+	key, _, err := a.key(ctx)
+	if err != nil {
+		return syncResult{}, err
+	}
+	now := a.env.Now()
+	window := syncWindow(q, now)
+	tty := a.env.IsTerminal(a.env.Stderr)
+	var bar *ui.ProgressBar
+	var hook func(feed.RetryEvent)
+	if tty {
+		filter, err := q.ServerFilter()
+		if err != nil {
+			return syncResult{}, &queryError{text: q.String(), err: err}
+		}
+		cov, err := st.Coverage(ctx, filter.Encode(), window)
+		if err != nil {
+			return syncResult{}, &cacheError{err: err}
+		}
+		bar = ui.NewProgressBar(a.env.Stderr, ui.ProgressOptions{
+			Width: a.env.TermWidth(a.env.Stderr), Color: a.color(a.env.Stderr),
+			Window: window, Covered: cov.Fraction, Loc: a.loc(),
+		})
+		hook = bar.Retry
+	}
+	client, err := a.newClient(key, hook)
+	if err != nil {
+		return syncResult{}, err
+	}
+	opts := []feed.SyncOption{feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize)}
+	var rate feed.RateLimit
+	opts = append(opts, feed.WithProgress(func(p feed.Progress) {
+		if p.RateLimit.Known {
+			rate = p.RateLimit
+		}
+		if bar != nil {
+			bar.Update(p)
+		}
+	}))
+	syncer := feed.NewSyncer(client, st, opts...)
+	started := time.Now()
+	sum, err := syncer.Sync(ctx, q, defaultSince)
+	if bar != nil {
+		bar.Finish()
+	}
+	if m := client.LastMeta(); m.RateLimit.Known {
+		rate = m.RateLimit
+	}
+	res := syncResult{Info: feed.RunInfo{Kind: "window", Query: q.String(), Window: window, Started: now}, Summary: sum, Rate: rate}
+	if f, ferr := q.ServerFilter(); ferr == nil {
+		res.Info.Filter = f.Encode()
+	}
+	// The store recorded the run with the exact window the Syncer used
+	// (it follows the server's clock); prefer that record.
+	if runs, rerr := st.Runs(ctx, 1); rerr == nil && len(runs) == 1 && slices.Equal(runs[0].Summary.RequestIDs, sum.RequestIDs) {
+		res.Info, res.RunID = runs[0].Info, runs[0].ID
+	}
+	if err != nil {
+		return res, syncError(err)
+	}
+	if summary && !tty {
+		fprintf(a.env.Stderr, "claudit: %s\n", ui.SyncSummary(sum, res.Info.Window, rate, time.Since(started)))
+	}
+	return res, nil
+}
+
+// syncError marks a sync failure that is neither typed by feed nor the
+// cache's as an API failure (exit 3).
+func syncError(err error) error {
+	var (
+		ae *feed.APIError
+		re *feed.RetryExhaustedError
+		qe *queryError
+		ke *KeychainError
+	)
+	switch {
+	case errors.Is(err, context.Canceled), errors.As(err, &ae), errors.As(err, &re), errors.As(err, &qe),
+		errors.As(err, &ke), errors.Is(err, feed.ErrUnreachable):
+		return err
+	case isCacheErr(err):
+		return &cacheError{err: err}
+	}
+	return &apiRunError{err: err}
+}
