@@ -8,4 +8,12 @@
 // events, late indexing, rate-limit windows, self events) is computed from
 // Config.Now when a request arrives, so it works over real loopback and
 // inside testing/synctest alike.
+//
+// Keys have coherent lifecycles in the whole dataset, historical and live:
+// each kind (Compliance Access, Console, Admin, service, signing and
+// encryption keys) has its own ids and activity types; a key is created
+// once (or existed before the dataset), renames chain, states switch only
+// from the state the key is in, nothing happens to it once it is gone, and
+// a key acts only while it is active, in its own organisation. The
+// Scenario's keys have only their story's events.
 package sim

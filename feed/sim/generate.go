@@ -51,7 +51,9 @@ type generator struct {
 	w       *world
 	plans   []*typePlan
 	byName  map[string]*typePlan
-	catalog []*typePlan // catalogued types, sorted by name (the long tail)
+	catalog []*typePlan // catalogued types, sorted by name
+	tail    []*typePlan // the long tail: catalogued types the keyring does not own
+	keys    keyring
 	pools   map[string][]string
 	chunk   []byte // current arena chunk that raw JSON is copied into
 	scratch []byte
@@ -98,11 +100,15 @@ func newGenerator(seed int64, norgs int) (*generator, error) {
 		}
 		g.addPlan(p)
 		g.catalog = append(g.catalog, p)
+		if !slices.Contains(keyTypes, name) {
+			g.tail = append(g.tail, p)
+		}
 	}
 	// The one type from the future: not in the catalogue, with an actor
 	// variant no client knows.
 	g.addPlan(&typePlan{name: futureType, variants: []string{robotActor}})
 	g.w = newWorld(g.rng, norgs)
+	g.initKeys()
 
 	mix := func(spec ...any) []weighted {
 		var out []weighted
@@ -120,8 +126,7 @@ func newGenerator(seed int64, norgs int) (*generator, error) {
 		"claude_project_document_uploaded", 2, "session_share_created", 1, "org_user_viewed", 1,
 		"group_list_viewed", 1, "claude_artifact_created", 2, "claude_chat_snapshot_viewed", 1)
 	g.adminMix = mix("org_user_invite_sent", 4, "claude_user_role_updated", 3, "group_member_added", 2,
-		"group_created", 1, "rbac_role_updated", 1, "api_key_created", 1, "scoped_api_key_updated", 1,
-		"platform_api_key_created", 1, "platform_api_key_updated", 1, "platform_workspace_member_added", 1,
+		"group_created", 1, "rbac_role_updated", 1, "platform_workspace_member_added", 1,
 		"org_user_invite_deleted", 1, "org_members_exported", 1, "org_user_invite_accepted", 2)
 	g.systemMix = mix("claude_chat_deleted", 4, "claude_published_artifact_deleted", 1, "claude_project_deleted", 1,
 		"org_user_trusted_devices_revoked", 1)
@@ -194,6 +199,9 @@ func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func
 	b = append(b, `,"created_at":"`...)
 	b = appendTime(b, at)
 	b = append(b, '"')
+	if a.org > 0 {
+		orgIdx = a.org - 1 // a key acts in its own organisation
+	}
 	if p.noOrg || orgIdx < 0 || orgIdx >= len(g.w.orgs) {
 		orgIdx = -1
 		b = append(b, `,"organization_id":null,"organization_uuid":null`...)
@@ -229,19 +237,20 @@ func (g *generator) store(b []byte) []byte {
 	return g.chunk[n:len(g.chunk):len(g.chunk)]
 }
 
-// actorFor picks an actor allowed for p, preferring the variant prefer.
-func (g *generator) actorFor(p *typePlan, prefer string) actor {
+// actorFor picks an actor allowed for p, preferring the variant prefer,
+// for an event at t (keys that act must be active then).
+func (g *generator) actorFor(p *typePlan, prefer string, t int64) actor {
 	if prefer != "" && p.allows(prefer) {
-		return g.randomActor(prefer)
+		return g.randomActor(prefer, t)
 	}
 	if p.allows(feed.ActorUser) && g.rng.IntN(10) < 7 {
-		return g.randomActor(feed.ActorUser)
+		return g.randomActor(feed.ActorUser, t)
 	}
 	vs := p.variants
 	if vs == nil {
 		vs = feed.ActorTypes
 	}
-	return g.randomActor(vs[g.rng.IntN(len(vs))])
+	return g.randomActor(vs[g.rng.IntN(len(vs))], t)
 }
 
 // randomOrg picks an organisation, the first one most often.
@@ -276,6 +285,9 @@ func (g *generator) appendValue(b []byte, name string, sp *spec) []byte {
 	case kindEnum:
 		return appendString(b, g.enumValue(sp))
 	case kindArray:
+		if types := updateTypes(sp.elem); types != nil {
+			return g.appendUpdates(b, sp.elem, types)
+		}
 		n := g.rng.IntN(3) + 1
 		elem := singular(name)
 		b = append(b, '[')
@@ -314,24 +326,8 @@ func (g *generator) appendObject(b []byte, sp *spec) []byte {
 	case sp.fields == nil:
 		return append(b, `{"standard":`+strconv.Itoa(5+g.rng.IntN(50))+`,"premium":`+strconv.Itoa(g.rng.IntN(10))+`}`...)
 	case typ != nil && prev != nil && cur != nil:
-		// An updates[] element: previous and current values that fit the type.
-		var t string
-		if typ.spec.kind == kindEnum {
-			t = g.enumValue(typ.spec)
-		} else {
-			t = []string{"allow_file_uploads", "web_search_enabled", "sharing_enabled", "code_execution_enabled"}[g.rng.IntN(4)]
-		}
-		p, c := g.updateValues(t)
-		b = append(b, `{"type":`...)
-		b = appendString(b, t)
-		if prev.spec.kind == kindAny {
-			return append(b, `,"previous_value":`+strconv.FormatBool(p == "true")+`,"current_value":`+strconv.FormatBool(c == "true")+`}`...)
-		}
-		b = appendKey(b, "previous_value", false)
-		b = g.appendUpdateValue(b, p, prev.spec)
-		b = appendKey(b, "current_value", false)
-		b = g.appendUpdateValue(b, c, cur.spec)
-		return append(b, '}')
+		types := updateTypes(sp)
+		return g.appendUpdate(b, sp, types[g.rng.IntN(len(types))])
 	case sp.variants > 0 && typ != nil && len(sp.fields) == 1:
 		b = append(b, `{"type":`...)
 		b = appendString(b, []string{"organization", "group", "user"}[g.rng.IntN(min(3, sp.variants))])
@@ -347,6 +343,81 @@ func (g *generator) appendObject(b []byte, sp *spec) []byte {
 		first = false
 		b = g.appendValue(b, f.name, f.spec)
 	}
+	return append(b, '}')
+}
+
+// settingNames are the update types of updates[] arrays whose type field
+// is a free string.
+var settingNames = []string{"allow_file_uploads", "web_search_enabled", "sharing_enabled", "code_execution_enabled"}
+
+// updateTypes returns the possible types of an updates[] element, or nil
+// when sp is not one.
+func updateTypes(sp *spec) []string {
+	if sp.kind != kindObject {
+		return nil
+	}
+	var typ, prev, cur *field
+	for i := range sp.fields {
+		switch f := &sp.fields[i]; f.name {
+		case "type":
+			typ = f
+		case "previous_value":
+			prev = f
+		case "current_value":
+			cur = f
+		}
+	}
+	switch {
+	case typ == nil || prev == nil || cur == nil:
+		return nil
+	case typ.spec.kind == kindEnum && len(typ.spec.enum) > 0:
+		return typ.spec.enum
+	}
+	return settingNames
+}
+
+// appendUpdates appends an updates[] array: one to three changes, each of
+// a different type (one event changes one thing once).
+func (g *generator) appendUpdates(b []byte, sp *spec, types []string) []byte {
+	n := 1 + g.rng.IntN(min(3, len(types)))
+	var used [3]int
+	b = append(b, '[')
+	for i := range n {
+		j := g.rng.IntN(len(types))
+		for slices.Contains(used[:i], j) {
+			j = (j + 1) % len(types)
+		}
+		used[i] = j
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = g.appendUpdate(b, sp, types[j])
+	}
+	return append(b, ']')
+}
+
+// appendUpdate appends one updates[] element of type t: previous and
+// current values that fit the type.
+func (g *generator) appendUpdate(b []byte, sp *spec, t string) []byte {
+	var prev, cur *spec
+	for i := range sp.fields {
+		switch sp.fields[i].name {
+		case "previous_value":
+			prev = sp.fields[i].spec
+		case "current_value":
+			cur = sp.fields[i].spec
+		}
+	}
+	p, c := g.updateValues(t)
+	b = append(b, `{"type":`...)
+	b = appendString(b, t)
+	if prev.kind == kindAny {
+		return append(b, `,"previous_value":`+strconv.FormatBool(p == "true")+`,"current_value":`+strconv.FormatBool(c == "true")+`}`...)
+	}
+	b = appendKey(b, "previous_value", false)
+	b = g.appendUpdateValue(b, p, prev)
+	b = appendKey(b, "current_value", false)
+	b = g.appendUpdateValue(b, c, cur)
 	return append(b, '}')
 }
 
@@ -368,7 +439,7 @@ func (g *generator) updateValues(t string) (string, string) {
 		}
 		return "active", "inactive"
 	case "name", "display_name":
-		n := g.stringFor("key_name")
+		n := g.stringFor("name")
 		return n, n + " (renamed)"
 	case "workspace":
 		return g.poolID("wrkspc_"), g.poolID("wrkspc_")

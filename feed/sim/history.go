@@ -29,6 +29,9 @@ func (g *generator) history(n int, start, end, incident int64) []event {
 	} else if n > 0 {
 		out = append(out, g.siemPoll(end, 0))
 	}
+	// The key lifecycles first, in time order: the episodes' acting keys
+	// are chosen among the keys active at their time.
+	out = g.keyPass(out, n, start, end, incident)
 	for len(out) < n {
 		out = g.episode(out, g.episodeStart(start, end, incident), end)
 	}
@@ -105,7 +108,7 @@ func (g *generator) episode(out []event, t, end int64) []event {
 			p := g.pick(g.adminMix)
 			a := g.userActor(u)
 			if r.IntN(3) == 0 || !p.allows(feed.ActorUser) {
-				a = g.actorFor(p, feed.ActorAdminAPIKey)
+				a = g.actorFor(p, feed.ActorAdminAPIKey, t)
 			}
 			add(g.stamp(t), p.name, g.w.users[u].org, &a)
 			t += 5*second + r.Int64N(2*minute)
@@ -114,7 +117,7 @@ func (g *generator) episode(out []event, t, end int64) []event {
 		org := g.randomOrg()
 		for range 2 + r.IntN(7) {
 			typ := []string{"scim_user_updated", "scim_user_updated", "scim_user_updated", "scim_user_created", "scim_user_deleted", "group_member_added"}[r.IntN(6)]
-			a := g.actorFor(g.byName[typ], feed.ActorSCIM)
+			a := g.actorFor(g.byName[typ], feed.ActorSCIM, sec)
 			add(sec, typ, org, &a) // a sync batch: every event in the same second
 		}
 	case epSystem:
@@ -125,7 +128,7 @@ func (g *generator) episode(out []event, t, end int64) []event {
 		org := g.randomOrg()
 		for range 1 + r.IntN(2) {
 			p := g.pick(g.systemMix)
-			a := g.actorFor(p, prefer)
+			a := g.actorFor(p, prefer, sec)
 			add(sec, p.name, org, &a)
 		}
 	case epPlatform:
@@ -134,7 +137,7 @@ func (g *generator) episode(out []event, t, end int64) []event {
 		org := g.randomOrg()
 		for range 1 + r.IntN(4) {
 			p := g.pick(g.platformMix)
-			a := g.actorFor(p, prefer)
+			a := g.actorFor(p, prefer, t)
 			add(g.stamp(t), p.name, org, &a)
 			t += second + r.Int64N(30*second)
 		}
@@ -144,14 +147,20 @@ func (g *generator) episode(out []event, t, end int64) []event {
 			p := g.pick(g.codeMix)
 			a := g.userActor(u)
 			if !p.allows(feed.ActorUser) || r.IntN(6) == 0 {
-				a = g.actorFor(p, feed.ActorAPI)
+				a = g.actorFor(p, feed.ActorAPI, t)
 			}
 			add(g.stamp(t), p.name, g.w.users[u].org, &a)
 			t += 3*second + r.Int64N(3*minute)
 		}
-	default: // the long tail: any catalogued type
-		p := g.catalog[r.IntN(len(g.catalog))]
-		a := g.actorFor(p, "")
+	default: // the long tail: any catalogued type the keyring does not own
+		p := g.tail[r.IntN(len(g.tail))]
+		if p.name == "compliance_api_accessed" { // only the SIEM reads the feed in the background
+			if sec <= end {
+				out = append(out, g.siemPoll(sec, 0))
+			}
+			break
+		}
+		a := g.actorFor(p, "", t)
 		add(g.stamp(t), p.name, g.randomOrg(), &a)
 	}
 	return out
@@ -198,7 +207,7 @@ func (g *generator) session(out []event, t, end int64) []event {
 		tp := g.pick(g.sessionMix)
 		a := me
 		if !tp.allows(feed.ActorUser) {
-			a = g.actorFor(tp, "")
+			a = g.actorFor(tp, "", t)
 		}
 		add(g.stamp(t), tp.name, &a)
 	}
@@ -233,8 +242,12 @@ func complianceFields(requestID, method string, status int, url string) func([]b
 	}
 }
 
-// liveEvent generates one event of the live stream at t.
+// liveEvent generates one event of the live stream at t: the keys'
+// lifecycles go on, in the same keyring as the history's.
 func (g *generator) liveEvent(t int64) event {
+	if g.rng.IntN(100) == 0 {
+		return g.keyEvent(t)
+	}
 	p := g.pick(g.liveMix)
 	if p.name == "compliance_api_accessed" {
 		return g.siemPoll(t, 0)
@@ -242,7 +255,7 @@ func (g *generator) liveEvent(t int64) event {
 	u := g.randomUser()
 	a := g.userActor(u)
 	if !p.allows(feed.ActorUser) {
-		a = g.actorFor(p, "")
+		a = g.actorFor(p, "", t)
 	}
 	return g.emit(t, p.name, g.w.users[u].org, &a, nil)
 }

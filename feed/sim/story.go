@@ -53,6 +53,9 @@ func (g *generator) story(out []event, start, end, incident int64) []event {
 		t := end - int64(float64(before)*scale)
 		return t - t%second
 	}
+	// after is an offset from the incident, shrunk like the others so that
+	// the response stays in order, after the theft and before End.
+	after := func(d time.Duration) int64 { return incident + int64(float64(d)*scale) }
 	add := func(t int64, typ string, org int, a *actor, fields func([]byte) []byte) {
 		out = append(out, g.emit(max(start, min(end, t)), typ, org, a, fields))
 	}
@@ -64,7 +67,9 @@ func (g *generator) story(out []event, start, end, incident int64) []event {
 	// Keys created before the incident.
 	add(start+(end-start)/5, "api_key_created", 0, &alice, apiKeyCreated(s.DeletedScopedKeyID, ScopeActivities))
 	add(start+(end-start)/3, "api_key_created", 0, &alice, apiKeyCreated(w.reactivatedID, ScopeActivities, ScopeOrgData))
-	add(at(23*time.Hour), "admin_api_key_created", 0, &alice, func(b []byte) []byte {
+	// The admin key belongs to the organisation of the Console key it
+	// revokes: Admin API keys are per organisation.
+	add(at(23*time.Hour), "admin_api_key_created", consoleOrg, &alice, func(b []byte) []byte {
 		b = appendStrField(b, "admin_api_key_id", s.AdminKeyID)
 		return append(b, `,"scopes":[]`...)
 	})
@@ -117,9 +122,9 @@ func (g *generator) story(out []event, start, end, incident int64) []event {
 		u := urls[i%len(urls)]
 		add(t, "compliance_api_accessed", -1, &thief, complianceFields(g.requestID(), u.method, u.status, u.url))
 		if i%5 != 4 { // bursts: several requests in one second
-			t += int64(g.rng.IntN(2)) * second
+			t += int64(float64(int64(g.rng.IntN(2))*second) * scale)
 		} else {
-			t += 20*second + g.rng.Int64N(70*second)
+			t += int64(float64(20*second+g.rng.Int64N(70*second)) * scale)
 		}
 	}
 	for i := range 6 {
@@ -127,25 +132,25 @@ func (g *generator) story(out []event, start, end, incident int64) []event {
 		if i%2 == 1 {
 			typ = "claude_file_viewed"
 		}
-		add(incident+int64(i+1)*3*minute+500*int64(time.Millisecond), typ, 0, &thief, nil)
+		add(after(time.Duration(i+1)*3*time.Minute+500*time.Millisecond), typ, 0, &thief, nil)
 	}
 
 	// The response.
-	add(incident+50*minute, "scoped_api_key_updated", 0, &bob, keyUpdate("api_key_id", s.LeakedKeyID, "activation_state", "active", "inactive"))
-	add(incident+55*minute, "scoped_api_key_deleted", 0, &bob, func(b []byte) []byte {
+	add(after(50*time.Minute), "scoped_api_key_updated", 0, &bob, keyUpdate("api_key_id", s.LeakedKeyID, "activation_state", "active", "inactive"))
+	add(after(55*time.Minute), "scoped_api_key_deleted", 0, &bob, func(b []byte) []byte {
 		b = appendStrField(b, "api_key_id", s.DeletedScopedKeyID)
 		b = appendStrField(b, "api_key_name", w.deletedName)
 		b = appendKey(b, "scopes", false)
 		return appendStrings(b, []string{ScopeActivities})
 	})
 	adminKey := actor{kind: feed.ActorAdminAPIKey, id1: s.AdminKeyID, ip: toolsIP, ua: "curl/8.7.1"}
-	add(incident+60*minute, "platform_api_key_updated", consoleOrg, &adminKey, keyUpdate("api_key_id", s.RevokedConsoleKeyID, "status", "active", "inactive"))
-	add(incident+65*minute, "service_key_revoked", 0, &alice, func(b []byte) []byte {
+	add(after(60*time.Minute), "platform_api_key_updated", consoleOrg, &adminKey, keyUpdate("api_key_id", s.RevokedConsoleKeyID, "status", "active", "inactive"))
+	add(after(65*time.Minute), "service_key_revoked", 0, &alice, func(b []byte) []byte {
 		b = appendStrField(b, "service_key_id", s.ServiceKeyID)
 		return appendStrField(b, "service_name", "slack")
 	})
-	add(incident+70*minute, "admin_api_key_updated", 0, &alice, keyUpdate("admin_api_key_id", s.AdminKeyID, "name", "incident-response", "incident-response (retired)"))
-	add(incident+75*minute, "admin_api_key_deleted", 0, &alice, func(b []byte) []byte {
+	add(after(70*time.Minute), "admin_api_key_updated", consoleOrg, &alice, keyUpdate("admin_api_key_id", s.AdminKeyID, "name", "incident-response", "incident-response (retired)"))
+	add(after(75*time.Minute), "admin_api_key_deleted", consoleOrg, &alice, func(b []byte) []byte {
 		return appendStrField(b, "admin_api_key_id", s.AdminKeyID)
 	})
 
@@ -192,8 +197,9 @@ func (g *generator) story(out []event, start, end, incident int64) []event {
 		if !ok || !g.byName[typ].allows(v) {
 			continue // already in the story, or the catalogue changed; the tests will tell
 		}
-		a := g.randomActor(v)
-		add(at(14*time.Hour)+int64(i)*minute, typ, 0, &a, nil)
+		t := at(14*time.Hour) + int64(i)*minute
+		a := g.randomActor(v, t)
+		add(t, typ, 0, &a, nil)
 	}
 
 	// The newest event is the SIEM's latest poll, at End exactly.

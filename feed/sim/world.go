@@ -14,9 +14,9 @@ type world struct {
 	orgs  []org
 	users []person
 
-	siemKeyID     string // the SIEM's Compliance Access Key (reads the feed all day)
-	apiKeys       []string
-	adminKeys     []string
+	siemKeyID     string   // the SIEM's Compliance Access Key (reads the feed all day)
+	apiKeys       []string // Console keys that exist before the dataset (the keyring's first ones)
+	adminKeys     []string // Admin API keys that exist before the dataset
 	serviceAccts  []string
 	directoryID   string
 	robotID       string
@@ -165,6 +165,9 @@ type actor struct {
 	email, userID string
 	id1, id2, id3 string
 	ip, ua        string
+	// org is 1 + the index of the organisation an acting key belongs to
+	// (0 = none): its events happen there.
+	org int
 }
 
 // appendActor appends a's JSON object.
@@ -245,16 +248,20 @@ func (g *generator) userActor(u int) actor {
 		ip: p.ips[g.rng.IntN(len(p.ips))], ua: p.uas[g.rng.IntN(len(p.uas))]}
 }
 
-// randomActor returns an actor of the given variant with plausible values.
-func (g *generator) randomActor(kind string) actor {
+// randomActor returns an actor of the given variant with plausible values
+// for an event at t (planned: its created_at is t or up to a second
+// earlier). An acting key is one that is active then.
+func (g *generator) randomActor(kind string, t int64) actor {
 	r := g.rng
 	switch kind {
 	case feed.ActorUser:
 		return g.userActor(g.randomUser())
 	case feed.ActorAPI:
-		return actor{kind: kind, id1: g.w.apiKeys[r.IntN(len(g.w.apiKeys))], ip: "198.51.100." + strconv.Itoa(50+r.IntN(10)), ua: g.w.toolUAs[r.IntN(len(g.w.toolUAs))]}
+		k := g.actingKey(classConsole, t)
+		return actor{kind: kind, id1: k.id, org: k.org + 1, ip: "198.51.100." + strconv.Itoa(50+r.IntN(10)), ua: g.w.toolUAs[r.IntN(len(g.w.toolUAs))]}
 	case feed.ActorAdminAPIKey:
-		return actor{kind: kind, id1: g.w.adminKeys[r.IntN(len(g.w.adminKeys))], ip: toolsIP, ua: "terraform-provider-anthropic/0.4.1"}
+		k := g.actingKey(classAdmin, t)
+		return actor{kind: kind, id1: k.id, org: k.org + 1, ip: toolsIP, ua: "terraform-provider-anthropic/0.4.1"}
 	case feed.ActorUnauthenticatedUser:
 		a := actor{kind: kind, ip: "192.0.2." + strconv.Itoa(1+r.IntN(250)), ua: g.w.browserUAs[r.IntN(len(g.w.browserUAs))]}
 		if r.IntN(4) > 0 {
