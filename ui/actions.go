@@ -36,6 +36,15 @@ const (
 	actPageDown
 	actPageUp
 	actOpen
+	actPause
+	actSelfToggle
+	actFreeze
+	actNote
+	actContext
+	actFacets
+	actExport
+	actTimelineMarkdown
+	actTimelineCSV
 )
 
 // paletteItem is one palette entry.
@@ -70,11 +79,20 @@ func paletteItems(k KeyMap) []paletteItem {
 		{actBack, "back: undo the last pivot", k.Back, "esc"},
 		{actOpen, "open detail pane", k.Open, "enter"},
 		{actFocus, "switch focus table/detail", k.Focus, "tab"},
+		{actContext, "context: everything ±5 minutes around the event", k.Context, "c"},
 		{actDossier, "key dossier of the selected event", k.Dossier, "K"},
+		{actFacets, "top actors, types, IPs and keys (facets)", k.Facets, "s"},
 		{actCopy, "copy selected value", k.Copy, "y"},
 		{actCopyJSON, "copy raw JSON", k.CopyJSON, "Y"},
 		{actMark, "mark / unmark event", k.Mark, "m"},
-		{actFollow, "follow new events", k.Follow, "f"},
+		{actNote, "note on the event (marks it)", k.Note, "M"},
+		{actTimelineMarkdown, "timeline: write the marked events as Markdown", k.Palette, ""},
+		{actTimelineCSV, "timeline: write the marked events as CSV", k.Palette, ""},
+		{actExport, "export evidence bundle (marked events, else the query)", k.Export, "ctrl+s"},
+		{actFollow, "live tail: follow new events", k.Follow, "f"},
+		{actPause, "live tail: pause / resume", k.Pause, "space"},
+		{actSelfToggle, "live tail: show / hide claudit's own API calls", k.SelfToggle, "S"},
+		{actFreeze, "freeze the window into absolute bounds", k.Freeze, "F"},
 		{actToggleUTC, "toggle UTC / local time", k.ToggleUTC, "t"},
 		{actRedact, "redact personal data (screen share)", k.Redact, "R"},
 		{actTop, "go to newest", k.Top, "g"},

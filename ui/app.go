@@ -34,6 +34,8 @@ const (
 	focusDossier
 	focusHelp
 	focusError
+	focusFacets
+	focusNote
 )
 
 // overlay is what covers the table and detail pane, if anything.
@@ -45,6 +47,8 @@ const (
 	overlayPalette
 	overlayDossier
 	overlayHelp
+	overlayFacets
+	overlayNote
 )
 
 // statusTTL is how long a status message stays on the status line.
@@ -73,9 +77,21 @@ type Model struct {
 	queryNow    time.Time // the clock reading every request of this query uses
 	queryCtx    context.Context
 	cancelQuery context.CancelFunc
-	stack       []feed.Query // pivot stack
-	crumbs      []string
-	seq         uint64
+	// Reads run under readCtx, a child of queryCtx: a change of what is
+	// shown (live mode hides claudit's own calls) restarts the reads while
+	// the sync and the tail of the query keep running.
+	readCtx     context.Context
+	cancelReads context.CancelFunc
+	// eff is the query every read uses: query plus the implicit -is:self
+	// of the live mode.
+	eff feed.Query
+	// anchor, when has, is the row the first page is read around (context
+	// view, back to where the analyst was).
+	anchor    store.Row
+	hasAnchor bool
+	stack     []stackEntry // pivot stack
+	crumbs    []string
+	seq       uint64
 
 	header  headerModel
 	bar     queryBar
@@ -84,6 +100,8 @@ type Model struct {
 	detail  detailModel
 	dossier dossierModel
 	palette paletteModel
+	facets  facetsModel
+	note    noteModel
 
 	countSeq, histSeq, covSeq, syncSeq, markSeq uint64
 	total                                       int
@@ -95,9 +113,31 @@ type Model struct {
 	follow       bool
 	newRows      int
 	detailOpen   bool
-	redact       bool
 	loc          *time.Location // time.UTC or local
 	local        *time.Location
+
+	// Live tail (live.go).
+	live       bool
+	hideSelf   bool // while live, claudit's own API calls are hidden
+	tailSeq    uint64
+	cancelTail context.CancelFunc
+	pausedTop  store.Cursor // the newest row when following paused
+	topPending bool         // pausedTop is taken from the next page read at the newest end
+	newerSeq   uint64       // outstanding count of rows newer than pausedTop
+	selfSeq    uint64       // outstanding count of hidden own calls
+	selfHidden int
+	clockSeq   uint64
+	now        time.Time // the clock of relative displays: poll age, retry countdown
+
+	// Marks (marks.go): how many events the whole cache has marked.
+	markedSeq uint64
+	marked    int
+	exportSeq uint64
+
+	// Redaction: red is the session's Redactor; redact says whether the
+	// screen and exports use it.
+	red    *feed.Redactor
+	redact bool
 
 	statusText string
 	statusErr  bool
@@ -115,13 +155,18 @@ func newModel(ctx context.Context, d Deps) Model {
 	if d.DefaultSince <= 0 {
 		d.DefaultSince = 30 * 24 * time.Hour
 	}
+	if d.Local == nil {
+		d.Local = time.Local
+	}
 	m := Model{
-		deps:  d,
-		base:  ctx,
-		tick:  tea.Tick,
-		keys:  DefaultKeyMap(),
-		help:  help.New(),
-		local: time.Local,
+		deps:     d,
+		base:     ctx,
+		tick:     tea.Tick,
+		keys:     DefaultKeyMap(),
+		help:     help.New(),
+		local:    d.Local,
+		hideSelf: true,
+		red:      feed.NewRedactor(nil),
 	}
 	m.loc = m.local
 	if d.UTC {
@@ -138,20 +183,25 @@ func newModel(ctx context.Context, d Deps) Model {
 	m.header = headerModel{profile: d.Profile, keyLabel: d.KeyLabel, offline: d.Sync == nil, covFraction: -1}
 	m.bar = newQueryBar(m.styles, "")
 	m.hist = histModel{loc: m.loc}
-	m.table = newTable(m.styles, m.loc)
+	m.table = newTable(m.styles, m.loc, m.local)
 	m.table.focused = true
 	m.detail = newDetail(m.styles, m.loc)
 	m.dossier = dossierModel{loc: m.loc}
 	m.palette = newPalette(m.styles)
+	m.facets = facetsModel{}
+	m.note = newNote()
 	m.applyStyles()
-	m.prepareQuery(d.Query)
+	m.setRedact(d.Redact)
+	m.prepareQuery(d.Query, nil)
+	m.markedSeq = m.nextSeq()
 	m.syncKeys()
 	return m
 }
 
-// Init asks for the background colour and reads the first screen.
+// Init asks for the background colour and reads the first screen and the
+// number of marked events.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds())
+	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds(), m.markedCountCmd())
 }
 
 func (m *Model) nextSeq() uint64 {
@@ -160,16 +210,41 @@ func (m *Model) nextSeq() uint64 {
 }
 
 // prepareQuery makes q current: it cancels the previous query's reads,
-// resets the components and reserves the seqs of the first requests.
-func (m *Model) prepareQuery(q feed.Query) {
+// sync and tail, and prepares the reads of q (prepareReads, around anchor
+// when given).
+func (m *Model) prepareQuery(q feed.Query, anchor *store.Row) {
 	if m.cancelQuery != nil {
 		m.cancelQuery()
 	}
 	m.queryCtx, m.cancelQuery = context.WithCancel(m.base)
 	m.query = q
-	m.queryNow = m.deps.Now()
 	m.bar.applied = q.String()
+	m.prepareReads(anchor)
+}
+
+// prepareReads restarts what the screen shows of the current query: it
+// cancels the reads in flight, resets the components and reserves the
+// seqs of the first requests. With anchor the first page is read around
+// that row instead of from the newest end.
+func (m *Model) prepareReads(anchor *store.Row) {
+	if m.cancelReads != nil {
+		m.cancelReads()
+	}
+	m.readCtx, m.cancelReads = context.WithCancel(m.queryCtx)
+	m.eff = m.effectiveQuery()
+	m.anchor, m.hasAnchor = store.Row{}, anchor != nil
+	if anchor != nil {
+		m.anchor = *anchor
+	}
+	m.queryNow = m.deps.Now()
+	m.now = m.queryNow
 	m.table.reset()
+	if anchor != nil {
+		// setWindow keeps the cursor's screen row: the anchored row lands
+		// mid-screen, with what came just after it above.
+		m.table.cursor = m.table.bodyHeight() / 2
+	}
+	m.table.indexingAfter = m.indexingAfter()
 	m.table.reloadSeq = m.nextSeq()
 	m.countSeq = m.nextSeq()
 	m.totalKnown = false
@@ -180,10 +255,18 @@ func (m *Model) prepareQuery(q feed.Query) {
 	if m.hist.width > 0 {
 		m.histSeq = m.nextSeq()
 	}
+	m.selfSeq, m.selfHidden = 0, 0
+	if m.hidesSelf() {
+		m.selfSeq = m.nextSeq()
+	}
+	m.newerSeq = 0
 	m.newRows = 0
+	if m.live && !m.follow {
+		m.pausedTop, m.topPending = store.Cursor{}, true
+	}
 	m.refreshDirty = false
 	from, to := m.window()
-	m.header.window = describeWindow(q, from, to, m.deps.DefaultSince, m.loc)
+	m.header.window = describeWindow(m.query, from, to, m.deps.DefaultSince, m.loc)
 }
 
 // window is the time range of the current query for coverage, histogram
@@ -199,15 +282,15 @@ func (m Model) window() (from, to time.Time) {
 	return from, to
 }
 
-// queryCmds are the reads of a freshly prepared query, built from the seqs
-// prepareQuery reserved.
+// queryCmds are the reads of freshly prepared reads, built from the seqs
+// prepareReads reserved.
 func (m Model) queryCmds() tea.Cmd {
-	ctx, src, q, now := m.queryCtx, m.deps.Source, m.query, m.queryNow
-	cmds := []tea.Cmd{
-		searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, m.table.reloadSeq, fetchReload),
-		countCmd(ctx, src, q, now, m.countSeq),
-		m.coverageCmd(),
+	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
+	first := searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, m.table.reloadSeq, fetchReload)
+	if m.hasAnchor {
+		first = anchorCmd(ctx, src, q, now, m.anchor, pageSize/2, pageSize, m.table.reloadSeq)
 	}
+	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.countSeq), m.coverageCmd(), m.selfCountCmd()}
 	if m.histSeq != 0 {
 		cmds = append(cmds, m.histCmd())
 	}
@@ -220,22 +303,32 @@ func (m Model) coverageCmd() tea.Cmd {
 		return nil
 	}
 	from, to := m.window()
-	return coverageCmd(m.queryCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
+	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
 }
 
 func (m Model) histCmd() tea.Cmd {
 	from, to := m.window()
-	return histCmd(m.queryCtx, m.deps.Source, m.query, m.queryNow, from, to, m.hist.width, m.histSeq)
+	return histCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, from, to, m.hist.width, m.histSeq)
 }
 
-// startQuery applies a new query: reads restart and the sync follows it.
+// startQuery applies a new query: reads restart and the sync (and the
+// live tail, when on) follow it.
 func (m Model) startQuery(q feed.Query) (Model, tea.Cmd) {
+	return m.startQueryAt(q, nil)
+}
+
+// startQueryAt is startQuery with the first page read around anchor.
+func (m Model) startQueryAt(q feed.Query, anchor *store.Row) (Model, tea.Cmd) {
 	if m.state == stateError {
 		m.state, m.loadErr = stateLoading, nil
 	}
-	m.prepareQuery(q)
+	m.prepareQuery(q, anchor)
 	m.syncStarted = true
-	return m, tea.Batch(m.queryCmds(), m.restartSync())
+	var tail tea.Cmd
+	if m.live {
+		tail = m.restartTail()
+	}
+	return m, tea.Batch(m.queryCmds(), m.restartSync(), tail)
 }
 
 // restartSync runs Deps.Sync for the current query under the query's
@@ -247,7 +340,7 @@ func (m *Model) restartSync() tea.Cmd {
 	m.syncSeq = m.nextSeq()
 	m.header.syncing = true
 	m.header.syncErr = nil
-	m.header.progress = feed.Progress{RateLimit: m.header.progress.RateLimit}
+	m.header.progress = feed.Progress{}
 	m.lastInserted = 0
 	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query, m.syncSeq)
 }
@@ -264,9 +357,11 @@ func (m *Model) refresh() tea.Cmd {
 	}
 	m.refreshDirty = false
 	m.queryNow = m.deps.Now()
+	m.now = m.queryNow
+	m.table.indexingAfter = m.indexingAfter()
 	seq := m.nextSeq()
 	m.table.reloadSeq = seq
-	ctx, src, q, now := m.queryCtx, m.deps.Source, m.query, m.queryNow
+	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
 	var page tea.Cmd
 	if sel, ok := m.table.selected(); ok && !m.follow {
 		above := min(windowMax/2, m.table.cursor+pageSize/2)
@@ -279,6 +374,14 @@ func (m *Model) refresh() tea.Cmd {
 	if m.hist.width > 0 {
 		m.histSeq = m.nextSeq()
 		cmds = append(cmds, m.histCmd())
+	}
+	if m.hidesSelf() {
+		m.selfSeq = m.nextSeq()
+		cmds = append(cmds, m.selfCountCmd())
+	}
+	if m.live && !m.follow {
+		m.newerSeq = m.nextSeq()
+		cmds = append(cmds, m.newerCountCmd())
 	}
 	return tea.Batch(cmds...)
 }
@@ -370,16 +473,47 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, nil
 	case markMsg:
 		return m.handleMark(msg)
+	case markedCountMsg:
+		if msg.seq == m.markedSeq && msg.err == nil {
+			m.marked = msg.n
+		}
+		return m, nil
+	case facetsMsg:
+		if msg.seq != m.facets.seq || m.overlay != overlayFacets {
+			return m, nil
+		}
+		m.facets.set(msg.f, msg.err)
+		return m, nil
+	case exportMsg:
+		return m.handleExport(msg)
+	case selfCountMsg:
+		if msg.seq == m.selfSeq && msg.err == nil {
+			m.selfHidden, m.selfSeq = msg.n, 0
+		}
+		return m, nil
+	case newerCountMsg:
+		if msg.seq == m.newerSeq && msg.err == nil && m.live && !m.follow {
+			m.newRows, m.newerSeq = msg.n, 0
+		}
+		return m, nil
+	case clockMsg:
+		return m.handleClock(msg)
 	case syncStartedMsg:
-		if msg.seq != m.syncSeq {
+		if msg.seq != m.syncSeq && msg.seq != m.tailSeq {
 			return m, nil
 		}
 		return m, waitSyncCmd(msg.ch, msg.seq)
 	case syncProgressMsg:
+		if msg.seq == m.tailSeq && m.live {
+			return m.handleTailProgress(msg)
+		}
 		if msg.seq != m.syncSeq {
 			return m, nil
 		}
 		m.header.progress = msg.p
+		if msg.p.RateLimit.Known {
+			m.header.rate = msg.p.RateLimit
+		}
 		var cmd tea.Cmd
 		if msg.p.Inserted > m.lastInserted {
 			m.lastInserted = msg.p.Inserted
@@ -387,6 +521,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmd, waitSyncCmd(msg.ch, msg.seq))
 	case syncDoneMsg:
+		if msg.seq == m.tailSeq && m.live {
+			return m.handleTailDone(msg)
+		}
 		if msg.seq != m.syncSeq {
 			return m, nil
 		}
@@ -459,8 +596,16 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 			base = 0
 		}
 		t.setWindow(msg.rows, msg.cursor, msg.atNewest, msg.atOldest, base)
-		if wasNewest && msg.atNewest && msg.cursor > oldCursor {
+		// While live the badge counts rows newer than where following
+		// paused (newerCountCmd), wherever the window is.
+		if !m.live && wasNewest && msg.atNewest && msg.cursor > oldCursor {
 			m.newRows += msg.cursor - oldCursor
+		}
+	}
+	if m.topPending && t.atNewest {
+		m.pausedTop, m.topPending = store.Cursor{}, false
+		if len(t.rows) > 0 {
+			m.pausedTop = t.rows[0].Cursor()
 		}
 	}
 	var cmds []tea.Cmd
@@ -481,15 +626,16 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 // prefetch of the next keyset page when the cursor nears an edge.
 func (m *Model) afterMove() tea.Cmd {
 	t := &m.table
-	r, ok := t.selected()
-	m.detail.setRow(r, ok)
-	m.hist.marker, m.hist.hasMarker = r.CreatedAt, ok
+	m.showSelected()
 	if t.cursor == 0 && t.atNewest {
 		m.newRows = 0
+		if m.live && !m.follow && len(t.rows) > 0 {
+			m.pausedTop = t.rows[0].Cursor()
+		}
 	}
 	older, newer := t.wants()
 	var cmds []tea.Cmd
-	ctx, src, q, now := m.queryCtx, m.deps.Source, m.query, m.queryNow
+	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
 	if older {
 		t.olderSeq = m.nextSeq()
 		from := t.rows[len(t.rows)-1].Cursor()
@@ -503,24 +649,14 @@ func (m *Model) afterMove() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m Model) handleMark(msg markMsg) (Model, tea.Cmd) {
-	if msg.seq != m.markSeq {
-		return m, nil
-	}
-	if msg.err != nil {
-		return m, m.setStatus("mark failed: "+msg.err.Error(), true)
-	}
-	for i := range m.table.rows {
-		if m.table.rows[i].ID == msg.id {
-			m.table.rows[i].Marked = msg.marked
-		}
-	}
-	r, ok := m.table.selected()
-	m.detail.setRow(r, ok)
-	if msg.marked {
-		return m, m.setStatus("marked", false)
-	}
-	return m, m.setStatus("unmarked", false)
+// showSelected shows the selected row in the detail pane and the
+// histogram marker.
+func (m *Model) showSelected() {
+	t := &m.table
+	tr, ok := t.selectedRow()
+	m.detail.indexing = ok && !t.indexingAfter.IsZero() && tr.CreatedAt.After(t.indexingAfter)
+	m.detail.setRow(tr.Row, t.tripsOf(tr), ok)
+	m.hist.marker, m.hist.hasMarker = tr.CreatedAt, ok
 }
 
 // setStatus shows a message on the status line until its TTL ends.
@@ -549,6 +685,7 @@ func (m *Model) relayout() {
 	m.table.SetSize(l.Table.W, l.Table.H)
 	m.detail.SetSize(l.DetailInner.W, l.DetailInner.H)
 	m.dossier.SetSize(l.Body.W, l.Body.H)
+	m.facets.SetSize(l.Body.W, l.Body.H)
 	m.palette.SetSize(l.Body.W, l.Body.H)
 	m.help.SetWidth(max(0, l.Body.W-4))
 	if m.focus == focusDetail && !m.detailVisible() {
@@ -573,13 +710,30 @@ func (m *Model) applyStyles() {
 	m.detail.rebuild()
 	m.dossier.styles = st
 	m.dossier.rebuild()
+	m.facets.styles = st
+	m.note.styles = st
 	m.relayout()
+}
+
+// setRedact switches screen-share mode: every component masks personal
+// data with the session's Redactor, and exports pass it on.
+func (m *Model) setRedact(on bool) {
+	m.redact = on
+	var red *feed.Redactor
+	if on {
+		red = m.red
+	}
+	m.table.setRedactor(red)
+	m.detail.red, m.dossier.red, m.facets.red, m.bar.red = red, red, red, red
+	m.detail.rebuild()
+	m.dossier.rebuild()
 }
 
 // setLocation switches every time display between UTC and local time.
 func (m *Model) setLocation(loc *time.Location) {
 	m.loc = loc
-	m.table.loc, m.hist.loc = loc, loc
+	m.table.setLocation(loc)
+	m.hist.loc = loc
 	m.detail.loc, m.dossier.loc = loc, loc
 	m.detail.rebuild()
 	m.dossier.rebuild()
@@ -601,6 +755,13 @@ func (m *Model) syncKeys() {
 	k.Copy.SetEnabled(ready && has)
 	k.CopyJSON.SetEnabled(ready && has)
 	k.Mark.SetEnabled(ready && has)
+	k.Note.SetEnabled(ready && has)
+	k.Context.SetEnabled(ready && has)
+	k.Facets.SetEnabled(ready)
+	k.Export.SetEnabled(ready && m.deps.Export != nil)
+	k.Pause.SetEnabled(ready && m.live)
+	k.SelfToggle.SetEnabled(ready && m.live)
+	k.Freeze.SetEnabled(ready && m.query.Window.From.IsZero() && m.query.Window.To.IsZero())
 	k.Dossier.SetEnabled(ready && m.table.selectedHasKey())
 	k.Back.SetEnabled(len(m.stack) > 0 || m.focus == focusDetail || m.overlay != overlayNone)
 	k.Open.SetEnabled(ready && has && m.focus == focusTable)
@@ -626,6 +787,10 @@ func (m Model) helpFocus() focus {
 		return focusDossier
 	case m.overlay == overlayHelp:
 		return focusHelp
+	case m.overlay == overlayFacets:
+		return focusFacets
+	case m.overlay == overlayNote:
+		return focusNote
 	}
 	return m.focus
 }

@@ -151,18 +151,23 @@ type markMsg struct {
 	seq    uint64
 	id     string
 	marked bool
+	note   string
 	err    error
 }
 
-func markCmd(ctx context.Context, src Source, id string, mark bool, seq uint64) tea.Cmd {
+// markCmd marks id with note, or unmarks it (which drops its note). It
+// runs under the program's context, not the query's: a mark must not be
+// lost because the analyst moved on to another query.
+func markCmd(ctx context.Context, src Source, id string, mark bool, note string, seq uint64) tea.Cmd {
 	return func() tea.Msg {
 		var err error
 		if mark {
-			err = src.Mark(ctx, id, "")
+			err = src.Mark(ctx, id, note)
 		} else {
 			err = src.Unmark(ctx, id)
+			note = ""
 		}
-		return markMsg{seq: seq, id: id, marked: mark, err: err}
+		return markMsg{seq: seq, id: id, marked: mark, note: note, err: err}
 	}
 }
 
@@ -249,15 +254,23 @@ type syncMutex struct {
 }
 
 // waitSyncCmd reads the next event of a running sync.
-func waitSyncCmd(ch <-chan syncEvent, seq uint64) tea.Cmd {
-	return func() tea.Msg {
-		ev, ok := <-ch
-		switch {
-		case !ok:
-			return syncDoneMsg{seq: seq, err: context.Canceled}
-		case ev.done:
-			return syncDoneMsg{seq: seq, err: ev.err}
-		}
-		return syncProgressMsg{seq: seq, ch: ch, p: ev.p}
+func waitSyncCmd(ch <-chan syncEvent, seq uint64) tea.Cmd { return syncWait{ch: ch, seq: seq}.next }
+
+// syncWait is a pending read of a sync's (or tail's) channel. It is a
+// method value rather than a closure so that tests can tell it apart from
+// other Cmds: it blocks until the sync reports.
+type syncWait struct {
+	ch  <-chan syncEvent
+	seq uint64
+}
+
+func (w syncWait) next() tea.Msg {
+	ev, ok := <-w.ch
+	switch {
+	case !ok:
+		return syncDoneMsg{seq: w.seq, err: context.Canceled}
+	case ev.done:
+		return syncDoneMsg{seq: w.seq, err: ev.err}
 	}
+	return syncProgressMsg{seq: w.seq, ch: w.ch, p: ev.p}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -25,21 +26,25 @@ type pivotField struct {
 // detailModel shows one row: summaries, actor, changes, the pivot list and
 // the highlighted raw JSON, scrollable.
 type detailModel struct {
-	row    store.Row
-	has    bool
-	fields []pivotField
-	sel    int
+	row      store.Row
+	has      bool
+	trips    []string // tripwires the row fires
+	indexing bool     // the row is in the newest minute of a live view
+	fields   []pivotField
+	sel      int
 	// lines is the rendered content; the pivot list occupies
 	// lines[pivotAt : pivotAt+len(fields)] and is styled at View time so
 	// moving the selection costs no rebuild.
 	lines   []string
 	pivotAt int
 	scroll  int
+	// shownIndexing is the indexing flag lines were built with.
+	shownIndexing bool
 
 	width, height int
 	focused       bool
 	loc           *time.Location
-	redact        bool
+	red           *feed.Redactor // non-nil while redacting
 	styles        *Styles
 }
 
@@ -56,15 +61,17 @@ func (d *detailModel) SetSize(w, h int) {
 	d.rebuild()
 }
 
-// setRow shows a row; the selection and scroll reset when the row changes.
-func (d *detailModel) setRow(r store.Row, ok bool) {
-	if ok && d.has && r.ID == d.row.ID && r.Marked == d.row.Marked && r.Late == d.row.Late && r.Self == d.row.Self {
+// setRow shows a row with the tripwires it fires; the selection and
+// scroll reset when the row changes.
+func (d *detailModel) setRow(r store.Row, trips []string, ok bool) {
+	if ok && d.has && r.ID == d.row.ID && r.Marked == d.row.Marked && r.Note == d.row.Note && r.Late == d.row.Late &&
+		r.Self == d.row.Self && slices.Equal(trips, d.trips) && d.indexing == d.shownIndexing {
 		return
 	}
 	if !ok || !d.has || r.ID != d.row.ID {
 		d.sel, d.scroll = 0, 0
 	}
-	d.row, d.has = r, ok
+	d.row, d.has, d.trips = r, ok, trips
 	d.fields = pivotFields(r.Activity)
 	d.rebuild()
 }
@@ -111,11 +118,15 @@ func pivotFields(a feed.Activity) []pivotField {
 // is the detail pane's one place where event text passes through safe.
 func (d *detailModel) rebuild() {
 	d.lines, d.pivotAt = nil, -1
+	d.shownIndexing = d.indexing
 	if !d.has || d.width == 0 {
 		return
 	}
 	st := d.styles.Detail
 	r := d.row
+	// Everything shown derives from the masked activity while redacting;
+	// the pivot values stay raw (they go into the query).
+	r.Activity = d.red.Activity(r.Activity)
 	w := d.width
 	var out []string
 	// Lines are fitted to the width here, once, not on every frame.
@@ -141,11 +152,23 @@ func (d *detailModel) rebuild() {
 		put(st.Dim.Render("type not in the catalogue"))
 	}
 	put(st.Dim.Render(r.CreatedAt.In(d.loc).Format("2006-01-02 15:04:05.000 -07:00") + " · " + safe.Text(r.ID)))
+	if len(d.trips) > 0 {
+		desc := map[string]string{}
+		for _, tw := range feed.Tripwires() {
+			desc[tw.Name] = tw.Description
+		}
+		for _, name := range d.trips {
+			put(d.styles.Table.Trip.Render("! TRIPWIRE "+name) + st.Dim.Render(": "+desc[name]))
+		}
+	}
+	if d.indexing {
+		put(st.Dim.Render("… newest minute: the feed may still be indexing events around it"))
+	}
 	var flags []string
 	if r.Marked {
 		f := "★ marked"
 		if r.Note != "" {
-			f += ": " + safe.Text(capText(r.Note))
+			f += ": " + safe.Text(capText(d.red.String(r.Note)))
 		}
 		flags = append(flags, f)
 	}
@@ -162,14 +185,12 @@ func (d *detailModel) rebuild() {
 	blank()
 	put(st.Heading.Render("ACTOR"))
 	a := r.Actor
-	put("  " + st.Value.Render(safe.Text(capText(redactIf(d.redact, a.Label())))))
+	put("  " + st.Value.Render(safe.Text(capText(a.Label()))))
 	kv("type", a.Type)
-	if !d.redact {
-		kv("email", a.EmailAddress)
-		kv("email", a.UnauthenticatedEmailAddress)
-	}
+	kv("email", a.EmailAddress)
+	kv("email", a.UnauthenticatedEmailAddress)
 	kv("id", a.ID())
-	kv("ip", redactIf(d.redact, a.IPAddress))
+	kv("ip", a.IPAddress)
 	kv("agent", a.UserAgent)
 	kv("service", a.Service)
 	kv("idp", a.IDPConnectionType)
@@ -197,23 +218,19 @@ func (d *detailModel) rebuild() {
 		d.pivotAt = len(out)
 		for i := range d.fields {
 			f := &d.fields[i]
-			v := f.Value
-			if f.Field == "actor" || f.Field == "ip" {
-				v = redactIf(d.redact, v)
-			}
-			f.display = safe.Text(v)
+			f.display = safe.Text(redactPivot(d.red, f.Field, f.Value))
 			out = append(out, "") // styled in View
 		}
 	}
 
 	blank()
-	put(st.Heading.Render("RAW JSON"))
-	if d.redact {
-		put(st.Dim.Render("  hidden while redacting (R)"))
+	if d.red != nil {
+		put(st.Heading.Render("RAW JSON") + st.Dim.Render("  redacted (R)"))
 	} else {
-		for _, l := range highlightJSON(r.Raw, d.styles) {
-			put(l)
-		}
+		put(st.Heading.Render("RAW JSON"))
+	}
+	for _, l := range highlightJSON(r.Raw, d.styles) {
+		put(l)
 	}
 	d.lines = out
 	d.clampScroll()

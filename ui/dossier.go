@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/safe"
 )
@@ -20,7 +21,7 @@ type dossierModel struct {
 	width   int
 	height  int
 	loc     *time.Location
-	redact  bool
+	red     *feed.Redactor // non-nil while redacting
 	styles  *Styles
 	dossier store.Dossier
 	seq     uint64
@@ -28,7 +29,7 @@ type dossierModel struct {
 
 // open starts showing keyID while its dossier loads.
 func (d *dossierModel) open(keyID string, seq uint64) {
-	*d = dossierModel{keyID: keyID, loading: true, seq: seq, width: d.width, height: d.height, loc: d.loc, redact: d.redact, styles: d.styles}
+	*d = dossierModel{keyID: keyID, loading: true, seq: seq, width: d.width, height: d.height, loc: d.loc, red: d.red, styles: d.styles}
 	d.rebuild()
 }
 
@@ -54,7 +55,8 @@ func (d *dossierModel) rebuild() {
 		}
 		return t.In(d.loc).Format("2006-01-02 15:04:05 -07:00")
 	}
-	put(d.styles.Overlay.Title.Render("KEY DOSSIER ") + st.Title.Render(safe.Text(d.keyID)) + st.Dim.Render("   esc closes"))
+	put(d.styles.Overlay.Title.Render("KEY DOSSIER ") + st.Title.Render(safe.Text(d.red.Field("api_key_id", d.keyID))) +
+		st.Dim.Render("   esc closes"))
 	switch {
 	case d.loading:
 		put(st.Dim.Render("loading…"))
@@ -68,7 +70,7 @@ func (d *dossierModel) rebuild() {
 		}
 		line := st.Label.Render("kind ") + st.Value.Render(safe.Text(kind))
 		if ds.Name != "" {
-			line += st.Label.Render("   name ") + st.Value.Render(safe.Text(fmt.Sprintf("%q", ds.Name)))
+			line += st.Label.Render("   name ") + st.Value.Render(safe.Text(fmt.Sprintf("%q", d.red.String(ds.Name))))
 		}
 		put(line)
 		put(st.Label.Render("mentioned by ") + st.Value.Render(fmt.Sprintf("%d", ds.Mentions)) +
@@ -82,29 +84,34 @@ func (d *dossierModel) rebuild() {
 		}
 		for _, ev := range ds.Lifecycle {
 			r := ev.Row
+			a := d.red.Activity(r.Activity)
 			put("  " + st.Dim.Render(ts(r.CreatedAt)) + "  " +
 				st.Flag.Render(fit(safe.Text(ev.Action), 12)) + " " +
-				st.Value.Render(fit(safe.Text(redactIf(d.redact, r.Actor.Label())), 44)) + " " +
-				st.Dim.Render(fit(safe.Text(redactIf(d.redact, r.Actor.IPAddress)), 16)) + " " +
+				st.Value.Render(fit(safe.Text(a.Actor.Label()), 44)) + " " +
+				st.Dim.Render(fit(safe.Text(a.Actor.IPAddress), 16)) + " " +
 				st.Dim.Render(safe.Text(r.Type)))
 			for _, u := range ev.Change {
-				put("      " + st.Change.Render(safe.Text(u.String())))
+				put("      " + st.Change.Render(safe.Text(d.red.String(u.String()))))
 			}
 		}
 		out = append(out, "")
 		put(st.Heading.Render("WHAT IT DID"))
-		facet := func(title string, fs []store.FacetCount, red bool) {
+		facet := func(title string, fs []store.FacetCount, member string) {
 			if len(fs) == 0 {
 				return
 			}
 			put("  " + st.Label.Render(title))
 			for _, f := range fs {
-				put(fmt.Sprintf("    %8d  %s", f.Count, st.Value.Render(safe.Text(redactIf(red && d.redact, f.Value)))))
+				v := f.Value
+				if member != "" {
+					v = d.red.Field(member, v)
+				}
+				put(fmt.Sprintf("    %8d  %s", f.Count, st.Value.Render(safe.Text(v))))
 			}
 		}
-		facet("by type", ds.ByType, false)
-		facet("ips", ds.IPs, true)
-		facet("user agents", ds.UserAgents, false)
+		facet("by type", ds.ByType, "")
+		facet("ips", ds.IPs, "ip_address")
+		facet("user agents", ds.UserAgents, "user_agent")
 		if len(ds.ByType) == 0 && len(ds.IPs) == 0 {
 			put(st.Dim.Render("  the key never acted in the cached events"))
 		}

@@ -32,6 +32,8 @@ type fakeSource struct {
 
 	mu        sync.Mutex
 	marks     map[string]bool
+	notes     map[string]string
+	facets    store.Facets
 	searchErr error
 	getErr    error
 	coverage  float64
@@ -84,10 +86,18 @@ func (f *fakeSource) row(i int) store.Row {
 	r := f.at(i)
 	f.mu.Lock()
 	if m, ok := f.marks[r.ID]; ok {
-		r.Marked = m
+		r.Marked, r.Note = m, f.notes[r.ID]
 	}
 	f.mu.Unlock()
 	return r
+}
+
+// replace swaps in a new set of rows, as if a sync or tail had written
+// them. Reads happen on the test goroutine (the harness runs Cmds inline).
+func (f *fakeSource) replace(rows []store.Row) {
+	rows = append([]store.Row(nil), rows...)
+	sort.SliceStable(rows, func(i, j int) bool { return newer(rows[i].Cursor(), rows[j].Cursor()) })
+	f.n, f.at, f.key = len(rows), func(i int) store.Row { return rows[i] }, nil
 }
 
 // matcher evaluates a query the way the store would, for the fields the
@@ -264,6 +274,19 @@ func (f *fakeSource) Get(ctx context.Context, id string) (store.Row, error) {
 
 func (f *fakeSource) Count(ctx context.Context, q feed.Query, now time.Time, limit int) (int, bool, error) {
 	f.count("Count")
+	if q.String() == "is:marked" {
+		// Marks live in the map: no need to build a million synthetic
+		// rows to count them.
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		n := 0
+		for _, on := range f.marks {
+			if on {
+				n++
+			}
+		}
+		return min(n, limit), n > limit, nil
+	}
 	m, err := newMatcher(q, now)
 	if err != nil {
 		return 0, false, err
@@ -319,7 +342,9 @@ func (f *fakeSource) Histogram(ctx context.Context, q feed.Query, now time.Time,
 
 func (f *fakeSource) Facets(ctx context.Context, q feed.Query, now time.Time, n int) (store.Facets, error) {
 	f.count("Facets")
-	return store.Facets{}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.facets, nil
 }
 
 func (f *fakeSource) Dossier(ctx context.Context, keyID string) (store.Dossier, error) {
@@ -352,9 +377,9 @@ func (f *fakeSource) Mark(ctx context.Context, id, note string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.marks == nil {
-		f.marks = map[string]bool{}
+		f.marks, f.notes = map[string]bool{}, map[string]string{}
 	}
-	f.marks[id] = true
+	f.marks[id], f.notes[id] = true, note
 	return nil
 }
 
@@ -362,9 +387,9 @@ func (f *fakeSource) Unmark(ctx context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.marks == nil {
-		f.marks = map[string]bool{}
+		f.marks, f.notes = map[string]bool{}, map[string]string{}
 	}
-	f.marks[id] = false
+	f.marks[id], f.notes[id] = false, ""
 	return nil
 }
 

@@ -31,6 +31,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.handleDossierKey(msg)
 	case overlayHelp:
 		return m.handleHelpKey(msg)
+	case overlayFacets:
+		return m.handleFacetsKey(msg)
+	case overlayNote:
+		return m.handleNoteKey(msg)
 	}
 	return m.do(m.actionFor(msg))
 }
@@ -45,13 +49,17 @@ func (m Model) actionFor(msg tea.KeyPressMsg) action {
 			}
 		}
 	}
+	// Pause comes before PageDown: both have space, and while live space
+	// pauses.
 	table := []struct {
 		b key.Binding
 		a action
 	}{
 		{k.Quit, actQuit}, {k.Help, actHelp}, {k.Palette, actPalette}, {k.Query, actQuery},
-		{k.Retry, actRetry}, {k.ToggleUTC, actToggleUTC}, {k.Follow, actFollow}, {k.Redact, actRedact},
-		{k.Copy, actCopy}, {k.CopyJSON, actCopyJSON}, {k.Mark, actMark}, {k.Dossier, actDossier},
+		{k.Retry, actRetry}, {k.ToggleUTC, actToggleUTC}, {k.Follow, actFollow}, {k.Pause, actPause},
+		{k.SelfToggle, actSelfToggle}, {k.Freeze, actFreeze}, {k.Redact, actRedact},
+		{k.Copy, actCopy}, {k.CopyJSON, actCopyJSON}, {k.Mark, actMark}, {k.Note, actNote},
+		{k.Context, actContext}, {k.Facets, actFacets}, {k.Export, actExport}, {k.Dossier, actDossier},
 		{k.Focus, actFocus}, {k.Up, actUp}, {k.Down, actDown}, {k.Top, actTop}, {k.Bottom, actBottom},
 		{k.HalfDown, actHalfDown}, {k.HalfUp, actHalfUp}, {k.PageDown, actPageDown}, {k.PageUp, actPageUp},
 		{k.Open, actOpen}, {k.Pivot, actOpen}, {k.Back, actBack},
@@ -103,27 +111,45 @@ func (m Model) do(a action) (Model, tea.Cmd) {
 		m.setLocation(time.UTC)
 		return m, m.setStatus("times in UTC", false)
 	case actFollow:
-		m.follow = !m.follow
-		if m.follow {
-			return m, tea.Batch(m.gotoTop(), m.setStatus("following new events", false))
-		}
-		return m, m.setStatus("follow paused", false)
+		return m.toggleLive()
+	case actPause:
+		return m.togglePause()
+	case actSelfToggle:
+		return m.toggleSelf()
+	case actFreeze:
+		return m.freeze()
 	case actRedact:
-		m.redact = !m.redact
-		m.table.redact, m.detail.redact, m.dossier.redact = m.redact, m.redact, m.redact
-		m.detail.rebuild()
-		m.dossier.rebuild()
+		m.setRedact(!m.redact)
+		if m.redact {
+			return m, m.setStatus("redacting: e-mails, IPs, user agents and ids are masked on screen and in exports", false)
+		}
+		return m, m.setStatus("redaction off", false)
 	case actCopy:
 		return m.copyValue()
 	case actCopyJSON:
 		if r, ok := m.table.selected(); ok {
+			if m.redact {
+				return m, tea.Batch(tea.SetClipboard(string(m.red.JSON(r.Raw))), m.setStatus("copied raw JSON (redacted)", false))
+			}
 			return m, tea.Batch(tea.SetClipboard(string(r.Raw)), m.setStatus("copied raw JSON", false))
 		}
 	case actMark:
 		if r, ok := m.table.selected(); ok {
 			m.markSeq = m.nextSeq()
-			return m, markCmd(m.queryCtx, m.deps.Source, r.ID, !r.Marked, m.markSeq)
+			return m, markCmd(m.base, m.deps.Source, r.ID, !r.Marked, "", m.markSeq)
 		}
+	case actNote:
+		return m.openNote()
+	case actContext:
+		return m.contextAround()
+	case actFacets:
+		return m.openFacets()
+	case actExport:
+		return m.export()
+	case actTimelineMarkdown:
+		return m.timeline(FormatMarkdown)
+	case actTimelineCSV:
+		return m.timeline(FormatCSV)
 	case actDossier:
 		return m.openDossier()
 	case actFocus:
@@ -177,28 +203,28 @@ func (m Model) navigate(a action) (Model, tea.Cmd) {
 	case actUp:
 		t.move(-1)
 	case actDown:
-		m.follow = false
+		m.pause()
 		t.move(1)
 	case actHalfDown:
-		m.follow = false
+		m.pause()
 		t.move(page / 2)
 	case actHalfUp:
 		t.move(-page / 2)
 	case actPageDown:
-		m.follow = false
+		m.pause()
 		t.move(page)
 	case actPageUp:
 		t.move(-page)
 	case actTop:
 		return m, m.gotoTop()
 	case actBottom:
-		m.follow = false
+		m.pause()
 		if t.atOldest {
 			t.move(len(t.rows))
 			break
 		}
 		t.reloadSeq = m.nextSeq()
-		return m, searchCmd(m.queryCtx, m.deps.Source, m.query, m.queryNow, store.Cursor{}, store.Newer, pageSize, t.reloadSeq, fetchBottom)
+		return m, searchCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, store.Cursor{}, store.Newer, pageSize, t.reloadSeq, fetchBottom)
 	default:
 		return m, nil
 	}
@@ -213,22 +239,44 @@ func (m *Model) gotoTop() tea.Cmd {
 		return m.afterMove()
 	}
 	t.reloadSeq = m.nextSeq()
-	return searchCmd(m.queryCtx, m.deps.Source, m.query, m.queryNow, store.Cursor{}, store.Older, pageSize, t.reloadSeq, fetchReload)
+	return searchCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, store.Cursor{}, store.Older, pageSize, t.reloadSeq, fetchReload)
 }
 
-// pivot narrows the query to the selected detail field and remembers the
-// previous query on the stack.
+// stackEntry is one level of the pivot stack: the query the analyst left
+// and the row they were on, so esc returns to exactly that place.
+type stackEntry struct {
+	query  feed.Query
+	row    store.Row
+	hasRow bool
+}
+
+// pivot narrows the query to the selected detail field.
 func (m Model) pivot() (Model, tea.Cmd) {
 	f, ok := m.detail.selectedField()
 	if !ok {
 		return m, nil
 	}
-	nq := m.query.With(f.Field, f.Value, false)
+	return m.pivotTo(f.Field, f.Value)
+}
+
+// pivotTo narrows the query to field:value and remembers the previous
+// query on the stack.
+func (m Model) pivotTo(field, value string) (Model, tea.Cmd) {
+	nq := m.query.With(field, value, false)
 	if nq.String() == m.query.String() {
 		// With refuses values the query language cannot express and
 		// ignores terms the query already has.
-		return m, m.setStatus("the query already has, or cannot take, "+f.Field+":"+f.Value, true)
+		return m, m.setStatus("the query already has, or cannot take, "+field+":"+value, true)
 	}
+	m.push("+" + field + ":" + value)
+	m.focus = focusTable
+	m, cmd := m.startQuery(nq)
+	m.relayout()
+	return m, cmd
+}
+
+// push puts the current query and row on the pivot stack under a crumb.
+func (m *Model) push(crumb string) {
 	if len(m.stack) == 0 {
 		base := m.query.String()
 		if base == "" {
@@ -236,16 +284,33 @@ func (m Model) pivot() (Model, tea.Cmd) {
 		}
 		m.crumbs = []string{base}
 	}
-	m.stack = append(m.stack, m.query)
-	m.crumbs = append(m.crumbs, "+"+f.Field+":"+f.Value)
+	r, ok := m.table.selected()
+	m.stack = append(m.stack, stackEntry{query: m.query, row: r, hasRow: ok})
+	m.crumbs = append(m.crumbs, crumb)
 	m.bar.crumbs = m.crumbs
-	m.focus = focusTable
-	m, cmd := m.startQuery(nq)
-	m.relayout()
-	return m, cmd
 }
 
-// back leaves the detail pane, or pops the pivot stack.
+// contextSpan is how far the context view reaches on each side of an event.
+const contextSpan = 5 * time.Minute
+
+// contextAround shows everything within ±5 minutes of the selected event,
+// across all actors, with the cursor on the event; esc returns.
+func (m Model) contextAround() (Model, tea.Cmd) {
+	r, ok := m.table.selected()
+	if !ok {
+		return m, nil
+	}
+	nq := feed.Query{}.WithWindow(feed.Window{From: r.CreatedAt.Add(-contextSpan), To: r.CreatedAt.Add(contextSpan)})
+	m.push("context ±5m of " + r.CreatedAt.In(m.loc).Format("15:04:05"))
+	m.focus = focusTable
+	m.pause() // the event stays under the cursor while live events arrive
+	m, cmd := m.startQueryAt(nq, &r)
+	m.relayout()
+	return m, tea.Batch(cmd, m.setStatus("everything within 5 minutes of the event · esc returns", false))
+}
+
+// back leaves the detail pane, or pops the pivot stack back to the query
+// and row the analyst left.
 func (m Model) back() (Model, tea.Cmd) {
 	if m.focus == focusDetail {
 		m.focus = focusTable
@@ -265,7 +330,12 @@ func (m Model) back() (Model, tea.Cmd) {
 		m.crumbs = nil
 	}
 	m.bar.crumbs = m.crumbs
-	m, cmd := m.startQuery(prev)
+	var anchor *store.Row
+	if prev.hasRow {
+		anchor = &prev.row
+		m.pause()
+	}
+	m, cmd := m.startQueryAt(prev.query, anchor)
 	m.relayout()
 	return m, cmd
 }
@@ -280,6 +350,9 @@ func (m Model) copyValue() (Model, tea.Cmd) {
 	what, value := "activity id", r.ID
 	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail {
 		what, value = f.Label, f.Value
+		if m.redact {
+			what, value = f.Label+" (redacted)", redactPivot(m.red, f.Field, f.Value)
+		}
 	}
 	return m, tea.Batch(tea.SetClipboard(value), m.setStatus("copied "+what, false))
 }
@@ -302,7 +375,7 @@ func (m Model) openDossier() (Model, tea.Cmd) {
 	seq := m.nextSeq()
 	m.dossier.open(id, seq)
 	m.overlay = overlayDossier
-	return m, dossierCmd(m.queryCtx, m.deps.Source, id, seq)
+	return m, dossierCmd(m.readCtx, m.deps.Source, id, seq)
 }
 
 func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
@@ -341,7 +414,7 @@ func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		b.suggestSeq = m.nextSeq()
 		m.relayout()
-		return m, suggestCmd(m.queryCtx, m.deps.Source, suggestField(t.field), t.partial, 20, b.suggestSeq)
+		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), t.partial, 20, b.suggestSeq)
 	case key.Matches(msg, k.HistoryPrev):
 		b.historyPrev()
 	case key.Matches(msg, k.HistoryNext):
@@ -427,6 +500,8 @@ func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 	case overlayPalette:
 		m.palette.input = m.palette.input.Update(msg)
 		m.palette.refilter()
+	case overlayNote:
+		m.note.input = m.note.input.Update(msg)
 	}
 	return m, nil
 }
@@ -449,12 +524,14 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 		return m, nil
 	case m.overlay == overlayDossier:
 		m.dossier.scrollBy(delta)
+	case m.overlay == overlayFacets:
+		m.facets.move(delta)
 	case m.overlay != overlayNone:
 	case m.lay.Detail.contains(msg.X, msg.Y):
 		m.detail.scrollBy(delta)
 	case m.lay.Table.contains(msg.X, msg.Y):
 		if delta > 0 {
-			m.follow = false
+			m.pause()
 		}
 		m.table.move(delta)
 		return m, m.afterMove()
@@ -470,6 +547,9 @@ func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
 	case m.lay.Table.contains(msg.X, msg.Y):
 		m.focus = focusTable
 		if i, ok := m.table.rowAt(msg.Y - m.lay.Table.Y); ok {
+			if i != m.table.cursor {
+				m.pause()
+			}
 			m.table.cursor = i
 			m.table.ensureVisible()
 		}

@@ -31,6 +31,11 @@ type harness struct {
 	// so a test can arrange the screen before a sync's reports arrive.
 	holdSync bool
 	held     []tea.Msg
+	// parkWaits keeps the Cmds that wait for the next sync or tail report
+	// (they block until one arrives) in waits instead of running them; a
+	// test runs them with releaseWaits once it made the fake report.
+	parkWaits bool
+	waits     []tea.Cmd
 }
 
 type harnessOpt func(*harness, *Deps)
@@ -51,6 +56,14 @@ func withSync(f func(ctx context.Context, q feed.Query, report func(feed.Progres
 
 func holdSync() harnessOpt { return func(h *harness, _ *Deps) { h.holdSync = true } }
 
+func parkWaits() harnessOpt { return func(h *harness, _ *Deps) { h.parkWaits = true } }
+
+// isWait reports whether c is a waitSyncCmd closure (closures of one
+// function literal share their code pointer).
+func isWait(c tea.Cmd) bool {
+	return reflect.ValueOf(c).Pointer() == reflect.ValueOf(waitSyncCmd(nil, 0)).Pointer()
+}
+
 func withDeps(f func(*Deps)) harnessOpt { return func(_ *harness, d *Deps) { f(d) } }
 
 func newHarness(t testing.TB, src *fakeSource, w, h int, opts ...harnessOpt) *harness {
@@ -61,6 +74,9 @@ func newHarness(t testing.TB, src *fakeSource, w, h int, opts ...harnessOpt) *ha
 		Now:          func() time.Time { return testNow },
 		DefaultSince: 30 * 24 * time.Hour,
 		UTC:          true,
+		// A zone of its own (t still switches) at UTC's offset: screens and
+		// the tripwires' working hours do not depend on the machine's zone.
+		Local: time.FixedZone("UTC", 0),
 	}
 	opts = append([]harnessOpt{withQuery("since:24h")}, opts...)
 	hs := &harness{t: t, src: src}
@@ -108,28 +124,56 @@ func (h *harness) run(cmd tea.Cmd) {
 		if c == nil {
 			continue
 		}
-		msg := c()
-		switch msg := msg.(type) {
-		case nil:
-			continue
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
-			continue
-		case tea.QuitMsg:
-			h.quit = true
+		if h.parkWaits && isWait(c) {
+			h.waits = append(h.waits, c)
 			continue
 		}
-		if _, ok := msg.(syncStartedMsg); ok && h.holdSync {
-			h.held = append(h.held, msg)
-			continue
+		queue = append(queue, h.deliver(c())...)
+	}
+}
+
+// deliver applies one message and returns the Cmds it leads to.
+func (h *harness) deliver(msg tea.Msg) []tea.Cmd {
+	switch msg := msg.(type) {
+	case nil:
+		return nil
+	case tea.BatchMsg:
+		return msg
+	case tea.QuitMsg:
+		h.quit = true
+		return nil
+	}
+	if _, ok := msg.(syncStartedMsg); ok && h.holdSync {
+		h.held = append(h.held, msg)
+		return nil
+	}
+	if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" {
+		h.clipboard = append(h.clipboard, reflect.ValueOf(msg).String())
+		return nil
+	}
+	m, next := h.m.Update(msg)
+	h.m = m.(Model)
+	return []tea.Cmd{next}
+}
+
+// releaseWaits runs the parked waits: each reads the report the test made
+// the fake send (or the end of its run) and the model applies it. A wait
+// that gets nothing within the deadline fails the test instead of hanging.
+func (h *harness) releaseWaits() {
+	h.t.Helper()
+	waits := h.waits
+	h.waits = nil
+	for _, c := range waits {
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		select {
+		case msg := <-done:
+			for _, next := range h.deliver(msg) {
+				h.run(next)
+			}
+		case <-time.After(5 * time.Second):
+			h.t.Fatal("no sync or tail report arrived")
 		}
-		if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" {
-			h.clipboard = append(h.clipboard, reflect.ValueOf(msg).String())
-			continue
-		}
-		m, next := h.m.Update(msg)
-		h.m = m.(Model)
-		queue = append(queue, next)
 	}
 }
 

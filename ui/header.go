@@ -24,6 +24,15 @@ type headerModel struct {
 	syncing  bool
 	progress feed.Progress
 	syncErr  error
+	rate     feed.RateLimit // the newest budget any sync or poll reported
+
+	// Live tail: the last good poll, a failed one, a retry in progress.
+	live        bool
+	tail        feed.Progress
+	tailErr     error
+	retryUntil  time.Time
+	retryStatus int
+	now         time.Time // for "polled 3s ago" and the retry countdown
 
 	width  int
 	styles *Styles
@@ -60,7 +69,7 @@ func (h headerModel) View() string {
 	default:
 		parts = append(parts, st.Warn.Render(fmt.Sprintf("cache %d%% of %s", int(h.covFraction*100), h.window)))
 	}
-	if rl := h.progress.RateLimit; rl.Known {
+	if rl := h.rate; rl.Known {
 		s := st.Bar
 		if rl.Limit > 0 && rl.Remaining*10 < rl.Limit {
 			s = st.Bad
@@ -79,14 +88,47 @@ func (h headerModel) View() string {
 		parts = append(parts, st.Warn.Render(fmt.Sprintf("retrying (%d) in %s", h.progress.RetryStatus, wait)))
 	case h.syncing:
 		parts = append(parts, st.Warn.Render(fmt.Sprintf("fetching %d%% · %d new", syncPercent(h.progress), h.progress.Inserted)))
+	case h.live:
+		// "synced" would only repeat what LIVE says.
 	default:
 		parts = append(parts, st.Good.Render("synced"))
+	}
+	if h.live {
+		parts = append(parts, h.liveParts()...)
 	}
 	line := " " + strings.Join(parts, sep)
 	if w := ansi.StringWidth(line); w < h.width {
 		line += st.Bar.Render(strings.Repeat(" ", h.width-w))
 	}
 	return fit(line, h.width)
+}
+
+// liveParts describe the live tail: the mark, a retry countdown or a
+// failed poll, the poll interval and how long ago the last poll ended.
+func (h headerModel) liveParts() []string {
+	st := h.styles.Header
+	parts := []string{st.Live.Render("● LIVE")}
+	switch {
+	case !h.retryUntil.IsZero() && h.now.Before(h.retryUntil):
+		left := (h.retryUntil.Sub(h.now) + time.Second - 1).Truncate(time.Second) // rounded up: never "0s" before it fires
+		text := "retry in " + left.String()
+		if h.retryStatus != 0 {
+			text += fmt.Sprintf(" (%d)", h.retryStatus)
+		}
+		parts = append(parts, st.Warn.Render(text))
+	case h.tailErr != nil:
+		parts = append(parts, st.Warn.Render("poll failed"))
+	}
+	if d := h.tail.PollInterval.Round(time.Second); d > 0 {
+		parts = append(parts, st.Bar.Render("every "+shortDuration(d)))
+	}
+	if h.tail.LastPoll.IsZero() {
+		parts = append(parts, st.Dim.Render("connecting…"))
+	} else {
+		ago := max(0, h.now.Sub(h.tail.LastPoll)).Round(time.Second)
+		parts = append(parts, st.Dim.Render("polled "+shortDuration(ago)+" ago"))
+	}
+	return parts
 }
 
 // describeWindow is the human name of a query's window.
@@ -116,6 +158,8 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	case d >= time.Minute && d%time.Minute == 0:
 		return fmt.Sprintf("%dm", d/time.Minute)
+	case d == 0:
+		return "0s"
 	}
 	return d.String()
 }

@@ -7,9 +7,13 @@ import "charm.land/bubbles/v2/key"
 // sense in the current state, which also hides them from help.
 type KeyMap struct {
 	// Global.
-	Quit, Help, Palette, Query, Back, Retry key.Binding
-	Window, ToggleUTC, Follow, Redact       key.Binding
-	Copy, CopyJSON, Mark, Dossier, Focus    key.Binding
+	Quit, Help, Palette, Query, Back, Retry    key.Binding
+	Window, ToggleUTC, Follow, Redact, Freeze  key.Binding
+	Copy, CopyJSON, Mark, Note, Dossier, Focus key.Binding
+	Context, Facets, Export                    key.Binding
+
+	// Live tail: enabled only while it runs.
+	Pause, SelfToggle key.Binding
 
 	// Table and detail navigation.
 	Up, Down, Top, Bottom, HalfDown, HalfUp, PageDown, PageUp key.Binding
@@ -34,13 +38,21 @@ func DefaultKeyMap() KeyMap {
 		Retry:     b([]string{"r"}, "r", "retry"),
 		Window:    b([]string{"1", "2", "3", "4", "5", "6"}, "1…6", "15m 1h 6h 24h 7d 30d"),
 		ToggleUTC: b([]string{"t"}, "t", "UTC/local"),
-		Follow:    b([]string{"f"}, "f", "follow"),
+		Follow:    b([]string{"f"}, "f", "live"),
 		Redact:    b([]string{"R"}, "R", "redact"),
+		Freeze:    b([]string{"F"}, "F", "freeze window"),
 		Copy:      b([]string{"y"}, "y", "copy value"),
 		CopyJSON:  b([]string{"Y"}, "Y", "copy JSON"),
 		Mark:      b([]string{"m"}, "m", "mark"),
+		Note:      b([]string{"M"}, "M", "note"),
 		Dossier:   b([]string{"K"}, "K", "key dossier"),
 		Focus:     b([]string{"tab"}, "tab", "table/detail"),
+		Context:   b([]string{"c"}, "c", "±5m context"),
+		Facets:    b([]string{"s"}, "s", "top values"),
+		Export:    b([]string{"ctrl+s"}, "ctrl+s", "export evidence"),
+
+		Pause:      b([]string{"space"}, "space", "pause/resume"),
+		SelfToggle: b([]string{"S"}, "S", "own API calls"),
 
 		Up:       b([]string{"k", "up"}, "↑/k", "up"),
 		Down:     b([]string{"j", "down"}, "↓/j", "down"),
@@ -80,6 +92,10 @@ func (h helpKeys) ShortHelp() []key.Binding {
 		return []key.Binding{k.Apply, k.Cancel, k.Next}
 	case focusDossier:
 		return []key.Binding{k.Back, k.Down, k.Up, k.Quit}
+	case focusFacets:
+		return []key.Binding{k.Apply, k.Back, k.Down, k.Up, k.Quit}
+	case focusNote:
+		return []key.Binding{k.Apply, k.Cancel}
 	case focusHelp:
 		return []key.Binding{k.Back, k.Help, k.Quit}
 	case focusDetail:
@@ -98,17 +114,20 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 		return [][]key.Binding{{k.Apply, k.Cancel, k.Complete}, {k.HistoryPrev, k.HistoryNext}}
 	case focusPalette:
 		return [][]key.Binding{{k.Apply, k.Cancel}, {k.Next, k.Prev}}
-	case focusDossier, focusHelp:
-		return [][]key.Binding{{k.Down, k.Up, k.HalfDown, k.HalfUp, k.Top, k.Bottom}, {k.Back, k.Quit}}
+	case focusDossier, focusHelp, focusFacets:
+		return [][]key.Binding{{k.Down, k.Up, k.HalfDown, k.HalfUp, k.Top, k.Bottom}, {k.Apply, k.Back, k.Quit}}
+	case focusNote:
+		return [][]key.Binding{{k.Apply, k.Cancel}}
 	case focusError:
 		return [][]key.Binding{{k.Retry, k.Quit}}
 	}
 	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp}
-	act := []key.Binding{k.Open, k.Focus, k.Back, k.Dossier, k.Copy, k.CopyJSON, k.Mark}
+	act := []key.Binding{k.Open, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	if h.focus == focusDetail {
-		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Dossier, k.Copy, k.CopyJSON, k.Mark}
+		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	}
-	view := []key.Binding{k.Query, k.Window, k.ToggleUTC, k.Follow, k.Redact, k.Retry}
+	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact}
+	view := []key.Binding{k.Query, k.Window, k.ToggleUTC, k.Follow, k.Pause, k.SelfToggle, k.Freeze, k.Retry}
 	app := []key.Binding{k.Palette, k.Help, k.Quit}
-	return [][]key.Binding{nav, act, view, app}
+	return [][]key.Binding{nav, act, evidence, view, app}
 }

@@ -40,6 +40,9 @@ type queryBar struct {
 	total  string   // "1,204 events", right-aligned when not editing
 	width  int
 	styles *Styles
+	// red masks the applied query and the crumbs while redacting. The
+	// text being edited is shown as typed: masked text cannot be edited.
+	red *feed.Redactor
 }
 
 func newQueryBar(st *Styles, applied string) queryBar {
@@ -286,7 +289,7 @@ func (b queryBar) View() string {
 		return ""
 	}
 	if !b.editing {
-		text := safe.Text(b.applied)
+		text := safe.Text(b.red.String(b.applied))
 		if text == "" {
 			text = "(everything in the cache)"
 		}
@@ -361,7 +364,7 @@ func (b queryBar) extraView() []string {
 	if len(b.crumbs) > 0 {
 		parts := slices.Clone(b.crumbs)
 		for i, c := range parts {
-			parts[i] = st.Crumb.Render(safe.Text(c))
+			parts[i] = st.Crumb.Render(safe.Text(b.red.String(c)))
 		}
 		line := st.Crumb.Render("esc ← ") + strings.Join(parts, st.CrumbSep.Render(" › "))
 		out = append(out, fit(line, b.width))

@@ -30,7 +30,29 @@ type Deps struct {
 	// Sync fetches the query's window into the cache, reporting progress.
 	// nil means offline. It starts after the first screen is drawn and is
 	// restarted (the previous run cancelled) whenever the query changes.
-	Sync     func(ctx context.Context, q feed.Query, report func(feed.Progress)) error
+	Sync func(ctx context.Context, q feed.Query, report func(feed.Progress)) error
+	// Tail follows the newest events of the query into the cache until ctx
+	// is cancelled (main passes feed.Syncer.Tail), reporting after every
+	// poll: Phase "tail" with Inserted (new events that are not claudit's
+	// own), PollInterval, LastPoll, RateLimit and, for a failed poll it will
+	// retry, Err; Phase "retry" with RetryWait and RetryStatus while the API
+	// pushes back. It runs while the live mode (f) is on, under the query's
+	// context: a new query restarts it, f or quit cancels it. nil disables
+	// live tail (f then only keeps the cursor on the newest cached row).
+	Tail func(ctx context.Context, q feed.Query, report func(feed.Progress)) error
+	// Export writes the evidence bundle of q into dir (a new directory
+	// named by the UI inside ExportDir) and returns where it wrote it; main
+	// passes the code behind `claudit export`. r is non-nil while redaction
+	// is on: every activity written must then pass through r.JSON, and
+	// anything else that names a person through r.String. ctrl+s calls it
+	// with the current query, or with is:marked when events are marked.
+	// nil disables ctrl+s.
+	Export func(ctx context.Context, q feed.Query, dir string, r *feed.Redactor) (path string, err error)
+	// ExportDir is where ctrl+s bundles and :timeline files go ("" = the
+	// current directory).
+	ExportDir string
+	// Redact starts the program in screen-share mode (--redact); R toggles.
+	Redact   bool
 	Query    feed.Query // initial query
 	Profile  string
 	KeyLabel string // already masked, e.g. "admin key …x9Qa" ("" = none/demo)
@@ -39,4 +61,8 @@ type Deps struct {
 	// the query has no time term (30 days).
 	DefaultSince time.Duration
 	UTC, NoColor bool
+	// Local is the analyst's time zone: the local clock of t and of
+	// timelines, and the working hours of the off-hours tripwire (nil:
+	// time.Local).
+	Local *time.Location
 }

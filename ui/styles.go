@@ -22,6 +22,9 @@ type Styles struct {
 	}
 	Table struct {
 		Header, Cell, Selected, SelectedBlurred, Self, Late, Mark, Time, Dim lipgloss.Style
+		// Trip flags a tripwire; Indexing shades rows the feed may still
+		// be indexing (the newest minute of a live view).
+		Trip, Indexing lipgloss.Style
 	}
 	Detail struct {
 		// Right and Below frame the pane beside or under the table; the
@@ -117,6 +120,8 @@ func NewStyles(isDark bool) Styles {
 	s.Table.Mark = st().Foreground(orange).Bold(true)
 	s.Table.Time = st().Foreground(dim)
 	s.Table.Dim = st().Foreground(dim)
+	s.Table.Trip = st().Foreground(red).Bold(true)
+	s.Table.Indexing = st().Foreground(dim).Italic(true)
 
 	s.Detail.Right = st().Border(lipgloss.NormalBorder(), false, false, false, true).BorderForeground(dim).PaddingLeft(1)
 	s.Detail.RightFocused = s.Detail.Right.BorderForeground(accent)
@@ -203,6 +208,8 @@ func plainStyles() Styles {
 	s.Table.SelectedBlurred = st().Underline(true)
 	s.Table.Mark = st().Bold(true)
 	s.Table.Late = st().Bold(true)
+	s.Table.Trip = st().Bold(true)
+	s.Table.Indexing = st().Italic(true)
 	s.Detail.Right = st().Border(lipgloss.NormalBorder(), false, false, false, true).PaddingLeft(1)
 	s.Detail.RightFocused = st().Border(lipgloss.ThickBorder(), false, false, false, true).PaddingLeft(1)
 	s.Detail.Below = st().Border(lipgloss.NormalBorder(), true, false, false, false)

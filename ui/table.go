@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -52,7 +53,7 @@ type columnSpec struct {
 // their minimum fits, then grow toward pref.
 func columnSpecs() []columnSpec {
 	return []columnSpec{
-		{colFlags, "", 3, 3},
+		{colFlags, "", 4, 4},
 		{colTime, "TIME", 21, 21},
 		{colType, "TYPE", 16, 30},
 		{colActor, "ACTOR", 14, 30},
@@ -112,20 +113,36 @@ func layoutColumns(width int) []column {
 
 // tableRow is a row with the text its cells derive from the raw JSON,
 // computed once when the row enters the window: a frame must not parse
-// 300 activities (one may carry a 64 KiB user agent) again.
+// 300 activities (one may carry a 64 KiB user agent) again. While
+// redacting, the text derives from the masked activity.
 type tableRow struct {
 	store.Row
-	label, target, org string
-	hasKey             bool // mentions a key: K has a dossier to open
+	label, target, org, ip string
+	hasKey                 bool     // mentions a key: K has a dossier to open
+	trips                  []string // single-event tripwires that fire
 }
 
-func newTableRows(rows []store.Row) []tableRow {
+// burstWindow and burstThreshold define a failed sign-in burst among the
+// rows in the window (feed.FailedSignInBursts).
+const (
+	burstWindow    = 10 * time.Minute
+	burstThreshold = 5
+)
+
+// makeRows derives the cells of rows.
+func (t tableModel) makeRows(rows []store.Row) []tableRow {
 	out := make([]tableRow, len(rows))
 	for i, r := range rows {
-		out[i] = tableRow{Row: r, label: r.Actor.Label(), target: rowTarget(r.Activity), org: orgOf(r.Activity),
-			hasKey: len(r.KeyMentions()) > 0}
+		out[i] = tableRow{Row: r, hasKey: len(r.KeyMentions()) > 0, trips: feed.Trip(r.Activity, t.workLoc)}
+		out[i].derive(t.red)
 	}
 	return out
+}
+
+// derive computes the display text, masked by red when non-nil.
+func (r *tableRow) derive(red *feed.Redactor) {
+	a := red.Activity(r.Activity)
+	r.label, r.target, r.org, r.ip = a.Actor.Label(), rowTarget(a), orgOf(a), a.Actor.IPAddress
 }
 
 // tableModel is the virtual table component.
@@ -145,8 +162,13 @@ type tableModel struct {
 	width, height int // height includes the header row
 	focused       bool
 	cols          []column
-	loc           *time.Location
-	redact        bool
+	loc           *time.Location // display
+	workLoc       *time.Location // working hours of the tripwires: always local
+	red           *feed.Redactor // non-nil while redacting
+	// bursts are the failed sign-ins in a burst among the window's rows.
+	bursts map[string]bool
+	// indexingAfter dims rows created after it (live: the newest minute).
+	indexingAfter time.Time
 	emptyText     string
 	styles        *Styles
 	paint         tablePainters
@@ -155,15 +177,16 @@ type tableModel struct {
 // tablePainters are the table's styles as painters, rebuilt with the
 // styles.
 type tablePainters struct {
-	cell, selected, selectedBlurred, self, late, mark, time painter
-	groups                                                  map[string]painter
+	cell, selected, selectedBlurred, self, late, mark, trip, indexing, time painter
+	groups                                                                  map[string]painter
 }
 
 func newTablePainters(st *Styles) tablePainters {
 	t := st.Table
 	p := tablePainters{
 		cell: newPainter(t.Cell), selected: newPainter(t.Selected), selectedBlurred: newPainter(t.SelectedBlurred),
-		self: newPainter(t.Self), late: newPainter(t.Late), mark: newPainter(t.Mark), time: newPainter(t.Time),
+		self: newPainter(t.Self), late: newPainter(t.Late), mark: newPainter(t.Mark), trip: newPainter(t.Trip),
+		indexing: newPainter(t.Indexing), time: newPainter(t.Time),
 		groups: map[string]painter{},
 	}
 	for _, g := range feed.Catalogue().Presets() {
@@ -186,10 +209,41 @@ func (t *tableModel) setStyles(st *Styles) {
 	t.paint = newTablePainters(st)
 }
 
-func newTable(st *Styles, loc *time.Location) tableModel {
-	t := tableModel{loc: loc}
+func newTable(st *Styles, loc, workLoc *time.Location) tableModel {
+	t := tableModel{loc: loc, workLoc: workLoc}
 	t.setStyles(st)
 	return t
+}
+
+// setLocation switches the displayed times.
+func (t *tableModel) setLocation(loc *time.Location) { t.loc = loc }
+
+// setRedactor switches redaction (nil: off) and re-derives the rows.
+func (t *tableModel) setRedactor(red *feed.Redactor) {
+	t.red = red
+	for i := range t.rows {
+		t.rows[i].derive(red)
+	}
+}
+
+// windowChanged recomputes what depends on the whole window.
+func (t *tableModel) windowChanged() {
+	// Only failed events can be failed sign-ins; the rest need no copy.
+	var acts []feed.Activity
+	for _, r := range t.rows {
+		if strings.HasSuffix(r.Type, "_failed") {
+			acts = append(acts, r.Activity)
+		}
+	}
+	t.bursts = feed.FailedSignInBursts(acts, burstWindow, burstThreshold)
+}
+
+// tripsOf lists the tripwires of a row, the burst included.
+func (t tableModel) tripsOf(r tableRow) []string {
+	if !t.bursts[r.ID] {
+		return r.trips
+	}
+	return append(append([]string(nil), r.trips...), feed.TripFailedSignInBurst)
 }
 
 // SetSize sets the outer size; the header takes one line.
@@ -203,10 +257,16 @@ func (t tableModel) bodyHeight() int { return max(0, t.height-1) }
 
 // selected returns the row under the cursor.
 func (t tableModel) selected() (store.Row, bool) {
+	r, ok := t.selectedRow()
+	return r.Row, ok
+}
+
+// selectedRow returns the row under the cursor with its derived cells.
+func (t tableModel) selectedRow() (tableRow, bool) {
 	if t.cursor < 0 || t.cursor >= len(t.rows) {
-		return store.Row{}, false
+		return tableRow{}, false
 	}
-	return t.rows[t.cursor].Row, true
+	return t.rows[t.cursor], true
 }
 
 // selectedHasKey reports whether the selected row mentions a key.
@@ -220,6 +280,7 @@ func (t *tableModel) reset() {
 	t.atNewest, t.atOldest, t.loaded = false, false, false
 	t.base = 0
 	t.olderSeq, t.newerSeq, t.reloadSeq = 0, 0, 0
+	t.bursts = nil
 }
 
 // move moves the cursor by delta rows within the loaded window.
@@ -258,7 +319,7 @@ func (t tableModel) wants() (older, newer bool) {
 // setWindow replaces the window (reload, jump, refresh around an anchor).
 func (t *tableModel) setWindow(rows []store.Row, cursor int, atNewest, atOldest bool, base int) {
 	screenRow := t.cursor - t.offset
-	t.rows = newTableRows(rows)
+	t.rows = t.makeRows(rows)
 	t.atNewest, t.atOldest, t.loaded = atNewest, atOldest, true
 	t.base = base
 	t.olderSeq, t.newerSeq, t.reloadSeq = 0, 0, 0
@@ -266,13 +327,29 @@ func (t *tableModel) setWindow(rows []store.Row, cursor int, atNewest, atOldest 
 	// Keep the selected row where it was on screen when possible.
 	t.offset = max(0, t.cursor-max(0, screenRow))
 	t.ensureVisible()
+	t.windowChanged()
+}
+
+// remove drops a row from the window (it no longer matches the query);
+// the cursor stays on the row that takes its place.
+func (t *tableModel) remove(id string) {
+	i := slices.IndexFunc(t.rows, func(r tableRow) bool { return r.ID == id })
+	if i < 0 {
+		return
+	}
+	t.rows = slices.Delete(t.rows, i, i+1)
+	if t.cursor > i || t.cursor >= len(t.rows) {
+		t.cursor = max(0, t.cursor-1)
+	}
+	t.ensureVisible()
+	t.windowChanged()
 }
 
 // appendOlder adds a page below the window and trims the top when the
 // window grows past windowMax.
 func (t *tableModel) appendOlder(rows []store.Row, asked int) {
 	t.olderSeq = 0
-	t.rows = append(t.rows, newTableRows(rows)...)
+	t.rows = append(t.rows, t.makeRows(rows)...)
 	if len(rows) < asked {
 		t.atOldest = true
 	}
@@ -287,6 +364,7 @@ func (t *tableModel) appendOlder(rows []store.Row, asked int) {
 		}
 	}
 	t.ensureVisible()
+	t.windowChanged()
 }
 
 // prependNewer adds a page above the window (rows newest first) and trims
@@ -297,7 +375,7 @@ func (t *tableModel) prependNewer(rows []store.Row, asked int) {
 		t.atNewest = true
 	}
 	merged := make([]tableRow, 0, len(rows)+len(t.rows))
-	merged = append(append(merged, newTableRows(rows)...), t.rows...)
+	merged = append(append(merged, t.makeRows(rows)...), t.rows...)
 	t.rows = merged
 	t.cursor += len(rows)
 	t.offset += len(rows)
@@ -310,6 +388,7 @@ func (t *tableModel) prependNewer(rows []store.Row, asked int) {
 		t.olderSeq = 0
 	}
 	t.ensureVisible()
+	t.windowChanged()
 }
 
 // position is the absolute index of the cursor, -1 if unknown.
@@ -381,19 +460,19 @@ func (t tableModel) cells(r tableRow) []string {
 		var s string
 		switch c.kind {
 		case colFlags:
-			s = flagString(r.Row)
+			s = t.flagString(r)
 		case colTime:
 			s = r.CreatedAt.In(t.loc).Format(timeLayout)
 		case colType:
 			s = safeCell(r.Type, c.width)
 		case colActor:
-			s = safeCell(redactIf(t.redact, r.label), c.width)
+			s = safeCell(r.label, c.width)
 		case colTarget:
 			s = safeCell(r.target, c.width)
 		case colOrg:
 			s = safeCell(r.org, c.width)
 		case colIP:
-			s = safeCell(redactIf(t.redact, r.Actor.IPAddress), c.width)
+			s = safeCell(r.ip, c.width)
 		}
 		out[i] = fit(s, c.width)
 	}
@@ -411,6 +490,7 @@ func (t tableModel) renderRow(r tableRow, selected bool) string {
 	}
 	var b strings.Builder
 	used := 0
+	indexing := !t.indexingAfter.IsZero() && r.CreatedAt.After(t.indexingAfter)
 	for i, c := range t.cols {
 		if i > 0 {
 			b.WriteByte(' ')
@@ -419,12 +499,13 @@ func (t tableModel) renderRow(r tableRow, selected bool) string {
 		p := t.paint.cell
 		switch {
 		case c.kind == colFlags:
-			p = t.paint.mark
-			if !r.Marked && r.Late {
-				p = t.paint.late
-			}
+			b.WriteString(t.paintFlags(cells[i]))
+			used += c.width
+			continue
 		case r.Self:
 			p = t.paint.self
+		case indexing:
+			p = t.paint.indexing
 		case c.kind == colTime:
 			p = t.paint.time
 		case c.kind == colType:
@@ -439,19 +520,43 @@ func (t tableModel) renderRow(r tableRow, selected bool) string {
 	return b.String()
 }
 
-// flagString is the three-cell marker column: marked, self, late.
-func flagString(r store.Row) string {
-	b := []rune("   ")
+// flagString is the four-cell marker column: marked, tripwire, self,
+// late.
+func (t tableModel) flagString(r tableRow) string {
+	b := []rune("    ")
 	if r.Marked {
 		b[0] = '★'
 	}
+	if len(r.trips) > 0 || t.bursts[r.ID] {
+		b[1] = '!'
+	}
 	if r.Self {
-		b[1] = 'S'
+		b[2] = 'S'
 	}
 	if r.Late {
-		b[2] = 'L'
+		b[3] = 'L'
 	}
 	return string(b)
+}
+
+// paintFlags colours each flag of an unselected row on its own.
+func (t tableModel) paintFlags(cell string) string {
+	var b strings.Builder
+	for _, c := range cell {
+		switch c {
+		case '★':
+			b.WriteString(t.paint.mark.paint("★"))
+		case '!':
+			b.WriteString(t.paint.trip.paint("!"))
+		case 'S':
+			b.WriteString(t.paint.self.paint("S"))
+		case 'L':
+			b.WriteString(t.paint.late.paint("L"))
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // rowTarget is what the event acted on: its first target id, else the
@@ -533,20 +638,4 @@ func isPrintableASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// redactIf hides personal data in screen-share mode: e-mails keep their
-// first letter and domain, anything else its first three characters.
-func redactIf(on bool, s string) string {
-	if !on || s == "" {
-		return s
-	}
-	r := []rune(s)
-	if at := strings.LastIndexByte(s, '@'); at > 0 {
-		return string(r[:1]) + "…" + s[at:]
-	}
-	if len(r) <= 3 {
-		return "…"
-	}
-	return string(r[:3]) + "…"
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"claudit/feed"
 	"claudit/ui/safe"
 
 	tea "charm.land/bubbletea/v2"
@@ -42,8 +43,13 @@ func (m Model) render() string {
 	}
 	m.bar.total = m.totalText(true)
 	m.table.emptyText = m.emptyText()
+	m.header.now = m.now
+	bar := m.bar.View()
+	if m.overlay == overlayNote {
+		bar = m.note.View(m.lay.Query.W, m.loc)
+	}
 	lines := make([]string, 0, h)
-	lines = append(lines, m.header.View(), m.bar.View())
+	lines = append(lines, m.header.View(), bar)
 	extra := m.bar.extraView()
 	lines = append(lines, extra[:min(len(extra), m.lay.QueryExtra.H)]...)
 	lines = append(lines, m.hist.View(), m.bodyView(), m.statusView())
@@ -53,7 +59,7 @@ func (m Model) render() string {
 func (m Model) errorPage(w, h int) string {
 	st := m.styles.Page
 	text := st.Title.Render("The cache could not be read") + "\n\n" +
-		st.Error.Render(ansi.Wordwrap(safe.Text(m.loadErr.Error()), max(20, w-8), " ")) + "\n\n" +
+		st.Error.Render(ansi.Wordwrap(safe.Text(m.redactor().String(m.loadErr.Error())), max(20, w-8), " ")) + "\n\n" +
 		st.Hint.Render("r retry · q quit")
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.styles.Overlay.Box.Render(text))
 }
@@ -67,6 +73,8 @@ func (m Model) bodyView() string {
 		return m.helpView()
 	case overlayDossier:
 		return m.dossier.View()
+	case overlayFacets:
+		return m.facets.View()
 	}
 	body := m.table.View()
 	if m.detailVisible() {
@@ -126,8 +134,14 @@ func (m Model) helpView() string {
 	st := m.styles
 	names := map[focus]string{focusTable: "table", focusDetail: "detail pane"}
 	title := st.Overlay.Title.Render("help · " + names[m.focus])
-	legend := st.Overlay.Dim.Render("flags: ★ marked · S claudit's own API call · L late arrival\n" +
-		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… org:… \"text\"")
+	var trips []string
+	for _, tw := range feed.Tripwires() {
+		trips = append(trips, tw.Name)
+	}
+	legend := st.Overlay.Dim.Render("flags: ★ marked · ! tripwire · S claudit's own API call · L late arrival · " +
+		"italic: newest minute, may still be indexing\n" +
+		"tripwires: " + strings.Join(trips, ", ") + "\n" +
+		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… is:marked \"text\"")
 	text := title + "\n\n" + m.help.FullHelpView(helpKeys{km: m.keys, focus: m.focus}.FullHelp()) + "\n\n" + legend +
 		"\n\n" + st.Overlay.Dim.Render("esc or ? closes")
 	box := st.Overlay.Box.MaxWidth(l.Body.W).Render(text)
@@ -144,11 +158,20 @@ func (m Model) statusView() string {
 	if m.redact {
 		right = append(right, st.Badge.Render("REDACT"))
 	}
-	if m.follow {
+	switch {
+	case m.live && !m.follow:
+		right = append(right, st.Badge.Render("PAUSED"))
+	case m.follow:
 		right = append(right, st.Badge.Render("FOLLOW"))
 	}
 	if m.newRows > 0 {
-		right = append(right, st.Badge.Render(fmt.Sprintf("▲ %s new", commas(m.newRows))))
+		right = append(right, st.Badge.Render(newBadge(m.newRows)))
+	}
+	if m.hidesSelf() && m.selfHidden > 0 {
+		right = append(right, st.Position.Render(fmt.Sprintf("%s own hidden", commas(m.selfHidden))))
+	}
+	if m.marked > 0 {
+		right = append(right, st.Position.Render("★"+commas(m.marked)))
 	}
 	if m.state == stateReady && len(m.table.rows) > 0 {
 		pos := "?"
@@ -166,7 +189,7 @@ func (m Model) statusView() string {
 		if m.statusErr {
 			s = st.Error
 		}
-		left = s.Render(safe.Text(m.statusText))
+		left = s.Render(safe.Text(m.redactor().String(m.statusText)))
 	default:
 		hm := m.help
 		hm.SetWidth(avail)
