@@ -67,6 +67,7 @@ type app struct {
 	utc      bool
 	noColor  bool
 	pageSize int
+	redact   bool
 
 	envKey feed.Secret
 	// loggingIn is set while login verifies a key that is not stored yet,
@@ -146,6 +147,7 @@ permission, 3 network or API failure after retries, 4 cache error.`,
 	pf.StringVar(&a.cache, "cache", "", "cache file (env "+envCache+"; default <user cache dir>/claudit/<profile>.db)")
 	pf.BoolVar(&a.utc, "utc", false, "show times in UTC instead of local time")
 	pf.BoolVar(&a.noColor, "no-color", false, "no colour (also when NO_COLOR is set)")
+	pf.BoolVar(&a.redact, "redact", false, "screen-share mode: mask e-mails, ips, user agents and ids in the explorer and in exports")
 	pf.IntVar(&a.pageSize, "page-size", feed.MaxLimit, "activities per request (1-5000)")
 	_ = pf.MarkHidden("page-size")
 

@@ -295,54 +295,67 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 		return err
 	}
 	defer st.Close()
+	var redactor *feed.Redactor
+	if a.redact {
+		redactor = feed.NewRedactor(nil)
+	}
+	m, err := a.writeBundle(ctx, st, q, text, dir, !offline, redactor)
+	if err != nil {
+		return err
+	}
+	if offline && m.Coverage < 1 {
+		a.warn("offline: the cache covers %d%% of the window, so the bundle may be incomplete", int(m.Coverage*100))
+	}
+	fprintf(a.env.Stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n",
+		ui.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
+		store.BundleManifest, ui.Count(len(m.RequestIDs), "request-id"))
+	return nil
+}
+
+// writeBundle writes the evidence bundle of q into dir: after syncing the
+// query's window when sync is set (the export command), or from the cache
+// as it is (the TUI, which has synced already). text is what the analyst
+// typed. A non-nil redactor masks the bundle.
+func (a *app) writeBundle(ctx context.Context, st *store.Store, q feed.Query, text, dir string, sync bool, redactor *feed.Redactor) (store.Manifest, error) {
 	now := a.env.Now()
 	m := store.Manifest{
 		Tool:       "claudit " + toolVersion(),
 		CreatedAt:  now.UTC(),
 		Query:      q.String(),
 		QueryInput: text,
-		Offline:    offline,
+		Offline:    !sync,
 	}
 	window := syncWindow(q, now)
 	var thisRun int64
-	if !offline {
+	if sync {
 		res, err := a.runSync(ctx, st, q, true)
 		if err != nil {
-			return err
+			return m, err
 		}
 		window, thisRun = res.Info.Window, res.RunID
 		m.Runs = append(m.Runs, store.NewRunRecord(res.Info, res.Summary))
 	}
 	params, err := q.ServerParams(window.From, window.To)
 	if err != nil {
-		return &queryError{text: text, err: err}
+		return m, &queryError{text: text, err: err}
 	}
 	m.ServerParams = params
 	filter, _ := q.ServerFilter()
 	cov, err := st.Coverage(ctx, filter.Encode(), window)
 	if err != nil {
-		return &cacheError{err: err}
+		return m, &cacheError{err: err}
 	}
 	m.Coverage = cov.Fraction
 	from, to := q.Bounds(now, 0)
 	m.Window = store.NewRangeJSON(feed.Range{From: from, To: to})
 	if m.EarlierRuns, err = st.EarlierRuns(ctx, feed.Range{From: from, To: to}, thisRun); err != nil {
-		return &cacheError{err: err}
+		return m, &cacheError{err: err}
 	}
-	if offline && cov.Fraction < 1 {
-		a.warn("offline: the cache covers %d%% of the window, so the bundle may be incomplete", int(cov.Fraction*100))
+	m, err = st.Export(ctx, dir, q, now, m, store.WithRedactor(redactor))
+	if err != nil && isCacheErr(err) {
+		return m, &cacheError{err: err}
 	}
-	m, err = st.Export(ctx, dir, q, now, m)
-	if err != nil {
-		if isCacheErr(err) {
-			return &cacheError{err: err}
-		}
-		return err
-	}
-	fprintf(a.env.Stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n",
-		ui.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
-		store.BundleManifest, ui.Count(len(m.RequestIDs), "request-id"))
-	return nil
+	return m, err
 }
 
 func (a *app) verifyBundle(dir string) error {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"claudit/feed"
@@ -132,8 +131,7 @@ func (a *app) demo(ctx context.Context) error {
 	if err != nil {
 		return &usageError{err: fmt.Errorf("start the simulator: %w", err)}
 	}
-	srv := sim.New(sim.Config{Seed: demoSeed, Events: demoEvents, LiveRate: demoLiveRate,
-		Faults: sim.Faults{LateFraction: demoLateShare}})
+	srv := sim.New(demoSimConfig())
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
@@ -149,101 +147,15 @@ func (a *app) demo(ctx context.Context) error {
 	}
 	defer st.Close()
 
+	a.baseURL = "http://" + ln.Addr().String()
 	key := feed.NewSecret(sim.AdminKey)
-	client, err := feed.New(feed.WithBaseURL("http://"+ln.Addr().String()), feed.WithKey(key),
-		feed.WithUserAgent("claudit/"+toolVersion()))
-	if err != nil {
-		return &usageError{err: err}
-	}
-	return ui.Run(ctx, ui.Deps{
-		Source: st,
-		Sync: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-			_, err := feed.NewSyncer(client, st, feed.WithProgress(report)).Sync(ctx, q, defaultSince)
-			return err
-		},
-		Profile:      "demo",
-		KeyLabel:     key.Masked(),
-		Now:          time.Now,
-		DefaultSince: defaultSince,
-		UTC:          a.utc,
-		NoColor:      a.noColor,
-	})
+	deps := a.tuiDeps(st, feed.Query{}, key.Masked(), func(context.Context) (feed.Secret, error) { return key, nil })
+	deps.Profile = "demo"
+	return ui.Run(ctx, deps)
 }
 
-// runTUI opens the explorer on the real cache. The first screen comes from
-// the cache alone: the key is looked up only when the first sync starts.
-func (a *app) runTUI(cmd *cobra.Command, args []string) error {
-	if err := a.settings(cmd); err != nil {
-		return err
-	}
-	if len(args) == 1 {
-		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-			return &usageError{err: fmt.Errorf("unknown command %q: did you mean %q? (to search for the word, quote it: claudit '\"%s\"')",
-				args[0], s[0], args[0])}
-		}
-	}
-	q, _, err := parseQuery(args)
-	if err != nil {
-		return err
-	}
-	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
-		return &usageError{err: errors.New("the explorer needs a terminal: in scripts and pipes use claudit query (see claudit query --help)")}
-	}
-	ctx := cmd.Context()
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	label := "keychain key (profile " + a.profile + ")"
-	if !a.envKey.IsZero() {
-		label = a.envKey.Masked()
-	}
-	return ui.Run(ctx, ui.Deps{
-		Source:       st,
-		Sync:         a.lazySync(st),
-		Query:        q,
-		Profile:      a.profile,
-		KeyLabel:     label,
-		Now:          a.env.Now,
-		DefaultSince: defaultSince,
-		UTC:          a.utc,
-		NoColor:      a.noColor,
-	})
-}
-
-// lazySync returns the TUI's sync function. It resolves the key and builds
-// the client on its first call, so the explorer draws the cache before any
-// keychain or network access; a failed lookup is retried on the next call.
-func (a *app) lazySync(st *store.Store) func(context.Context, feed.Query, func(feed.Progress)) error {
-	var (
-		mu     sync.Mutex
-		client *feed.Client
-	)
-	get := func(ctx context.Context) (*feed.Client, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if client != nil {
-			return client, nil
-		}
-		key, _, err := a.key(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c, err := a.newClient(key, nil)
-		if err != nil {
-			return nil, err
-		}
-		client = c
-		return c, nil
-	}
-	return func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-		c, err := get(ctx)
-		if err != nil {
-			return err
-		}
-		s := feed.NewSyncer(c, st, feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report))
-		_, err = s.Sync(ctx, q, defaultSince)
-		return err
-	}
+// demoSimConfig is the organisation the demo simulates.
+func demoSimConfig() sim.Config {
+	return sim.Config{Seed: demoSeed, Events: demoEvents, LiveRate: demoLiveRate,
+		Faults: sim.Faults{LateFraction: demoLateShare}}
 }

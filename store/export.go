@@ -52,6 +52,9 @@ type Manifest struct {
 	ServerParams map[string][]string `json:"server_params"`
 	// Offline is true when no sync ran before the export.
 	Offline bool `json:"offline"`
+	// Redacted is true when e-mails, ips, user agents and ids were masked
+	// (screen-share mode): the lines are then not the server's bytes.
+	Redacted bool `json:"redacted"`
 	// Coverage is the fraction of the synced window the cache held
 	// completely when the bundle was written (1 = no gaps).
 	Coverage float64 `json:"coverage"`
@@ -176,14 +179,44 @@ type LineDigest struct {
 // exportPage is how many rows each keyset read fetches.
 const exportPage = 1000
 
+// ExportOption changes how Export writes a bundle.
+type ExportOption func(*exportConfig)
+
+type exportConfig struct {
+	redactor *feed.Redactor
+}
+
+// WithRedactor masks e-mails, ips, user agents and ids in every line and in
+// the manifest's query and server parameters, consistently with what the
+// redacted screen shows, and marks the manifest as redacted. A nil
+// redactor changes nothing.
+func WithRedactor(r *feed.Redactor) ExportOption {
+	return func(c *exportConfig) { c.redactor = r }
+}
+
 // Export writes an evidence bundle of the cached activities matching q
 // (resolved against now) into dir, which must not exist or be empty. It
 // returns the manifest as written. Files are created 0600 in a 0700
 // directory; the manifest is written last, under its final name only once
 // complete, so a bundle with a manifest is a finished one.
-func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.Time, m Manifest) (Manifest, error) {
+func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.Time, m Manifest, opts ...ExportOption) (Manifest, error) {
+	var cfg exportConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := prepareBundleDir(dir); err != nil {
 		return m, err
+	}
+	if r := cfg.redactor; r != nil {
+		m.Redacted = true
+		m.Query, m.QueryInput = r.String(m.Query), r.String(m.QueryInput)
+		for k, vs := range m.ServerParams {
+			masked := make([]string, len(vs))
+			for i, v := range vs {
+				masked[i] = r.String(v)
+			}
+			m.ServerParams[k] = masked
+		}
 	}
 	m.Format = BundleFormat
 	m.Counts = ManifestCounts{ByType: map[string]int{}}
@@ -227,6 +260,9 @@ func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.T
 				line, err := rawLine(r.Raw)
 				if err != nil {
 					return fmt.Errorf("activity %q: %w", r.ID, err)
+				}
+				if cfg.redactor != nil {
+					line = cfg.redactor.JSON(line)
 				}
 				sum := sha256.Sum256(line)
 				m.Lines = append(m.Lines, LineDigest{ID: r.ID, SHA256: hex.EncodeToString(sum[:])})

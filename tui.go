@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"claudit/feed"
+	"claudit/store"
+	"claudit/ui"
+)
+
+// runTUI opens the explorer on the real cache. The first screen comes from
+// the cache alone: the key is looked up only when the first sync starts.
+func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	if err := a.settings(cmd); err != nil {
+		return err
+	}
+	if len(args) == 1 {
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			return &usageError{err: fmt.Errorf("unknown command %q: did you mean %q? (to search for the word, quote it: claudit '\"%s\"')",
+				args[0], s[0], args[0])}
+		}
+	}
+	q, _, err := parseQuery(args)
+	if err != nil {
+		return err
+	}
+	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
+		return &usageError{err: errors.New("the explorer needs a terminal: in scripts and pipes use claudit query (see claudit query --help)")}
+	}
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	label := "keychain key (profile " + a.profile + ")"
+	if !a.envKey.IsZero() {
+		label = a.envKey.Masked()
+	}
+	return ui.Run(ctx, a.tuiDeps(st, q, label, a.lazyKey()))
+}
+
+// lazyKey resolves the key on first use and remembers it, so the explorer
+// draws the cache before any keychain access; a failed lookup is retried
+// on the next call.
+func (a *app) lazyKey() func(context.Context) (feed.Secret, error) {
+	var (
+		mu  sync.Mutex
+		key feed.Secret
+	)
+	return func(ctx context.Context) (feed.Secret, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !key.IsZero() {
+			return key, nil
+		}
+		k, _, err := a.key(ctx)
+		if err != nil {
+			return feed.Secret{}, err
+		}
+		key = k
+		return key, nil
+	}
+}
+
+// tuiDeps wires the explorer to the cache, the Syncer (window sync and live
+// tail) and the evidence export. getKey is called by the first sync.
+func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey func(context.Context) (feed.Secret, error)) ui.Deps {
+	// syncer builds a Syncer whose client reports its retry waits as
+	// progress, so the header can count down when the API pushes back.
+	syncer := func(ctx context.Context, report func(feed.Progress)) (*feed.Syncer, error) {
+		key, err := getKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := a.newClient(key, func(e feed.RetryEvent) {
+			report(feed.Progress{Phase: "retry", RetryWait: e.Wait, RetryStatus: e.Status})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return feed.NewSyncer(c, st, feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report)), nil
+	}
+	return ui.Deps{
+		Source: st,
+		Sync: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+			s, err := syncer(ctx, report)
+			if err != nil {
+				return err
+			}
+			_, err = s.Sync(ctx, q, defaultSince)
+			return err
+		},
+		Tail: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+			s, err := syncer(ctx, report)
+			if err != nil {
+				return err
+			}
+			return s.Tail(ctx, q)
+		},
+		Export: func(ctx context.Context, q feed.Query, dir string, r *feed.Redactor) (string, error) {
+			_, err := a.writeBundle(ctx, st, q, q.String(), dir, false, r)
+			return dir, err
+		},
+		Query:        q,
+		Profile:      a.profile,
+		KeyLabel:     keyLabel,
+		Now:          a.env.Now,
+		DefaultSince: defaultSince,
+		UTC:          a.utc,
+		NoColor:      a.noColor,
+		Redact:       a.redact,
+		Local:        a.loc(),
+	}
+}
