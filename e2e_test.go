@@ -130,43 +130,7 @@ func TestEndToEnd(t *testing.T) {
 	home := t.TempDir()
 	baseEnv := append(withoutKeyEnv(os.Environ()), "HOME="+home, "XDG_CACHE_HOME="+home, "NO_COLOR=1")
 
-	simCmd := exec.Command(bin, "sim", "--addr", "127.0.0.1:0", "--seed", "11", "--events", "4000",
-		"--faults", "429every=7,5xxevery=5")
-	simCmd.Env = baseEnv
-	stdout, err := simCmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	simCmd.Stderr = io.Discard
-	if err := simCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = simCmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- simCmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = simCmd.Process.Kill()
-		}
-	})
-	urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	var url, leaked string
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() && (url == "" || leaked == "") {
-		l := lines.Text()
-		if url == "" {
-			url = urlRe.FindString(l)
-		}
-		if i := strings.Index(l, "claudit key "); i >= 0 {
-			leaked = strings.Fields(l[i+len("claudit key "):])[0]
-		}
-	}
-	if url == "" || leaked == "" {
-		t.Fatalf("sim did not print its URL and the leaked key (url %q, key %q)", url, leaked)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	url, leaked := startSimProcess(t, bin, baseEnv, "--seed", "11", "--events", "4000", "--faults", "429every=7,5xxevery=5")
 
 	cache := filepath.Join(home, "e2e.db")
 	run := func(args ...string) (int, string, string) {
@@ -226,4 +190,47 @@ func TestEndToEnd(t *testing.T) {
 	if code, _, stderr := run("query", "since:banana"); code != exitUsage || !strings.Contains(stderr, "^") {
 		t.Fatalf("bad query: exit %d: %s", code, stderr)
 	}
+}
+
+// startSimProcess runs `claudit sim` on a free loopback port as a separate
+// process (stopped when the test ends) and returns its base URL and the
+// leaked key id it announces.
+func startSimProcess(t *testing.T, bin string, env []string, args ...string) (url, leaked string) {
+	t.Helper()
+	simCmd := exec.Command(bin, append([]string{"sim", "--addr", "127.0.0.1:0"}, args...)...)
+	simCmd.Env = env
+	stdout, err := simCmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	simCmd.Stderr = io.Discard
+	if err := simCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = simCmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- simCmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = simCmd.Process.Kill()
+		}
+	})
+	urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() && (url == "" || leaked == "") {
+		l := lines.Text()
+		if url == "" {
+			url = urlRe.FindString(l)
+		}
+		if i := strings.Index(l, "claudit key "); i >= 0 {
+			leaked = strings.Fields(l[i+len("claudit key "):])[0]
+		}
+	}
+	if url == "" || leaked == "" {
+		t.Fatalf("sim did not print its URL and the leaked key (url %q, key %q)", url, leaked)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return url, leaked
 }

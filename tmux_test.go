@@ -26,7 +26,9 @@ func requireSystem(t *testing.T, what, why string) {
 	t.Skipf("skipping: %s is not available (%s); install it or run .ci/run", what, why)
 }
 
-// startTmux starts command (a shell command line) in a w×h terminal. The
+// startTmux starts command (a shell command line) in a w×h terminal with
+// the test's environment plus env. The variables reach the command through
+// the environment of the tmux server, never its command line. The
 // command's exit status is printed as "EXIT:<n>" when it ends, and the
 // pane stays open so the final screen can be read.
 func startTmux(t *testing.T, w, h int, command string, env ...string) *tmuxTerm {
@@ -36,12 +38,10 @@ func startTmux(t *testing.T, w, h int, command string, env ...string) *tmuxTerm 
 	}
 	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("claudit-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	script := command + `; echo "EXIT:$?"; sleep 600`
-	args := []string{"-L", tm.socket, "-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
-	for _, e := range env {
-		args = append(args, "-e", e)
-	}
-	args = append(args, "sh", "-c", script)
-	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+	args := []string{"-L", tm.socket, "-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "sh", "-c", script}
+	cmd := exec.Command("tmux", args...)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -84,7 +85,9 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		if err != nil {
 			return nil, err
 		}
-		return feed.NewSyncer(c, st, feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report)), nil
+		return feed.NewSyncer(c, st, feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report),
+			feed.WithPollInterval(a.tailPoll, max(a.tailPoll, time.Minute)),
+			feed.WithOverlap(15*time.Minute, a.tailReconcile)), nil
 	}
 	return ui.Deps{
 		Source: st,

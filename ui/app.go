@@ -338,7 +338,7 @@ func (m *Model) restartSync() tea.Cmd {
 		return nil
 	}
 	m.syncSeq = m.nextSeq()
-	m.header.syncing = true
+	m.header.syncing, m.header.synced = true, false
 	m.header.syncErr = nil
 	m.header.progress = feed.Progress{}
 	m.lastInserted = 0
@@ -528,6 +528,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.header.syncing = false
+		m.header.synced = msg.err == nil
 		var status tea.Cmd
 		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			m.header.syncErr = msg.err

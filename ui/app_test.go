@@ -620,6 +620,10 @@ func TestSyncRefreshKeepsCursor(t *testing.T) {
 	if len(h.held) != 1 {
 		t.Fatal("the sync must start after the first page")
 	}
+	// Until a sync has finished, the header must not claim the cache is synced.
+	if strings.Contains(h.screen(), "synced") && !strings.Contains(h.screen(), "not synced") {
+		t.Fatalf("header says synced before any sync finished:\n%s", h.screen())
+	}
 	h.key("j", "j", "j")
 	want := h.selectedID()
 	// Two events arrive, newer than everything on screen.

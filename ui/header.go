@@ -22,6 +22,7 @@ type headerModel struct {
 
 	offline  bool
 	syncing  bool
+	synced   bool // a sync of the current query finished without error
 	progress feed.Progress
 	syncErr  error
 	rate     feed.RateLimit // the newest budget any sync or poll reported
@@ -90,8 +91,10 @@ func (h headerModel) View() string {
 		parts = append(parts, st.Warn.Render(fmt.Sprintf("fetching %d%% · %d new", syncPercent(h.progress), h.progress.Inserted)))
 	case h.live:
 		// "synced" would only repeat what LIVE says.
-	default:
+	case h.synced:
 		parts = append(parts, st.Good.Render("synced"))
+	default:
+		parts = append(parts, st.Dim.Render("not synced yet"))
 	}
 	if h.live {
 		parts = append(parts, h.liveParts()...)
