@@ -195,7 +195,7 @@ func TestEndToEnd(t *testing.T) {
 // startSimProcess runs `claudit sim` on a free loopback port as a separate
 // process (stopped when the test ends) and returns its base URL and the
 // leaked key id it announces.
-func startSimProcess(t *testing.T, bin string, env []string, args ...string) (url, leaked string) {
+func startSimProcess(t testing.TB, bin string, env []string, args ...string) (url, leaked string) {
 	t.Helper()
 	simCmd := exec.Command(bin, append([]string{"sim", "--addr", "127.0.0.1:0"}, args...)...)
 	simCmd.Env = env

@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 // buildBinary returns the path of a claudit binary built from this tree.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	binary.once.Do(func() {
 		binary.dir, binary.err = os.MkdirTemp("", "claudit-bin-")
@@ -160,7 +160,7 @@ func (e *testEnv) run(args ...string) (int, string, string) {
 
 // startSim serves a deterministic simulator on loopback with the fixed
 // clock and returns it with its base URL.
-func startSim(t *testing.T, cfg sim.Config) (*sim.Server, string) {
+func startSim(t testing.TB, cfg sim.Config) (*sim.Server, string) {
 	t.Helper()
 	if cfg.End.IsZero() {
 		cfg.End = simEnd

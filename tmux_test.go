@@ -12,13 +12,13 @@ import (
 // tmuxTerm runs a command in a real terminal: a detached tmux session on a
 // private server socket, driven with send-keys and read with capture-pane.
 type tmuxTerm struct {
-	t      *testing.T
+	t      testing.TB
 	socket string
 }
 
 // requireSystem skips a test that needs a system component, or fails it
 // when CLAUDIT_REQUIRE_SYSTEM_TESTS=1 (as in CI, which installs them).
-func requireSystem(t *testing.T, what, why string) {
+func requireSystem(t testing.TB, what, why string) {
 	t.Helper()
 	if os.Getenv("CLAUDIT_REQUIRE_SYSTEM_TESTS") == "1" {
 		t.Fatalf("%s is required (CLAUDIT_REQUIRE_SYSTEM_TESTS=1): %s", what, why)
@@ -31,7 +31,7 @@ func requireSystem(t *testing.T, what, why string) {
 // the environment of the tmux server, never its command line. The
 // command's exit status is printed as "EXIT:<n>" when it ends, and the
 // pane stays open so the final screen can be read.
-func startTmux(t *testing.T, w, h int, command string, env ...string) *tmuxTerm {
+func startTmux(t testing.TB, w, h int, command string, env ...string) *tmuxTerm {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		requireSystem(t, "tmux", err.Error())
