@@ -59,22 +59,19 @@ var presetRules = []struct {
 	{"noise", "views, listings and Compliance API reads", nil, []string{"*_viewed", "*_listed", "compliance_api_accessed"}},
 }
 
-var (
-	catalogOnce sync.Once
-	catalog     *Catalog
-)
+// catalogue parses the embedded catalogue once, on first use; the result
+// is never modified afterwards.
+var catalogue = sync.OnceValue(func() *Catalog {
+	c, err := parseCatalog(catalogJSON)
+	if err != nil {
+		// The file is embedded at build time and checked by the tests.
+		panic("feed: embedded catalogue is invalid: " + err.Error())
+	}
+	return c
+})
 
-// Catalogue returns the embedded activity-type catalogue.
-func Catalogue() *Catalog {
-	catalogOnce.Do(func() {
-		c, err := parseCatalog(catalogJSON)
-		if err != nil {
-			panic("feed: embedded catalogue is invalid: " + err.Error())
-		}
-		catalog = c
-	})
-	return catalog
-}
+// Catalogue returns the embedded activity-type catalogue (read-only).
+func Catalogue() *Catalog { return catalogue() }
 
 func parseCatalog(b []byte) (*Catalog, error) {
 	var doc struct {
