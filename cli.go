@@ -74,6 +74,9 @@ type app struct {
 	tailPoll      time.Duration
 	tailReconcile time.Duration
 
+	// cfg is the config file as loaded by settings.
+	cfg *config
+
 	envKey feed.Secret
 	// loggingIn is set while login verifies a key that is not stored yet,
 	// so a rejection gets advice about the pasted key, not about login.
@@ -122,6 +125,14 @@ query's window in the background. Queries use one language everywhere:
 The key is read from the OS keychain (claudit login) or from
 ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
 
+Settings come from the flags, then the environment, then the config file
+<user config dir>/claudit/config.toml (CLAUDIT_CONFIG names another; claudit
+status shows which), then the defaults. The file may set profile, utc,
+no_color, redact, cache, base_url, the table's columns, [keys] to rebind keys
+and [views] of saved queries: @view:NAME in any query stands for a view's
+query (claudit @view:incident, claudit query @view:incident actor:bob@…), and
+the explorer's : palette lists every view.
+
 Exit codes: 0 ok (also zero results), 1 usage or query error, 2 authentication or
 permission, 3 network or API failure after retries, 4 cache error.`,
 		Example: `  claudit                                   # the explorer on the last 30 days
@@ -130,6 +141,7 @@ permission, 3 network or API failure after retries, 4 cache error.`,
   claudit login                             # store the key in the OS keychain
   claudit query since:7d actor:bob@example.com --format csv > bob.csv
   claudit key apikey_01HxYz...              # who created, renamed, revoked the key; what it did
+  claudit @view:incident                    # the explorer on a saved view of the config file
   claudit export since:48h key:apikey_01HxYz... --out evidence/`,
 		Version:           toolVersion(),
 		Args:              cobra.ArbitraryArgs,
@@ -147,12 +159,12 @@ permission, 3 network or API failure after retries, 4 cache error.`,
 	})
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.profile, "profile", "default", "profile: selects the keychain entry and the default cache file")
-	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (env "+envBaseURL+"; default "+feed.DefaultBaseURL+")")
-	pf.StringVar(&a.cache, "cache", "", "cache file (env "+envCache+"; default <user cache dir>/claudit/<profile>.db)")
-	pf.BoolVar(&a.utc, "utc", false, "show times in UTC instead of local time")
-	pf.BoolVar(&a.noColor, "no-color", false, "no colour (also when NO_COLOR is set)")
-	pf.BoolVar(&a.redact, "redact", false, "screen-share mode: mask e-mails, ips, user agents and ids in the explorer and in exports")
+	pf.StringVar(&a.profile, "profile", "default", "profile: selects the keychain entry and the default cache file (env "+envProfile+"; config profile)")
+	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (env "+envBaseURL+"; config base_url; default "+feed.DefaultBaseURL+")")
+	pf.StringVar(&a.cache, "cache", "", "cache file (env "+envCache+"; config cache; default <user cache dir>/claudit/<profile>.db)")
+	pf.BoolVar(&a.utc, "utc", false, "show times in UTC instead of local time (config utc)")
+	pf.BoolVar(&a.noColor, "no-color", false, "no colour (also when NO_COLOR is set; config no_color)")
+	pf.BoolVar(&a.redact, "redact", false, "screen-share mode: mask e-mails, ips, user agents and ids in the explorer and in exports (config redact)")
 	pf.IntVar(&a.pageSize, "page-size", feed.MaxLimit, "activities per request (1-5000)")
 	_ = pf.MarkHidden("page-size")
 	pf.DurationVar(&a.tailPoll, "tail-poll", 10*time.Second, "fastest live-tail poll interval")
@@ -168,21 +180,19 @@ permission, 3 network or API failure after retries, 4 cache error.`,
 	return root
 }
 
-// settings resolves the global flags against the environment: a flag set
-// on the command line wins, then the environment variable, then the
-// default. It validates what every command relies on.
+// settings resolves the global flags against the environment and the
+// config file: a flag set on the command line wins, then the environment
+// variable, then the config file, then the default. It validates what
+// every command relies on.
 func (a *app) settings(cmd *cobra.Command) error {
+	if err := a.applyConfig(cmd.Flags().Changed); err != nil {
+		return err
+	}
 	if !validProfile(a.profile) {
 		return &usageError{err: fmt.Errorf("profile %q: use letters, digits, '.', '_' and '-' (at most 64)", a.profile)}
 	}
-	if !cmd.Flags().Changed("base-url") {
-		a.baseURL = a.env.Getenv(envBaseURL)
-	}
 	if a.baseURL == "" {
 		a.baseURL = feed.DefaultBaseURL
-	}
-	if !cmd.Flags().Changed("cache") {
-		a.cache = a.env.Getenv(envCache)
 	}
 	if a.cache == "" {
 		p, err := store.DefaultPath(a.profile)
@@ -190,9 +200,6 @@ func (a *app) settings(cmd *cobra.Command) error {
 			return &cacheError{err: err}
 		}
 		a.cache = p
-	}
-	if a.env.Getenv(envNoColor) != "" {
-		a.noColor = true
 	}
 	if a.tailPoll < time.Second || a.tailReconcile < time.Second {
 		return &usageError{err: errors.New("--tail-poll and --tail-reconcile must be at least 1s")}
@@ -304,9 +311,13 @@ func queryText(args []string) string {
 	return strings.Join(out, " ")
 }
 
-// parseQuery parses the positional arguments as one query.
-func parseQuery(args []string) (feed.Query, string, error) {
-	text := queryText(args)
+// parseQuery parses the positional arguments as one query, with each
+// @view:NAME replaced by the saved view's query.
+func (a *app) parseQuery(args []string) (feed.Query, string, error) {
+	text, err := a.expandViews(queryText(args))
+	if err != nil {
+		return feed.Query{}, queryText(args), err
+	}
 	q, err := feed.Parse(text)
 	if err != nil {
 		return q, text, &queryError{text: text, err: err}

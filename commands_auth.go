@@ -156,8 +156,9 @@ func (a *app) statusCommand() *cobra.Command {
 		Use:   "status",
 		Short: "Show the profile, key (masked), keychain, cache, coverage, last sync and rate budget",
 		Long: `status shows the profile, the key's kind and last four characters and where it
-comes from (keychain or environment), the keychain backend, the cache's path,
-size and permissions, how much of the last 30 days it covers, and the last sync.
+comes from (keychain or environment), the keychain backend, the config file's
+path and whether it was found, the cache's path, size and permissions, how much
+of the last 30 days it covers, and the last sync.
 It makes no request unless --check is given: then one request for a single
 activity verifies the key and reads the rate budget.`,
 		Example: `  claudit status
@@ -192,6 +193,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 	}
 	row("keychain", fmt.Sprintf("%s, service %q, account %q", a.env.Keyring.Backend(), keychainService, a.profile))
 	row("base URL", a.baseURL)
+	row("config", a.configStatus())
 
 	var runErr error
 	if _, err := os.Stat(a.cache); errors.Is(err, fs.ErrNotExist) {

@@ -36,7 +36,7 @@ one summary line on stderr.`,
 			if err := a.settings(cmd); err != nil {
 				return err
 			}
-			q, _, err := parseQuery(args)
+			q, _, err := a.parseQuery(args)
 			if err != nil {
 				return err
 			}
@@ -68,8 +68,12 @@ cover the window completely.
 
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
-csv (RFC 4180 with a header).`,
+csv (RFC 4180 with a header).
+
+@view:NAME stands for the query of a saved view of the config file's [views]
+table (see claudit --help); other terms narrow it further.`,
 		Example: `  claudit query since:24h type:@keys
+  claudit query @view:incident actor:bob@example.com --format csv
   claudit query key:apikey_01HxYz... --format ndjson | jq .type
   claudit query since:7d -type:@noise --format csv > week.csv
   claudit query ip:198.51.100.7 --offline --limit 20`,
@@ -85,7 +89,7 @@ csv (RFC 4180 with a header).`,
 			if limit < 0 {
 				return &usageError{err: fmt.Errorf("--limit %d: want 0 (no limit) or more", limit)}
 			}
-			q, _, err := parseQuery(args)
+			q, _, err := a.parseQuery(args)
 			if err != nil {
 				return err
 			}
@@ -286,7 +290,7 @@ exit 1 naming the first mismatch.`,
 }
 
 func (a *app) export(ctx context.Context, args []string, dir string, offline bool) error {
-	q, text, err := parseQuery(args)
+	q, text, err := a.parseQuery(args)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 				args[0], s[0], args[0])}
 		}
 	}
-	q, _, err := parseQuery(args)
+	q, _, err := a.parseQuery(args)
 	if err != nil {
 		return err
 	}
@@ -89,6 +89,10 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 			feed.WithPollInterval(a.tailPoll, max(a.tailPoll, time.Minute)),
 			feed.WithOverlap(15*time.Minute, a.tailReconcile)), nil
 	}
+	cfg := a.cfg
+	if cfg == nil { // settings not run: no config file
+		cfg = &config{}
+	}
 	return ui.Deps{
 		Source: st,
 		Sync: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
@@ -119,5 +123,8 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		NoColor:      a.noColor,
 		Redact:       a.redact,
 		Local:        a.loc(),
+		Views:        cfg.Views,
+		Columns:      cfg.Columns,
+		KeyOverrides: cfg.Keys,
 	}
 }

@@ -184,6 +184,7 @@ func newModel(ctx context.Context, d Deps) Model {
 	m.bar = newQueryBar(m.styles, "")
 	m.hist = histModel{loc: m.loc}
 	m.table = newTable(m.styles, m.loc, m.local)
+	m.table.order = columnOrder(d.Columns)
 	m.table.focused = true
 	m.detail = newDetail(m.styles, m.loc)
 	m.dossier = dossierModel{loc: m.loc}
@@ -194,6 +195,11 @@ func newModel(ctx context.Context, d Deps) Model {
 	m.setRedact(d.Redact)
 	m.prepareQuery(d.Query, nil)
 	m.markedSeq = m.nextSeq()
+	if km, err := m.keys.Rebind(d.KeyOverrides); err != nil {
+		m.statusText, m.statusErr = "keys: "+err.Error()+" (default keys in use)", true
+	} else {
+		m.keys = km
+	}
 	m.syncKeys()
 	return m
 }

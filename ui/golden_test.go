@@ -88,3 +88,24 @@ func TestGoldenScreens(t *testing.T) {
 		})
 	}
 }
+
+// The analyst's column choice (Deps.Columns) sets which columns show and
+// in which order; the flags column stays first.
+func TestGoldenCustomColumns(t *testing.T) {
+	rows := exampleRows(t)
+	for _, c := range []struct {
+		name string
+		w, h int
+		cols []string
+	}{
+		{"80x24_columns", 80, 24, []string{"actor", "type", "ip", "time"}},
+		{"160x48_columns", 160, 48, []string{"time", "ip", "actor"}},
+		{"60x15_columns_narrow", 60, 15, []string{"org", "time", "target", "actor"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, newFakeRows(rows), c.w, c.h, withDeps(func(d *Deps) { d.Columns = c.cols }))
+			h.key("j")
+			requireGolden(t, c.name, h.screen())
+		})
+	}
+}

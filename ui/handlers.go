@@ -6,6 +6,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/safe"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -43,8 +44,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m Model) actionFor(msg tea.KeyPressMsg) action {
 	k := m.keys
 	if key.Matches(msg, k.Window) {
-		for i, s := range []string{"1", "2", "3", "4", "5", "6"} {
-			if msg.String() == s {
+		for i, s := range k.Window.Keys() {
+			if msg.String() == s && i <= int(actWindow30d-actWindow15m) {
 				return actWindow15m + action(i)
 			}
 		}
@@ -87,7 +88,7 @@ func (m Model) do(a action) (Model, tea.Cmd) {
 	case actHelp:
 		m.overlay = overlayHelp
 	case actPalette:
-		m.palette.open(paletteItems(m.keys))
+		m.palette.open(paletteItems(m.keys, m.deps.Views))
 		m.overlay = overlayPalette
 	case actQuery:
 		m.bar.open()
@@ -275,6 +276,24 @@ func (m Model) pivotTo(field, value string) (Model, tea.Cmd) {
 	return m, cmd
 }
 
+// applyView makes a saved view's query current. Like a pivot it goes on
+// the stack, so esc returns to the query and row the analyst left.
+func (m Model) applyView(v View) (Model, tea.Cmd) {
+	name := safe.Text(v.Name)
+	q, err := feed.Parse(v.Query)
+	if err != nil {
+		return m, m.setStatus("view "+name+": "+err.Error(), true)
+	}
+	if q.String() == m.query.String() {
+		return m, m.setStatus("already showing view "+name, false)
+	}
+	m.push("view " + name)
+	m.focus = focusTable
+	m, cmd := m.startQuery(q)
+	m.relayout()
+	return m, tea.Batch(cmd, m.setStatus("view "+name+" · esc returns", false))
+}
+
 // push puts the current query and row on the pivot stack under a crumb.
 func (m *Model) push(crumb string) {
 	if len(m.stack) == 0 {
@@ -435,12 +454,15 @@ func (m Model) handlePaletteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.overlay = overlayNone
 		return m, nil
 	case key.Matches(msg, k.Apply):
-		a, ok := p.selected()
+		it, ok := p.selectedItem()
 		m.overlay = overlayNone
 		if !ok {
 			return m, nil
 		}
-		return m.do(a)
+		if it.act == actView {
+			return m.applyView(it.view)
+		}
+		return m.do(it.act)
 	case key.Matches(msg, k.Next):
 		p.move(1)
 	case key.Matches(msg, k.Prev):

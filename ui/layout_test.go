@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -124,7 +126,7 @@ func TestLayoutColumns(t *testing.T) {
 		{100, []colKind{colFlags, colTime, colType, colActor, colTarget, colIP}},
 		{160, []colKind{colFlags, colTime, colType, colActor, colTarget, colOrg, colIP}},
 	} {
-		cols := layoutColumns(c.w)
+		cols := layoutColumns(c.w, nil)
 		var kinds []colKind
 		used := 0
 		for i, col := range cols {
@@ -139,6 +141,64 @@ func TestLayoutColumns(t *testing.T) {
 		}
 		if used > c.w || len(cols) > 0 && used != c.w && c.w >= 80 {
 			t.Fatalf("width %d: columns use %d cells", c.w, used)
+		}
+	}
+}
+
+func TestLayoutColumnsChosen(t *testing.T) {
+	for _, c := range []struct {
+		names []string
+		w     int
+		want  []colKind
+	}{
+		// The analyst's order is the display order and the priority.
+		{[]string{"ip", "actor", "time"}, 100, []colKind{colFlags, colIP, colActor, colTime}},
+		{[]string{"org", "time", "target"}, 60, []colKind{colFlags, colOrg, colTime}},
+		{[]string{"time"}, 80, []colKind{colFlags, colTime}},
+		// Unknown and repeated names are skipped; none left is the default.
+		{[]string{"type", "nope", "type"}, 80, []colKind{colFlags, colType}},
+		{[]string{"nope"}, 80, []colKind{colFlags, colTime, colType, colActor, colTarget}},
+	} {
+		cols := layoutColumns(c.w, columnOrder(c.names))
+		var kinds []colKind
+		used := 0
+		for i, col := range cols {
+			kinds = append(kinds, col.kind)
+			used += col.width
+			if i > 0 {
+				used++
+			}
+		}
+		if fmt.Sprint(kinds) != fmt.Sprint(c.want) {
+			t.Fatalf("%v at %d: columns %v, want %v", c.names, c.w, kinds, c.want)
+		}
+		if used > c.w {
+			t.Fatalf("%v at %d: columns use %d cells", c.names, c.w, used)
+		}
+		// A free-text column takes what the preferences leave.
+		if slices.Contains(kinds, colActor) && used != c.w {
+			t.Fatalf("%v at %d: %d cells unused", c.names, c.w, c.w-used)
+		}
+	}
+}
+
+func TestCheckColumns(t *testing.T) {
+	if err := CheckColumns(ColumnNames()); err != nil {
+		t.Fatal(err)
+	}
+	for names, want := range map[string]string{
+		"":          "no columns listed",
+		"time,when": `unknown column "when"`,
+		"flags":     "the flags column is always shown",
+		"type,type": `column "type" is listed twice`,
+		"TIME":      `unknown column "TIME"`,
+	} {
+		var list []string
+		if names != "" {
+			list = strings.Split(names, ",")
+		}
+		if err := CheckColumns(list); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", names, err, want)
 		}
 	}
 }

@@ -51,10 +51,17 @@ func (p *paletteModel) move(n int) {
 
 // selected is the action under the selection.
 func (p paletteModel) selected() (action, bool) {
+	it, ok := p.selectedItem()
+	return it.act, ok
+}
+
+// selectedItem is the entry under the selection (a view carries its
+// query).
+func (p paletteModel) selectedItem() (paletteItem, bool) {
 	if p.sel < 0 || p.sel >= len(p.hits) {
-		return actNone, false
+		return paletteItem{}, false
 	}
-	return p.items[p.hits[p.sel].Index].act, true
+	return p.items[p.hits[p.sel].Index], true
 }
 
 // boxWidth is the outer width of the palette box.

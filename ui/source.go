@@ -65,4 +65,24 @@ type Deps struct {
 	// timelines, and the working hours of the off-hours tripwire (nil:
 	// time.Local).
 	Local *time.Location
+
+	// Views are the analyst's saved queries (the config file's [views]),
+	// in the file's order. The palette offers each as "view NAME — QUERY";
+	// choosing one applies its query and pushes the pivot stack.
+	Views []View
+	// Columns chooses the table's columns and their order by name
+	// (ColumnNames; checked with CheckColumns). The flags column always
+	// comes first. nil shows every column that fits, in the default order.
+	Columns []string
+	// KeyOverrides rebinds actions on top of DefaultKeyMap: action name
+	// (BindableActions) → keys, as KeyMap.Rebind takes them. main checks
+	// them at load time; if they still fail, the defaults stay and the
+	// status line says why.
+	KeyOverrides map[string][]string
+}
+
+// View is a saved query with a name.
+type View struct {
+	Name  string
+	Query string // query text as written; it parses (feed.Parse)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -63,12 +64,101 @@ func columnSpecs() []columnSpec {
 	}
 }
 
+// namedColumn is a choosable column (Deps.Columns) and its name.
+type namedColumn struct {
+	name string
+	kind colKind
+}
+
+// columnNames lists the choosable columns in the default display order.
+func columnNames() []namedColumn {
+	return []namedColumn{
+		{"time", colTime}, {"type", colType}, {"actor", colActor},
+		{"target", colTarget}, {"org", colOrg}, {"ip", colIP},
+	}
+}
+
+// ColumnNames lists the table columns Deps.Columns may name, in the
+// default display order. The flags column (marked, tripwire, self, late)
+// is not among them: it is always shown first.
+func ColumnNames() []string {
+	cols := columnNames()
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// CheckColumns reports whether names is a valid Deps.Columns: at least one
+// column, each a ColumnNames name, none twice.
+func CheckColumns(names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("no columns listed; choose from %s", strings.Join(ColumnNames(), ", "))
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if _, ok := columnKind(n); !ok {
+			hint := ""
+			if n == "flags" {
+				hint = " (the flags column is always shown)"
+			}
+			return fmt.Errorf("unknown column %q%s; choose from %s", n, hint, strings.Join(ColumnNames(), ", "))
+		}
+		if seen[n] {
+			return fmt.Errorf("column %q is listed twice", n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+func columnKind(name string) (colKind, bool) {
+	for _, c := range columnNames() {
+		if c.name == name {
+			return c.kind, true
+		}
+	}
+	return 0, false
+}
+
+// columnOrder turns Deps.Columns into column kinds, flags first; unknown
+// and repeated names are skipped (main checked them with CheckColumns).
+// nil or no valid name means the default set and order.
+func columnOrder(names []string) []colKind {
+	var out []colKind
+	for _, n := range names {
+		if k, ok := columnKind(n); ok && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return append([]colKind{colFlags}, out...)
+}
+
 // layoutColumns chooses the columns for a table width, in display order.
-func layoutColumns(width int) []column {
+// order (flags first) is the analyst's choice of columns: then they are
+// admitted and shown in that order; nil is the default set, admitted by
+// columnSpecs' priority and shown flags, time, type, actor, target, org,
+// ip.
+func layoutColumns(width int, order []colKind) []column {
+	specs := columnSpecs()
+	if order != nil {
+		byKind := map[colKind]columnSpec{}
+		for _, s := range specs {
+			byKind[s.kind] = s
+		}
+		specs = specs[:0]
+		for _, k := range order {
+			specs = append(specs, byKind[k])
+		}
+	}
 	var chosen []column
 	var prefs []int
 	used := 0
-	for _, s := range columnSpecs() {
+	for _, s := range specs {
 		need := s.min
 		if len(chosen) > 0 {
 			need++ // separator
@@ -81,7 +171,8 @@ func layoutColumns(width int) []column {
 		prefs = append(prefs, s.pref)
 	}
 	// Grow columns one cell at a time toward their preference, then give
-	// what is left to the target column.
+	// what is left to the target column (or, without it, to the first
+	// free-text column shown).
 	extra := width - used
 	for grew := true; extra > 0 && grew; {
 		grew = false
@@ -93,18 +184,25 @@ func layoutColumns(width int) []column {
 			}
 		}
 	}
-	for i := range chosen {
-		if chosen[i].kind == colTarget && extra > 0 {
+	takers := []colKind{colTarget}
+	if order != nil {
+		takers = append(takers, colActor, colType, colOrg, colIP)
+	}
+	for _, k := range takers {
+		if i := slices.IndexFunc(chosen, func(c column) bool { return c.kind == k }); i >= 0 && extra > 0 {
 			chosen[i].width += extra
 			extra = 0
 		}
 	}
+	if order != nil {
+		return chosen
+	}
 	// Display order: flags, time, type, actor, target, org, ip.
-	order := map[colKind]int{colFlags: 0, colTime: 1, colType: 2, colActor: 3, colTarget: 4, colOrg: 5, colIP: 6}
+	rank := map[colKind]int{colFlags: 0, colTime: 1, colType: 2, colActor: 3, colTarget: 4, colOrg: 5, colIP: 6}
 	out := make([]column, len(chosen))
 	copy(out, chosen)
 	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && order[out[j].kind] < order[out[j-1].kind]; j-- {
+		for j := i; j > 0 && rank[out[j].kind] < rank[out[j-1].kind]; j-- {
 			out[j], out[j-1] = out[j-1], out[j]
 		}
 	}
@@ -162,9 +260,12 @@ type tableModel struct {
 	width, height int // height includes the header row
 	focused       bool
 	cols          []column
-	loc           *time.Location // display
-	workLoc       *time.Location // working hours of the tripwires: always local
-	red           *feed.Redactor // non-nil while redacting
+	// order is the analyst's choice of columns, flags first (nil: all,
+	// in the default order).
+	order   []colKind
+	loc     *time.Location // display
+	workLoc *time.Location // working hours of the tripwires: always local
+	red     *feed.Redactor // non-nil while redacting
 	// bursts are the failed sign-ins in a burst among the window's rows.
 	bursts map[string]bool
 	// indexingAfter dims rows created after it (live: the newest minute).
@@ -249,7 +350,7 @@ func (t tableModel) tripsOf(r tableRow) []string {
 // SetSize sets the outer size; the header takes one line.
 func (t *tableModel) SetSize(w, h int) {
 	t.width, t.height = max(0, w), max(0, h)
-	t.cols = layoutColumns(t.width)
+	t.cols = layoutColumns(t.width, t.order)
 	t.ensureVisible()
 }
 
