@@ -25,7 +25,7 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	scenario := sim.New(demoSimConfig()).Scenario()
-	tm := startTmux(t, 140, 40, bin+" demo", "TERM=xterm-256color", "NO_COLOR=1")
+	tm := startTmux(t, 140, 40, bin+" demo", "TERM=xterm-256color", "NO_COLOR=1", "XDG_CONFIG_HOME="+t.TempDir())
 
 	tm.waitFor("the first rows", 60*time.Second, func(s string) bool {
 		return strings.Contains(s, "TIME") && len(rowTime.FindAllString(s, -1)) > 5
