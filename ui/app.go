@@ -309,6 +309,12 @@ func (m Model) coverageCmd() tea.Cmd {
 		return nil
 	}
 	from, to := m.window()
+	// The last minute can never be complete (the feed indexes up to a
+	// minute late, so syncs stop short of it): measure coverage up to
+	// there, or a fully synced window would read 99%.
+	if settled := m.queryNow.Add(-indexingLag); to.After(settled) {
+		to = settled
+	}
 	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
 }
 
