@@ -130,6 +130,7 @@ func contains(cov []span, t int64) bool {
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // loadCoverage returns the union of the coverage of the given filters.

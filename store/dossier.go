@@ -17,9 +17,9 @@ const dossierTop = 20
 // actor.
 func (s *Store) Dossier(ctx context.Context, keyID string) (Dossier, error) {
 	d := Dossier{KeyID: keyID}
-	tok := refToken(normRef(keyID))
+	norm := normRef(keyID)
 	rs, err := s.r.QueryContext(ctx, "SELECT "+rowCols+` FROM fts CROSS JOIN activities a ON a.rid = fts.rowid
-		WHERE fts MATCH ? ORDER BY fts.rowid`, "rt : "+tok)
+		WHERE fts MATCH ? ORDER BY fts.rowid DESC`, "r : "+token(tokTarget, norm))
 	if err != nil {
 		return d, mapErr("key dossier", err)
 	}
@@ -40,7 +40,7 @@ func (s *Store) Dossier(ctx context.Context, keyID string) (Dossier, error) {
 		}
 	}
 
-	acted := "ra : " + tok
+	acted := "r : " + token(tokActor, norm)
 	var first, last *int64
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*), min(a.t), max(a.t) FROM fts CROSS JOIN activities a
 		ON a.rid = fts.rowid WHERE fts MATCH ?`, acted).Scan(&d.ActedCount, &first, &last); err != nil {
@@ -87,7 +87,7 @@ func (s *Store) Dossier(ctx context.Context, keyID string) (Dossier, error) {
 		}
 	}
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM fts WHERE fts MATCH ?`,
-		"{ra rt ro mt} : "+tok).Scan(&d.Mentions); err != nil {
+		refGroup(refTokens([]string{keyID}, tokActor, tokTarget, tokOther, tokOrg))).Scan(&d.Mentions); err != nil {
 		return d, mapErr("key dossier", err)
 	}
 	return d, nil

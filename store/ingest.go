@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,14 +9,17 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"claudit/feed"
 )
 
 const (
-	// ridShift leaves 2^20 slots per millisecond: rid = ms << ridShift | slot.
+	// ridShift leaves 2^20 slots per millisecond (see ridOf).
 	ridShift = 20
 	ridSlots = 1 << ridShift
 	// maxBucket keeps rid positive and inside int64 (ms before 2248).
@@ -33,14 +37,31 @@ func bucket(t int64) int64 {
 	return min(max(ms, 0), maxBucket)
 }
 
-func ridLo(b int64) int64 { return b << ridShift }
+// ridOf is the rid of an activity of millisecond bucket b in slot slot:
+// rids order activities newest first, (maxBucket-b) << ridShift | slot, so
+// the pages of a backfill (which walks back in time) append at the end of
+// every B-tree keyed by rid instead of splitting its first pages.
+func ridOf(b int64, slot uint64) int64 {
+	return (maxBucket-b)<<ridShift | int64(slot&(ridSlots-1))
+}
 
-// ridHi is the exclusive end of bucket b's rid range.
-func ridHi(b int64) int64 {
-	if b >= maxBucket {
-		return 1<<63 - 1
+// ridBucket is the millisecond bucket of a rid.
+func ridBucket(rid int64) int64 { return maxBucket - rid>>ridShift }
+
+// ridRange is the rid range [lo, hi] (inclusive) of the millisecond
+// buckets [b0, b1); b0 < b1.
+func ridRange(b0, b1 int64) (lo, hi int64) {
+	return ridOf(b1-1, 0), ridOf(b0, ridSlots-1)
+}
+
+// timeBuckets is the bucket range [b0, b1) of the times [lo, hi) (open
+// bounds minNanos and maxNanos).
+func timeBuckets(lo, hi int64) (b0, b1 int64) {
+	b0, b1 = bucket(lo), maxBucket+1
+	if hi != maxNanos {
+		b1 = bucket(hi-1) + 1
 	}
-	return (b + 1) << ridShift
+	return b0, b1
 }
 
 func fnv64(s string) uint64 {
@@ -52,13 +73,24 @@ func fnv64(s string) uint64 {
 	return h
 }
 
+// floorDiv is a / b rounded toward negative infinity (b > 0).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
 // ingestRow is one activity prepared for insertion.
 type ingestRow struct {
 	a          *feed.Activity
 	rid, t     int64
 	terms      [9]string // see termCols
+	vals       [2]string // the type's words and the actor's user agent, as indexed text ("" = none)
 	self, late bool
-	fts        [5]string // ra, rt, ro, mt, tx
+	refs       string // reference-index tokens
+	text       string // free text, without vals
 	reqID      string
 	actorKey   string   // api_key_id of an api_actor (compliance_api_accessed)
 	ips        []string // every IP address mentioned, for CIDR terms
@@ -69,21 +101,29 @@ type ingestRow struct {
 
 const maxUA = 1024
 
-// prepareRow extracts everything Put stores for one activity. It runs
-// before the write lock is taken.
-func prepareRow(a *feed.Activity, r *refs, tok []byte) (ingestRow, error) {
+// preparer turns activities into ingestRows, reusing its buffers.
+type preparer struct {
+	r   refs
+	buf []byte
+}
+
+// row extracts everything Put stores for one activity. It runs before the
+// write lock is taken.
+func (p *preparer) row(a *feed.Activity) (ingestRow, error) {
 	if a.ID == "" {
 		return ingestRow{}, errors.New("activity without id")
 	}
 	if len(a.Raw) == 0 {
 		return ingestRow{}, fmt.Errorf("activity %q has no raw JSON", a.ID)
 	}
+	r := &p.r
 	if err := extractRefs(a.Raw, r); err != nil {
 		return ingestRow{}, fmt.Errorf("activity %q: %w", a.ID, err)
 	}
 	t := nanos(a.CreatedAt, 0)
+	h := fnv64(a.ID)
 	row := ingestRow{a: a, t: t, reqID: r.requestID}
-	row.rid = ridLo(bucket(t)) | int64(fnv64(a.ID)&(ridSlots-1))
+	row.rid = ridOf(bucket(t), h)
 	email := a.Actor.EmailAddress
 	if email == "" {
 		email = a.Actor.UnauthenticatedEmailAddress
@@ -98,38 +138,123 @@ func prepareRow(a *feed.Activity, r *refs, tok []byte) (ingestRow, error) {
 		row.actorKey = a.Actor.APIKeyID
 	}
 	// Actor ids the walker may not see as id-like (e.g. a federated subject
-	// in an unusual shape) are added explicitly.
+	// in an unusual shape) are added explicitly, and so is the activity's
+	// own id, which deduplication and Get find through the index.
 	if id := a.Actor.ID(); id != "" {
 		r.add(roleActor, id)
 	}
+	r.add(roleOther, a.ID)
+	buf := p.buf[:0]
 	for role := range r.byRole {
-		tok = tok[:0]
-		for i, v := range r.byRole[role] {
+		for _, v := range r.byRole[role] {
 			if (strings.IndexByte(v, '.') > 0 || strings.IndexByte(v, ':') > 0) && len(v) <= 45 {
 				if _, err := netip.ParseAddr(v); err == nil && !slices.Contains(row.ips, v) {
 					row.ips = append(row.ips, v)
 				}
 			}
-			if i > 0 {
-				tok = append(tok, ' ')
-			}
-			tok = appendRefToken(tok, v)
+			buf = appendToken(buf, rolePrefix(role), v)
+			buf = append(buf, ' ')
 		}
-		row.fts[role] = string(tok)
 	}
-	tok = appendRefToken(tok[:0], "type:"+a.Type)
 	for _, v := range r.org {
-		tok = append(tok, ' ')
-		tok = appendRefToken(tok, v)
+		buf = appendToken(buf, tokOrg, v)
+		buf = append(buf, ' ')
 	}
-	row.fts[3] = string(tok)
-	tok = append(tok[:0], strings.ReplaceAll(a.Type, "_", " ")...)
-	if len(r.text) > 0 {
-		tok = append(tok, ' ')
-		tok = append(tok, r.text...)
+	buf = appendToken(buf, tokType, a.Type)
+	row.refs = string(buf)
+	// The type's words and the user agent are the same for many events:
+	// they are indexed once each, as text values (see valueToken).
+	row.vals[0] = strings.ReplaceAll(a.Type, "_", " ")
+	text := r.text
+	buf = buf[:0]
+	if r.uaHi > 0 {
+		row.vals[1] = string(text[r.uaLo:r.uaHi])
+		buf = append(buf, text[:r.uaLo]...)
+		text = text[r.uaHi:]
 	}
-	row.fts[4] = string(tok)
+	buf = append(buf, text...)
+	// No indexed text may spell a value token.
+	if bytes.Contains(buf, valueMarkUTF8) {
+		buf = bytes.ReplaceAll(buf, valueMarkUTF8, []byte(" "))
+	}
+	row.text = string(buf)
+	p.buf = buf
 	return row, nil
+}
+
+// parallelRows is the page size from which preparing is split over two
+// goroutines.
+const parallelRows = 1024
+
+// prepareRows prepares the first copy of every id of a page; later copies
+// in the same page are returned apart (dups), with first mapping an id to
+// its first copy.
+func prepareRows(acts []feed.Activity) (rows []ingestRow, dups []*feed.Activity, first map[string]*feed.Activity, err error) {
+	first = make(map[string]*feed.Activity, len(acts))
+	uniq := make([]*feed.Activity, 0, len(acts))
+	for i := range acts {
+		a := &acts[i]
+		if _, ok := first[a.ID]; ok {
+			dups = append(dups, a)
+			continue
+		}
+		first[a.ID] = a
+		uniq = append(uniq, a)
+	}
+	rows = make([]ingestRow, len(uniq))
+	prep := func(lo, hi int) error {
+		var p preparer
+		for i := lo; i < hi; i++ {
+			row, err := p.row(uniq[i])
+			if err != nil {
+				return err
+			}
+			rows[i] = row
+		}
+		return nil
+	}
+	if len(uniq) < parallelRows {
+		err = prep(0, len(uniq))
+	} else {
+		// Extraction is pure Go: the second core does half of it.
+		half := len(uniq) / 2
+		var wg sync.WaitGroup
+		var errHi error
+		wg.Go(func() { errHi = prep(half, len(uniq)) })
+		err = prep(0, half)
+		wg.Wait()
+		if err == nil {
+			err = errHi
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rows, dups, first, nil
+}
+
+// sortByRid returns rows in ascending rid order (sorting small keys, then
+// moving each big row once).
+func sortByRid(rows []ingestRow) []ingestRow {
+	type key struct {
+		rid int64
+		i   int
+	}
+	keys := make([]key, len(rows))
+	sorted := true
+	for i := range rows {
+		keys[i] = key{rows[i].rid, i}
+		sorted = sorted && (i == 0 || rows[i-1].rid <= rows[i].rid)
+	}
+	if sorted {
+		return rows
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmpInt(a.rid, b.rid) })
+	out := make([]ingestRow, len(rows))
+	for j, k := range keys {
+		out[j] = rows[k.i]
+	}
+	return out
 }
 
 // Put commits a page, its coverage, its cursor and its request-id in one
@@ -138,25 +263,11 @@ func prepareRow(a *feed.Activity, r *refs, tok []byte) (ingestRow, error) {
 // anomaly.
 func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	var res feed.PutResult
-	rows := make([]ingestRow, 0, len(b.Activities))
-	var r refs
-	var tok []byte
-	first := make(map[string]*feed.Activity, len(b.Activities))
-	var inBatchDup []*feed.Activity
-	for i := range b.Activities {
-		a := &b.Activities[i]
-		if _, ok := first[a.ID]; ok {
-			inBatchDup = append(inBatchDup, a)
-			continue
-		}
-		row, err := prepareRow(a, &r, tok)
-		if err != nil {
-			return res, fmt.Errorf("store page: %w", err)
-		}
-		first[a.ID] = a
-		rows = append(rows, row)
+	rows, inBatchDup, first, err := prepareRows(b.Activities)
+	if err != nil {
+		return res, fmt.Errorf("store page: %w", err)
 	}
-	slices.SortFunc(rows, func(x, y ingestRow) int { return cmpInt(x.rid, y.rid) })
+	rows = sortByRid(rows)
 	now := s.now().UnixNano()
 
 	sqlTx, err := s.w.BeginTx(ctx, nil)
@@ -164,8 +275,8 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 		return res, mapErr("store page", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &wtx{Tx: sqlTx}
-	newTerms := map[string]int64{}
+	tx := &wtx{Tx: sqlTx, cache: &s.stmts}
+	fresh := freshTerms{terms: map[string]int64{}, vals: map[string]int64{}}
 	fail := func(err error) (feed.PutResult, error) { return feed.PutResult{}, mapErr("store page", err) }
 
 	// Before this page's own FTS rows: the lookup of already cached events
@@ -186,43 +297,33 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	for i := range rows {
 		rows[i].late = contains(cov, rows[i].t)
 	}
-	ids, err := s.intern(ctx, tx, rows, newTerms)
-	if err != nil {
-		return fail(err)
+	hashes := make([]uint64, len(rows))
+	for i := range rows {
+		hashes[i] = idHash(rows[i].a.ID)
 	}
-	inserted, leftovers, err := s.insertActivities(ctx, tx, rows, ids, now)
+	ids0, err := loadIDFilter(ctx, tx, hashes, &s.bloom)
 	if err != nil {
 		return fail(err)
 	}
 	// kept is the cached copy of ids that were already cached; in-page
 	// repeats are compared with it (or with the copy inserted now).
-	kept := map[string]string{}
-	// Rows the bulk insert skipped: already cached (duplicate or anomaly),
-	// or their rid slot was taken by another id in the same millisecond.
-	for _, i := range leftovers {
-		row := &rows[i]
-		var rid int64
-		var raw string
-		err := tx.QueryRowContext(ctx, `SELECT a.rid, r.json FROM activities a JOIN raw r ON r.rid = a.rid WHERE a.id = ?`, row.a.ID).Scan(&rid, &raw)
-		switch {
-		case err == nil:
-			kept[row.a.ID] = raw
-			if raw == string(row.a.Raw) {
-				res.Duplicate++
-			} else {
-				res.Anomalies++
-				if err := recordAnomaly(ctx, tx.Tx, row.a, b.RunID, now); err != nil {
-					return fail(err)
-				}
-			}
+	kept, inserted, err := dedup(ctx, tx, rows, ids0)
+	if err != nil {
+		return fail(err)
+	}
+	for i := range rows {
+		raw, ok := kept[rows[i].a.ID]
+		if !ok {
 			continue
-		case !errors.Is(err, sql.ErrNoRows):
-			return fail(err)
 		}
-		if err := s.insertProbing(ctx, tx, row, ids, now); err != nil {
-			return fail(err)
+		if raw == string(rows[i].a.Raw) {
+			res.Duplicate++
+		} else {
+			res.Anomalies++
+			if err := recordAnomaly(ctx, tx.Tx, rows[i].a, b.RunID, now); err != nil {
+				return fail(err)
+			}
 		}
-		inserted = append(inserted, i)
 	}
 	for _, a := range inBatchDup {
 		keptRaw, ok := kept[a.ID]
@@ -238,6 +339,13 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 			}
 		}
 	}
+	ids, err := s.intern(ctx, tx, rows, inserted, &fresh)
+	if err != nil {
+		return fail(err)
+	}
+	if err := s.insertActivities(ctx, tx, rows, inserted, ids, now); err != nil {
+		return fail(err)
+	}
 	// Ascending rowids: FTS5 must flush its pending data whenever a rowid
 	// is not larger than the previous one, and B-trees append faster.
 	slices.SortFunc(inserted, func(x, y int) int { return cmpInt(rows[x].rid, rows[y].rid) })
@@ -247,10 +355,17 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 			res.Late++
 		}
 	}
-	if err := s.insertRaw(ctx, tx, rows, inserted); err != nil {
+	added := make([]uint64, len(inserted))
+	for k, i := range inserted {
+		added[k] = hashes[i]
+	}
+	if err := ids0.add(ctx, tx, added, s.ids); err != nil {
 		return fail(err)
 	}
-	if err := s.countSuggest(ctx, tx, rows, inserted); err != nil {
+	if err := countSuggest(ctx, tx, rows, inserted); err != nil {
+		return fail(err)
+	}
+	if err := rollUp(ctx, tx, rows, inserted, ids.terms); err != nil {
 		return fail(err)
 	}
 	if err := learnKeys(ctx, tx.Tx, newKeys, now); err != nil {
@@ -270,15 +385,19 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 			return fail(err)
 		}
 	}
-	// The FTS rows go last: FTS5 flushes its pending index data at every
-	// statement boundary, so one big final statement writes one segment.
-	if err := s.insertFTS(ctx, tx, rows, inserted); err != nil {
+	// The FTS rows go last, in one statement: FTS5 flushes its pending
+	// data at every statement boundary, so one statement writes one
+	// segment.
+	if err := insertFTS(ctx, tx, rows, inserted, ids.vals, fresh.newVals); err != nil {
 		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
-	s.publishTerms(newTerms)
+	s.publishTerms(&fresh)
+	s.bloom.publish(ids0)
+	s.ck.committed()
+	s.stmts.warm(ctx, s.w, tx.missed)
 	return res, nil
 }
 
@@ -429,7 +548,7 @@ func recordRequestIDs(ctx context.Context, tx *sql.Tx, ids []string, now int64) 
 		}
 		// An event of this request may already be cached: find it through
 		// the reference index (request_id is a top-level id: role target).
-		match := "rt:" + refToken(normRef(id)) + " AND mt:" + refToken("type:"+typeCAC)
+		match := "r : " + token(tokTarget, normRef(id)) + " AND r : " + token(tokType, typeCAC)
 		rs, err := tx.QueryContext(ctx, `SELECT t.v FROM fts JOIN activities a ON a.rid = fts.rowid
 			JOIN terms t ON t.id = a.actor WHERE fts MATCH ?`, match)
 		if err != nil {
@@ -461,52 +580,93 @@ func recordRequestIDs(ctx context.Context, tx *sql.Tx, ids []string, now int64) 
 	return learnKeys(ctx, tx, learnt, now)
 }
 
-// intern returns the term ids of every interned column value of rows,
-// inserting new terms. New ids go to fresh and are published to the cache
-// only after commit (a rollback must not leave ids that do not exist).
-func (s *Store) intern(ctx context.Context, tx *wtx, rows []ingestRow, fresh map[string]int64) (map[string]int64, error) {
-	ids := make(map[string]int64, 64)
-	var missing []string
+// freshTerms collects the dictionary entries a write transaction saw
+// that the store's caches lack; they are published only after commit (a
+// rollback must not leave ids that do not exist).
+type freshTerms struct {
+	terms map[string]int64
+	vals  map[string]int64
+	// newVals are the text values this transaction added: vtx indexes them.
+	newVals []int64
+}
+
+// internIDs are the dictionary ids of a page's values.
+type internIDs struct {
+	terms map[string]int64 // terms.id by value
+	vals  map[string]int64 // textvals.id by value
+}
+
+// intern returns the dictionary ids of every interned value of the rows to
+// insert, adding new values.
+func (s *Store) intern(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, fresh *freshTerms) (internIDs, error) {
+	ids := internIDs{terms: make(map[string]int64, 64), vals: make(map[string]int64, 64)}
+	var missing, missingVals []string
 	s.termMu.Lock()
-	for i := range rows {
+	for _, i := range idx {
 		for _, v := range rows[i].terms {
 			if v == "" {
 				continue
 			}
-			if _, ok := ids[v]; ok {
+			if _, ok := ids.terms[v]; ok {
 				continue
 			}
 			if id, ok := s.terms[v]; ok {
-				ids[v] = id
+				ids.terms[v] = id
 				continue
 			}
-			ids[v] = 0
+			ids.terms[v] = 0
 			missing = append(missing, v)
+		}
+		for _, v := range rows[i].vals {
+			if v == "" {
+				continue
+			}
+			if _, ok := ids.vals[v]; ok {
+				continue
+			}
+			if id, ok := s.vals[v]; ok {
+				ids.vals[v] = id
+				continue
+			}
+			ids.vals[v] = 0
+			missingVals = append(missingVals, v)
 		}
 	}
 	s.termMu.Unlock()
+	if err := internTable(ctx, tx, "terms", missing, ids.terms, fresh.terms, nil); err != nil {
+		return ids, err
+	}
+	if err := internTable(ctx, tx, "textvals", missingVals, ids.vals, fresh.vals, &fresh.newVals); err != nil {
+		return ids, err
+	}
+	return ids, nil
+}
+
+// internTable looks values up in a dictionary table (terms or textvals),
+// inserting the missing ones; created collects the ids it inserted.
+func internTable(ctx context.Context, tx *wtx, table string, missing []string, ids, fresh map[string]int64, created *[]int64) error {
 	for start := 0; start < len(missing); start += 500 {
 		part := missing[start:min(len(missing), start+500)]
 		args := make([]any, len(part))
 		for i, v := range part {
 			args[i] = v
 		}
-		rs, err := tx.QueryContext(ctx, `SELECT id, v FROM terms WHERE v IN (`+placeholders(len(part))+`)`, args...)
+		rs, err := tx.QueryContext(ctx, `SELECT id, v FROM `+table+` WHERE v IN (`+placeholders(len(part))+`)`, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rs.Next() {
 			var id int64
 			var v string
 			if err := rs.Scan(&id, &v); err != nil {
 				rs.Close()
-				return nil, err
+				return err
 			}
 			ids[v] = id
 			fresh[v] = id // committed by someone else: safe to cache even on rollback
 		}
 		if err := rs.Close(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, v := range missing {
@@ -514,82 +674,49 @@ func (s *Store) intern(ctx context.Context, tx *wtx, rows []ingestRow, fresh map
 			continue
 		}
 		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO terms(v) VALUES (?) RETURNING id`, v).Scan(&id); err != nil {
-			return nil, err
+		if err := tx.QueryRowContext(ctx, `INSERT INTO `+table+`(v) VALUES (?) RETURNING id`, v).Scan(&id); err != nil {
+			return err
 		}
 		ids[v] = id
-		fresh[v] = id
+		fresh[strings.Clone(v)] = id // cached for good: not sharing a page's memory
+		if created != nil {
+			*created = append(*created, id)
+		}
 	}
-	return ids, nil
+	return nil
 }
 
-func (s *Store) publishTerms(fresh map[string]int64) {
-	if len(fresh) == 0 {
+func (s *Store) publishTerms(fresh *freshTerms) {
+	if len(fresh.terms) == 0 && len(fresh.vals) == 0 {
 		return
 	}
 	s.termMu.Lock()
-	for v, id := range fresh {
+	for v, id := range fresh.terms {
 		s.terms[v] = id
+	}
+	for v, id := range fresh.vals {
+		s.vals[v] = id
 	}
 	s.termMu.Unlock()
 }
+
+// valueToken is the free-text token that stands for a text value indexed
+// once in vtx (the words of a type, a user agent). Its private-use first
+// character is a token character for FTS5 but is removed from searched and
+// indexed text, so nothing else can spell it.
+func valueToken(id int64) string { return string(valueMark) + "v" + strconv.FormatInt(id, 36) }
+
+// valueMark is the private-use character of valueToken.
+const valueMark = '\ue000'
+
+// valueMarkUTF8 is valueMark in UTF-8.
+var valueMarkUTF8 = []byte(string(valueMark))
 
 func placeholders(n int) string {
 	if n <= 0 {
 		return ""
 	}
 	return strings.Repeat("?,", n-1) + "?"
-}
-
-// Bulk statement sizes (rows per statement), bounded by SQLite's 32766
-// parameters per statement.
-const (
-	actCols   = 15
-	actChunk  = 256
-	rawChunk  = 1000
-	ftsCols   = 6
-	ftsChunk  = 5000
-	sugChunk  = 500
-	sugFields = 3
-)
-
-// wtx is a write transaction with its own cache of bulk statements
-// (statements prepared on the pool cannot be used while the single write
-// connection is busy with the transaction).
-type wtx struct {
-	*sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-// bulk returns a prepared statement "prefix VALUES (?,…),(?,…) suffix" for
-// n rows of cols values.
-func (tx *wtx) bulk(ctx context.Context, prefix, suffix string, cols, n int) (*sql.Stmt, error) {
-	key := fmt.Sprintf("%s|%d|%s", prefix, n, suffix)
-	if st, ok := tx.stmts[key]; ok {
-		return st, nil
-	}
-	var sb strings.Builder
-	sb.Grow(len(prefix) + len(suffix) + n*(2*cols+2))
-	sb.WriteString(prefix)
-	sb.WriteString(" VALUES ")
-	row := "(" + placeholders(cols) + ")"
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString(row)
-	}
-	sb.WriteByte(' ')
-	sb.WriteString(suffix)
-	st, err := tx.PrepareContext(ctx, sb.String())
-	if err != nil {
-		return nil, err
-	}
-	if tx.stmts == nil {
-		tx.stmts = map[string]*sql.Stmt{}
-	}
-	tx.stmts[key] = st
-	return st, nil
 }
 
 func cmpInt(a, b int64) int {
@@ -609,6 +736,17 @@ func b2i(b bool) int64 {
 	return 0
 }
 
+// evenChunk is the size of the chunks n rows are split into, at most max
+// each and all but the last the same (a page of 5000 in 5 of 1000), so
+// their statement is cached once.
+func evenChunk(n, limit int) int {
+	if n <= limit {
+		return max(n, 1)
+	}
+	k := (n + limit - 1) / limit
+	return (n + k - 1) / k
+}
+
 func termArg(ids map[string]int64, v string) any {
 	if v == "" {
 		return nil
@@ -616,66 +754,89 @@ func termArg(ids map[string]int64, v string) any {
 	return ids[v]
 }
 
+// Bulk statement sizes (rows per statement), bounded by SQLite's 32766
+// parameters per statement.
+const (
+	actCols  = 14
+	actChunk = 1000
+	ftsChunk = 10000
+)
+
 func (row *ingestRow) actArgs(args []any, ids map[string]int64, now int64) []any {
 	args = append(args, row.rid, row.a.ID, row.t)
 	for _, v := range row.terms {
 		args = append(args, termArg(ids, v))
 	}
-	return append(args, b2i(row.self), b2i(row.late), now)
+	// The driver copies the text: no need for a Go copy of the raw JSON.
+	raw := unsafe.String(unsafe.SliceData(row.a.Raw), len(row.a.Raw))
+	return append(args, now, raw)
 }
 
-const actInsert = `INSERT INTO activities(rid, id, t, type, atype, actor, email, ip, ua, org, orgu, tkey, self, late, ingested)`
+// actInsert leaves the flags to their defaults (0): the few Self and Late
+// rows are updated after (fewer values to bind per row).
+const actInsert = `INSERT INTO activities(rid, id, t, type, atype, actor, email, ip, ua, org, orgu, tkey, ingested, raw)`
 
-// insertActivities bulk-inserts rows, returning the indexes of the rows
-// inserted and of those skipped (id already cached or rid slot taken).
-func (s *Store) insertActivities(ctx context.Context, tx *wtx, rows []ingestRow, ids map[string]int64, now int64) (inserted, leftovers []int, err error) {
-	byRid := make(map[int64]int, len(rows))
-	got := make(map[int]bool, len(rows))
-	args := make([]any, 0, actChunk*actCols)
-	for start := 0; start < len(rows); start += actChunk {
-		part := rows[start:min(len(rows), start+actChunk)]
-		st, err := tx.bulk(ctx, actInsert, "ON CONFLICT DO NOTHING RETURNING rid", actCols, len(part))
+// insertActivities bulk-inserts the rows idx points at. A row whose rid
+// slot another id holds (same millisecond, same 20 hash bits) moves to the
+// next free slot.
+func (s *Store) insertActivities(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, ids internIDs, now int64) error {
+	size := evenChunk(len(idx), actChunk)
+	args := make([]any, 0, size*actCols)
+	for start := 0; start < len(idx); start += size {
+		part := idx[start:min(len(idx), start+size)]
+		// Plain ? parameters: SQLite looks numbered ones up by a linear
+		// search, which makes binding thousands of them quadratic.
+		st, err := tx.bulk(ctx, actInsert, "ON CONFLICT DO NOTHING", actCols, len(part))
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		args = args[:0]
-		for i := range part {
-			args = part[i].actArgs(args, ids, now)
-			if _, dup := byRid[part[i].rid]; !dup {
-				byRid[part[i].rid] = start + i
-			}
+		for _, i := range part {
+			args = rows[i].actArgs(args, ids.terms, now)
 		}
-		rs, err := st.QueryContext(ctx, args...)
+		res, err := st.ExecContext(ctx, args...)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		for rs.Next() {
-			var rid int64
-			if err := rs.Scan(&rid); err != nil {
-				rs.Close()
-				return nil, nil, err
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if int(n) == len(part) {
+			continue
+		}
+		// Some rids were taken: the rows whose id is not at their rid move.
+		rids := make([]int64, len(part))
+		for k, i := range part {
+			rids[k] = rows[i].rid
+		}
+		held, err := heldIDs(ctx, tx, rids)
+		if err != nil {
+			return err
+		}
+		for _, i := range part {
+			if held[rows[i].rid].id != rows[i].a.ID {
+				if err := insertProbing(ctx, tx, &rows[i], ids.terms, now); err != nil {
+					return err
+				}
 			}
-			got[byRid[rid]] = true
-		}
-		if err := rs.Close(); err != nil {
-			return nil, nil, err
 		}
 	}
-	for i := range rows {
-		if got[i] {
-			inserted = append(inserted, i)
-		} else {
-			leftovers = append(leftovers, i)
+	for _, i := range idx {
+		if rows[i].self || rows[i].late {
+			if _, err := tx.ExecContext(ctx, `UPDATE activities SET self = ?, late = ? WHERE rid = ?`,
+				b2i(rows[i].self), b2i(rows[i].late), rows[i].rid); err != nil {
+				return err
+			}
 		}
 	}
-	return inserted, leftovers, nil
+	return nil
 }
 
 // insertProbing inserts one row whose rid slot is taken, trying the next
 // free slot of the same millisecond.
-func (s *Store) insertProbing(ctx context.Context, tx *wtx, row *ingestRow, ids map[string]int64, now int64) error {
-	b := bucket(row.t)
-	lo := ridLo(b)
+func insertProbing(ctx context.Context, tx *wtx, row *ingestRow, ids map[string]int64, now int64) error {
+	lo := ridOf(bucket(row.t), 0)
 	slot := row.rid - lo
 	for n := 0; n < ridSlots; n++ {
 		slot = (slot + 1) % ridSlots
@@ -692,17 +853,40 @@ func (s *Store) insertProbing(ctx context.Context, tx *wtx, row *ingestRow, ids 
 	return fmt.Errorf("activity %q: more than %d activities in one millisecond", row.a.ID, ridSlots)
 }
 
-func (s *Store) insertRaw(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
-	args := make([]any, 0, rawChunk*2)
-	for start := 0; start < len(idx); start += rawChunk {
-		part := idx[start:min(len(idx), start+rawChunk)]
-		st, err := tx.bulk(ctx, `INSERT INTO raw(rid, json)`, "", 2, len(part))
+// insertFTS indexes the inserted rows (in ascending rid order) and the text
+// values this transaction added.
+func insertFTS(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, valIDs map[string]int64, newVals []int64) error {
+	if len(newVals) > 0 {
+		text := make(map[int64]string, len(newVals))
+		for v, id := range valIDs {
+			text[id] = v
+		}
+		args := make([]any, 0, 2*len(newVals))
+		for _, id := range newVals {
+			args = append(args, id, text[id])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO vtx(rowid, tx) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?),", len(newVals)), ","), args...); err != nil {
+			return err
+		}
+	}
+	args := make([]any, 0, min(len(idx), ftsChunk)*3)
+	var buf []byte
+	for start := 0; start < len(idx); start += ftsChunk {
+		part := idx[start:min(len(idx), start+ftsChunk)]
+		st, err := tx.bulk(ctx, `INSERT INTO fts(rowid, r, tx)`, "", 3, len(part))
 		if err != nil {
 			return err
 		}
 		args = args[:0]
 		for _, i := range part {
-			args = append(args, rows[i].rid, string(rows[i].a.Raw))
+			buf = append(buf[:0], rows[i].text...)
+			for _, v := range rows[i].vals {
+				if v != "" {
+					buf = append(append(buf, ' '), valueToken(valIDs[v])...)
+				}
+			}
+			args = append(args, rows[i].rid, rows[i].refs, string(buf))
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
@@ -711,20 +895,86 @@ func (s *Store) insertRaw(ctx context.Context, tx *wtx, rows []ingestRow, idx []
 	return nil
 }
 
-func (s *Store) insertFTS(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
-	args := make([]any, 0, min(len(idx), ftsChunk)*ftsCols)
-	for start := 0; start < len(idx); start += ftsChunk {
-		part := idx[start:min(len(idx), start+ftsChunk)]
-		st, err := tx.bulk(ctx, `INSERT INTO fts(rowid, ra, rt, ro, mt, tx)`, "", ftsCols, len(part))
+// Rollup units: histograms add whole hours (per type) and whole minutes
+// (all types) and count only the rest row by row.
+const (
+	hourNs   = int64(time.Hour)
+	minuteNs = int64(time.Minute)
+)
+
+type rollKey struct{ typ, unit int64 }
+
+// rollUp adds the inserted rows to the hourly and per-minute counts.
+func rollUp(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, terms map[string]int64) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	hours := map[rollKey]int64{}
+	minutes := map[int64]int64{}
+	for _, i := range idx {
+		h := floorDiv(rows[i].t, hourNs)
+		hours[rollKey{terms[rows[i].terms[0]], h}]++
+		hours[rollKey{0, h}]++
+		minutes[floorDiv(rows[i].t, minuteNs)]++
+	}
+	hk := make([]rollKey, 0, len(hours))
+	for k := range hours {
+		hk = append(hk, k)
+	}
+	slices.SortFunc(hk, func(a, b rollKey) int {
+		if c := cmpInt(a.typ, b.typ); c != 0 {
+			return c
+		}
+		return cmpInt(a.unit, b.unit)
+	})
+	args := make([]any, 0, 3*len(hk))
+	for _, k := range hk {
+		args = append(args, k.typ, k.unit, hours[k])
+	}
+	if err := upsertAdd(ctx, tx, `INSERT INTO roll_h(type, h, n)`, `ON CONFLICT(type, h) DO UPDATE SET n = n + excluded.n`, 3, args); err != nil {
+		return err
+	}
+	mk := make([]int64, 0, len(minutes))
+	for m := range minutes {
+		mk = append(mk, m)
+	}
+	slices.Sort(mk)
+	args = args[:0]
+	for _, m := range mk {
+		args = append(args, m, minutes[m])
+	}
+	return upsertAdd(ctx, tx, `INSERT INTO roll_m(m, n)`, `ON CONFLICT(m) DO UPDATE SET n = n + excluded.n`, 2, args)
+}
+
+// upsertChunk bounds the rows of one additive upsert statement.
+const upsertChunk = 512
+
+// upsertAdd runs an additive upsert ("… DO UPDATE SET n = n + excluded.n")
+// of args, rows of cols values whose last is the count to add. Each
+// statement's rows are padded to a power of two with copies of its first
+// row adding 0, so a few cached statements serve every page.
+func upsertAdd(ctx context.Context, tx *wtx, prefix, suffix string, cols int, args []any) error {
+	n := len(args) / cols
+	for start := 0; start < n; start += upsertChunk {
+		part := args[start*cols : min(n, start+upsertChunk)*cols]
+		rows := len(part) / cols
+		size := 16
+		for size < rows {
+			size *= 2
+		}
+		if size > rows {
+			padded := make([]any, 0, size*cols)
+			padded = append(padded, part...)
+			for range size - rows {
+				padded = append(append(padded, part[:cols-1]...), 0)
+			}
+			part = padded
+		}
+		st, err := tx.bulk(ctx, prefix, suffix, cols, size)
 		if err != nil {
 			return err
 		}
-		args = args[:0]
-		for _, i := range part {
-			f := &rows[i].fts
-			args = append(args, rows[i].rid, f[0], f[1], f[2], f[3], f[4])
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		if _, err := st.ExecContext(ctx, part...); err != nil {
 			return err
 		}
 	}
@@ -735,7 +985,7 @@ func (s *Store) insertFTS(ctx context.Context, tx *wtx, rows []ingestRow, idx []
 type suggestKey struct{ field, v string }
 
 // countSuggest adds the inserted rows' values to the completion counts.
-func (s *Store) countSuggest(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
+func countSuggest(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
 	counts := map[suggestKey]int{}
 	for _, i := range idx {
 		row := &rows[i]
@@ -770,22 +1020,11 @@ func (s *Store) countSuggest(ctx context.Context, tx *wtx, rows []ingestRow, idx
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	args := make([]any, 0, min(len(keys), sugChunk)*sugFields)
-	for start := 0; start < len(keys); start += sugChunk {
-		part := keys[start:min(len(keys), start+sugChunk)]
-		st, err := tx.bulk(ctx, `INSERT INTO suggest(field, v, n)`, `ON CONFLICT(field, v) DO UPDATE SET n = n + excluded.n`, sugFields, len(part))
-		if err != nil {
-			return err
-		}
-		args = args[:0]
-		for _, k := range part {
-			args = append(args, k.field, k.v, counts[k])
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
-		}
+	args := make([]any, 0, 3*len(keys))
+	for _, k := range keys {
+		args = append(args, k.field, k.v, counts[k])
 	}
-	return nil
+	return upsertAdd(ctx, tx, `INSERT INTO suggest(field, v, n)`, `ON CONFLICT(field, v) DO UPDATE SET n = n + excluded.n`, 3, args)
 }
 
 // Cursor returns a persisted cursor by name ("" when none).
@@ -848,7 +1087,25 @@ func (s *Store) EndRun(ctx context.Context, id int64, r feed.RunSummary) error {
 	if err := recordRequestIDs(ctx, tx, ids, finished.UnixNano()); err != nil {
 		return mapErr("record sync run", err)
 	}
-	return mapErr("record sync run", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return mapErr("record sync run", err)
+	}
+	s.compactIndexes(ctx)
+	return nil
+}
+
+// compactPages bounds the work of one compaction (FTS5 pages of 8000
+// bytes written): a second or two for a million-event cache.
+const compactPages = 20000
+
+// compactIndexes merges the segments a sync run left in the FTS index:
+// every query opens every segment, so a few big ones answer faster than
+// the dozens a long run leaves. Only levels of usermerge (4) or more
+// similar segments are merged, so a short run does not rewrite the whole
+// index. It is an optimisation: failure (e.g. a cancelled context) leaves
+// the work to the next run.
+func (s *Store) compactIndexes(ctx context.Context) {
+	_, _ = s.w.ExecContext(ctx, `INSERT INTO fts(fts, rank) VALUES ('merge', ?)`, compactPages)
 }
 
 func nullTime(t time.Time) any {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Roles of a reference: who acted, what was acted on, or anything else the
@@ -35,6 +36,9 @@ type refs struct {
 	requestID string
 	// targetKey is the first top-level *key_id value (api_key_id, …).
 	targetKey string
+	// uaLo, uaHi delimit the actor's user agent inside text (uaHi 0: not
+	// there), so ingest can index it once per distinct value.
+	uaLo, uaHi int
 }
 
 func (r *refs) reset() {
@@ -44,6 +48,7 @@ func (r *refs) reset() {
 	r.org = r.org[:0]
 	r.text = r.text[:0]
 	r.requestID, r.targetKey = "", ""
+	r.uaLo, r.uaHi = 0, 0
 }
 
 func (r *refs) add(role int, v string) {
@@ -196,7 +201,9 @@ func (w *walker) value(depth int, key string, inActor bool) error {
 }
 
 // str reads a JSON string. The result aliases the input when it has no
-// escapes; callers that keep it copy it (normRef and appends do).
+// escapes (no copy for the many keys and values only looked at): whatever
+// outlives the activity's raw JSON must be copied (the store copies the
+// dictionary values it caches).
 func (w *walker) str() (string, error) {
 	if w.i >= len(w.b) || w.b[w.i] != '"' {
 		return "", errBadJSON
@@ -206,9 +213,9 @@ func (w *walker) str() (string, error) {
 	for w.i < len(w.b) {
 		switch w.b[w.i] {
 		case '"':
-			s := w.b[start:w.i]
+			s := unsafe.String(&w.b[start], w.i-start)
 			w.i++
-			return string(s), nil
+			return s, nil
 		case '\\':
 			return w.strSlow(start)
 		}
@@ -322,6 +329,14 @@ func (w *walker) leaf(depth int, key string, inActor bool, s string) {
 	if strings.HasSuffix(key, "_at") && len(s) >= 20 && s[4] == '-' {
 		return // timestamps are not words
 	}
+	if inActor && depth == 2 && key == "user_agent" && r.uaHi == 0 {
+		n := len(r.text)
+		r.addText(s)
+		if len(r.text) > n {
+			r.uaLo, r.uaHi = len(r.text)-min(len(s), maxTextValue), len(r.text)
+		}
+		return
+	}
 	r.addText(s)
 }
 
@@ -407,7 +422,8 @@ func isUUID(s string) bool {
 
 // normRef is the canonical form of a reference value, used both when
 // indexing and when querying: e-mails and UUIDs lower-cased, IP addresses in
-// netip form, everything else exact (ids are case-sensitive).
+// netip form, everything else exact (ids are case-sensitive). The result
+// may share v's memory.
 func normRef(v string) string {
 	v = strings.TrimSpace(v)
 	switch {
@@ -420,27 +436,43 @@ func normRef(v string) string {
 			return a.Unmap().String()
 		}
 	}
-	return strings.Clone(v)
+	return v
 }
 
-// refToken is the FTS token of a normalised reference value: a stable
-// 64-bit FNV-1a hash in base 36. Hashing makes every value one exact,
-// case-sensitive token whatever characters it holds.
-func refToken(norm string) string {
-	var buf [16]byte
-	return string(appendRefToken(buf[:0], norm))
-}
+// Token prefixes of the reference index: the role of the value (or that
+// it is an organization or a type).
+const (
+	tokActor  = 'a'
+	tokTarget = 't'
+	tokOther  = 'r'
+	tokOrg    = 'g'
+	tokType   = 'y'
+)
 
-func appendRefToken(dst []byte, norm string) []byte {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
-	for i := 0; i < len(norm); i++ {
-		h ^= uint64(norm[i])
-		h *= prime
+// rolePrefix is the token prefix of a role.
+func rolePrefix(role int) byte {
+	switch role {
+	case roleActor:
+		return tokActor
+	case roleTarget:
+		return tokTarget
 	}
-	dst = append(dst, 'r')
-	return strconv.AppendUint(dst, h, 36)
+	return tokOther
+}
+
+// refToken is the reference-index token of a normalised value mentioned
+// elsewhere (role other): "r" and a stable 64-bit FNV-1a hash in base 36.
+// Hashing makes every value one exact, case-sensitive token whatever
+// characters it holds.
+func refToken(norm string) string { return token(tokOther, norm) }
+
+// token is the reference-index token of a normalised value with a prefix.
+func token(prefix byte, norm string) string {
+	var buf [16]byte
+	return string(appendToken(buf[:0], prefix, norm))
+}
+
+func appendToken(dst []byte, prefix byte, norm string) []byte {
+	dst = append(dst, prefix)
+	return strconv.AppendUint(dst, fnv64(norm), 36)
 }

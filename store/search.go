@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"claudit/feed"
 )
 
-// plan is a query compiled for the cache. Reference, type and text terms go
-// to the FTS index (match), which then drives the scan newest first; the
+// plan is a query compiled for the cache. Reference, type and text terms
+// go to the FTS index (match), which then drives the scan newest first; the
 // rest are SQL conditions on the activities row (where).
 type plan struct {
 	match    string // FTS5 expression every row must match ("" = none)
@@ -23,19 +24,26 @@ type plan struct {
 	args     []any
 	lo, hi   int64 // time window [lo, hi) in unix nanoseconds
 	none     bool  // nothing can match (e.g. a CIDR with no known address)
+
+	// typesOnly says the query filters on nothing but types and time;
+	// typeIn (nil = every type) and typeOut are then the type term ids it
+	// keeps and drops, so counts can come from the rollups.
+	typesOnly       bool
+	typeIn, typeOut []int64
 }
 
-// maxFTSTypes bounds how many type names go into the FTS expression; larger
-// sets (broad presets) are checked on the row instead.
+// maxFTSTypes bounds how many type names go into the FTS expression;
+// larger sets (broad presets) are checked on the row instead.
 const maxFTSTypes = 64
 
 // compile turns q into a plan; defaultSince 0 leaves a query without a
 // time term open (the whole cache).
 func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan, error) {
-	p := &plan{}
+	p := &plan{typesOnly: true}
 	from, to := q.Bounds(now, 0)
 	p.lo, p.hi = nanos(from, minNanos), nanos(to, maxNanos)
 	var pos, neg []string
+	typeGroup := 0 // 1 when pos holds the type tokens
 	cat := feed.Catalogue()
 
 	if len(q.Type.Include) > 0 {
@@ -43,18 +51,19 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 		if err != nil {
 			return nil, fmt.Errorf("type: %w", err)
 		}
-		if len(names) <= maxFTSTypes {
-			pos = append(pos, ftsAny([]string{"mt"}, typeTokens(names)))
-		} else {
-			ids, err := s.termIDs(ctx, names)
-			if err != nil {
-				return nil, err
-			}
-			if len(ids) == 0 {
-				p.none = true
-			}
-			p.where = append(p.where, "a.type IN ("+placeholders(len(ids))+")")
-			p.args = append(p.args, ids...)
+		ids, err := s.termIDs(ctx, names)
+		if err != nil {
+			return nil, err
+		}
+		p.typeIn = ids
+		switch {
+		case len(ids) == 0:
+			p.none = true
+		case len(names) <= maxFTSTypes:
+			pos = append(pos, refGroup(typeTokens(names)))
+			typeGroup = 1
+		default:
+			p.where = append(p.where, "a.type IN ("+joinInts(ids)+")")
 		}
 	}
 	if len(q.Type.Exclude) > 0 {
@@ -62,26 +71,28 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 		if err != nil {
 			return nil, fmt.Errorf("type: %w", err)
 		}
-		if ids, err := s.termIDs(ctx, names); err != nil {
+		ids, err := s.termIDs(ctx, names)
+		if err != nil {
 			return nil, err
-		} else if len(ids) > 0 {
-			p.where = append(p.where, "a.type NOT IN ("+placeholders(len(ids))+")")
-			p.args = append(p.args, ids...)
+		}
+		if len(ids) > 0 {
+			p.typeOut = ids
+			p.where = append(p.where, "a.type NOT IN ("+joinInts(ids)+")")
 		}
 	}
-	refField := func(t feed.Terms, cols []string) {
+	refField := func(t feed.Terms, prefixes ...byte) {
 		if len(t.Include) > 0 {
-			pos = append(pos, ftsAny(cols, refTokens(t.Include)))
+			pos = append(pos, refGroup(refTokens(t.Include, prefixes...)))
 		}
 		if len(t.Exclude) > 0 {
-			neg = append(neg, ftsAny(cols, refTokens(t.Exclude)))
+			neg = append(neg, refGroup(refTokens(t.Exclude, prefixes...)))
 		}
 	}
-	anyRole := []string{"ra", "rt", "ro", "mt"}
-	refField(q.Actor, []string{"ra"})
-	refField(q.Key, []string{"ra", "rt"})
-	refField(q.Org, []string{"mt"})
-	refField(q.ID, anyRole)
+	anyRole := []byte{tokActor, tokTarget, tokOther, tokOrg}
+	refField(q.Actor, tokActor)
+	refField(q.Key, tokActor, tokTarget)
+	refField(q.Org, tokOrg)
+	refField(q.ID, anyRole...)
 
 	if len(q.IP.Include) > 0 {
 		vals, err := s.expandIPs(ctx, q.IP.Include)
@@ -91,7 +102,7 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 		if len(vals) == 0 {
 			p.none = true
 		} else {
-			pos = append(pos, ftsAny(anyRole, refTokens(vals)))
+			pos = append(pos, refGroup(refTokens(vals, anyRole...)))
 		}
 	}
 	if len(q.IP.Exclude) > 0 {
@@ -100,26 +111,18 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			return nil, err
 		}
 		if len(vals) > 0 {
-			neg = append(neg, ftsAny(anyRole, refTokens(vals)))
+			neg = append(neg, refGroup(refTokens(vals, anyRole...)))
 		}
 	}
-	var phrases []string
-	for _, t := range q.Text.Include {
-		if ph, ok := ftsPhrase(t); ok {
-			phrases = append(phrases, ph)
-		}
+	if text, err := s.textExpr(ctx, q.Text.Include); err != nil {
+		return nil, err
+	} else if text != "" {
+		pos = append(pos, text)
 	}
-	if len(phrases) > 0 {
-		pos = append(pos, "tx : ("+strings.Join(phrases, " OR ")+")")
-	}
-	phrases = phrases[:0]
-	for _, t := range q.Text.Exclude {
-		if ph, ok := ftsPhrase(t); ok {
-			phrases = append(phrases, ph)
-		}
-	}
-	if len(phrases) > 0 {
-		neg = append(neg, "tx : ("+strings.Join(phrases, " OR ")+")")
+	if text, err := s.textExpr(ctx, q.Text.Exclude); err != nil {
+		return nil, err
+	} else if text != "" {
+		neg = append(neg, text)
 	}
 
 	flag := func(v string) (string, error) {
@@ -139,6 +142,7 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			ors = append(ors, c+" = 1")
 		}
 		p.where = append(p.where, "("+strings.Join(ors, " OR ")+")")
+		p.typesOnly = false
 	}
 	for _, v := range q.Is.Exclude {
 		c, err := flag(v)
@@ -146,8 +150,13 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			return nil, err
 		}
 		p.where = append(p.where, c+" = 0")
+		p.typesOnly = false
 	}
 
+	// Type tokens alone do not make the query more than a type filter.
+	if len(pos) > typeGroup || len(neg) > 0 {
+		p.typesOnly = false
+	}
 	if len(pos) > 0 {
 		p.match = "(" + strings.Join(pos, ") AND (") + ")"
 	}
@@ -155,9 +164,11 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 		p.notMatch = "(" + strings.Join(neg, ") OR (") + ")"
 		if p.match != "" {
 			p.match += " NOT " + p.notMatch
-		} else {
-			p.where = append(p.where, "a.rid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
-			p.args = append(p.args, p.notMatch)
+		} else if b0, b1 := timeBuckets(p.lo, p.hi); b0 < b1 {
+			// Only the matches inside the window are read.
+			lo, hi := ridRange(b0, b1)
+			p.where = append(p.where, "a.rid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid <= ?)")
+			p.args = append(p.args, p.notMatch, lo, hi)
 		}
 	}
 	if p.lo != minNanos {
@@ -174,31 +185,83 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 	return p, nil
 }
 
+// joinInts is ids as a comma-separated SQL list (term ids are integers the
+// store made, so they are safe to inline; the list stays out of the
+// statement's parameters).
+func joinInts(ids []int64) string {
+	var b []byte
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
+// refGroup is "r : (t1 OR t2 …)": any of the tokens in the references
+// column. Tokens are a letter and base 36 digits, so they need no quoting
+// and user input never reaches the FTS syntax. No tokens (no usable value)
+// is a token no activity has.
+func refGroup(tokens []string) string {
+	if len(tokens) == 0 {
+		return "r : none"
+	}
+	return "r : (" + strings.Join(tokens, " OR ") + ")"
+}
+
 func typeTokens(names []string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
-		out[i] = refToken("type:" + n)
+		out[i] = token(tokType, n)
 	}
 	return out
 }
 
-func refTokens(vals []string) []string {
-	out := make([]string, 0, len(vals))
+// refTokens are the tokens of every value under every prefix (role).
+func refTokens(vals []string, prefixes ...byte) []string {
+	out := make([]string, 0, len(vals)*len(prefixes))
 	for _, v := range vals {
 		if n := normRef(v); n != "" {
-			out = append(out, refToken(n))
+			for _, pfx := range prefixes {
+				out = append(out, token(pfx, n))
+			}
 		}
 	}
 	return out
 }
 
-// ftsAny is "{cols} : (t1 OR t2 …)". Tokens are r+base36, so they need no
-// quoting and user input never reaches the FTS syntax.
-func ftsAny(cols, tokens []string) string {
-	if len(tokens) == 0 {
-		return "{" + strings.Join(cols, " ") + "} : rnone"
+// textExpr is the FTS expression matching any of the free-text terms in
+// the text column: each as a phrase, or one of the text values (indexed
+// once in vtx) containing it. "" when no term has a word to look for.
+func (s *Store) textExpr(ctx context.Context, terms []string) (string, error) {
+	var alts []string
+	for _, t := range terms {
+		ph, ok := ftsPhrase(strings.ReplaceAll(t, string(valueMark), " "))
+		if !ok {
+			continue
+		}
+		alts = append(alts, ph)
+		rs, err := s.r.QueryContext(ctx, `SELECT rowid FROM vtx WHERE vtx MATCH ?`, ph)
+		if err != nil {
+			return "", mapErr("search cache", err)
+		}
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return "", mapErr("search cache", err)
+			}
+			alts = append(alts, `"`+valueToken(id)+`"`)
+		}
+		if err := rs.Close(); err != nil {
+			return "", mapErr("search cache", err)
+		}
 	}
-	return "{" + strings.Join(cols, " ") + "} : (" + strings.Join(tokens, " OR ") + ")"
+	if len(alts) == 0 {
+		return "", nil
+	}
+	return "tx : (" + strings.Join(alts, " OR ") + ")", nil
 }
 
 // ftsPhrase quotes free text as one FTS5 phrase (a "string" in FTS5 syntax
@@ -225,8 +288,8 @@ func isWordRune(r rune) bool {
 }
 
 // termIDs returns the term ids of the given values that exist.
-func (s *Store) termIDs(ctx context.Context, vals []string) ([]any, error) {
-	var out []any
+func (s *Store) termIDs(ctx context.Context, vals []string) ([]int64, error) {
+	var out []int64
 	for start := 0; start < len(vals); start += 500 {
 		part := vals[start:min(len(vals), start+500)]
 		args := make([]any, len(part))
@@ -295,19 +358,20 @@ func (s *Store) expandIPs(ctx context.Context, terms []string) ([]string, error)
 	return out, mapErr("search cache", rs.Err())
 }
 
-// from returns the FROM clause and its leading args for the plan, with an
-// extra rid range [ridFrom, ridTo).
-func (p *plan) from(ridFrom, ridTo int64) (string, []any) {
-	lo := max(ridFrom, ridLo(bucket(p.lo)))
-	hi := ridTo
-	if p.hi != maxNanos {
-		hi = min(hi, ridHi(bucket(p.hi-1)))
+// from returns the FROM clause and its leading args for the plan, limited
+// to the millisecond buckets [b0, b1) as well as to the plan's window.
+func (p *plan) from(b0, b1 int64) (string, []any) {
+	w0, w1 := timeBuckets(p.lo, p.hi)
+	b0, b1 = max(b0, w0), min(b1, w1)
+	lo, hi := int64(1), int64(0) // empty
+	if b0 < b1 {
+		lo, hi = ridRange(b0, b1)
 	}
 	if p.match != "" {
-		return `fts CROSS JOIN activities a ON a.rid = fts.rowid WHERE fts MATCH ? AND fts.rowid >= ? AND fts.rowid < ?`,
+		return `fts CROSS JOIN activities a ON a.rid = fts.rowid WHERE fts MATCH ? AND fts.rowid >= ? AND fts.rowid <= ?`,
 			[]any{p.match, lo, hi}
 	}
-	return `activities a WHERE a.rid >= ? AND a.rid < ?`, []any{lo, hi}
+	return `activities a WHERE a.rid >= ? AND a.rid <= ?`, []any{lo, hi}
 }
 
 func (p *plan) cond(extra string, extraArgs ...any) (string, []any) {
@@ -323,7 +387,8 @@ func (p *plan) cond(extra string, extraArgs ...any) (string, []any) {
 	return " AND " + strings.Join(where, " AND "), args
 }
 
-// order is the column the driver is ordered by.
+// order is the column the driver is ordered by; ascending is newest
+// first.
 func (p *plan) order() string {
 	if p.match != "" {
 		return "fts.rowid"
@@ -331,7 +396,7 @@ func (p *plan) order() string {
 	return "a.rid"
 }
 
-const rowCols = `a.rid, a.t, a.id, (SELECT json FROM raw WHERE raw.rid = a.rid), a.ingested, a.self, a.late, a.marked,
+const rowCols = `a.rid, a.t, a.id, a.raw, a.ingested, a.self, a.late, a.marked,
 	CASE WHEN a.marked THEN (SELECT note FROM notes WHERE notes.id = a.id) END`
 
 type scanned struct {
@@ -372,6 +437,10 @@ func cmpScanned(a, b scanned) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
+// tieSlack is how many rows more than asked Search reads, to see where the
+// last millisecond ends.
+const tieSlack = 16
+
 // Search returns up to n rows matching q next to the keyset cursor from:
 // with Older the rows strictly older than from (zero = the newest rows),
 // with Newer the rows strictly newer (zero = the oldest rows). Both come
@@ -388,28 +457,29 @@ func (s *Store) Search(ctx context.Context, q feed.Query, now time.Time, from Cu
 		return nil, nil
 	}
 	older := dir != Newer
-	ridFrom, ridTo := int64(minNanos), int64(maxNanos)
+	// The millisecond buckets to search, [b0, b1).
+	b0, b1 := int64(0), int64(maxBucket+1)
 	var keyset string
 	var kargs []any
 	if !from.IsZero() {
 		ct := nanos(from.CreatedAt, 0)
 		if older {
-			ridTo = ridHi(bucket(ct))
+			b1 = bucket(ct) + 1
 			keyset = "(a.t < ? OR (a.t = ? AND a.id < ?))"
 		} else {
-			ridFrom = ridLo(bucket(ct))
+			b0 = bucket(ct)
 			keyset = "(a.t > ? OR (a.t = ? AND a.id > ?))"
 		}
 		kargs = []any{ct, ct, from.ID}
 	}
-	sortDir := "DESC"
+	sortDir := "" // ascending rid: newest first
 	if !older {
-		sortDir = "ASC"
+		sortDir = " DESC"
 	}
 	run := func(lo, hi int64, limit int) ([]scanned, error) {
 		fromSQL, fargs := p.from(lo, hi)
 		cond, cargs := p.cond(keyset, kargs...)
-		q := "SELECT " + rowCols + " FROM " + fromSQL + cond + " ORDER BY " + p.order() + " " + sortDir
+		q := "SELECT " + rowCols + " FROM " + fromSQL + cond + " ORDER BY " + p.order() + sortDir
 		args := append(fargs, cargs...)
 		if limit > 0 {
 			q += " LIMIT ?"
@@ -421,25 +491,35 @@ func (s *Store) Search(ctx context.Context, q feed.Query, now time.Time, from Cu
 		}
 		return scanRows(rs)
 	}
-	got, err := run(ridFrom, ridTo, n)
+	// rid orders by millisecond only: the rows of the last millisecond
+	// taken must all be there to put ties in (created_at, id) order. A few
+	// rows more than asked usually show the millisecond ended.
+	got, err := run(b0, b1, n+tieSlack)
 	if err != nil {
 		return nil, mapErr("search cache", err)
 	}
-	if len(got) == n {
-		// rid orders by millisecond only: fetch the whole last millisecond
-		// so ties are put in (created_at, id) order exactly.
-		b := got[n-1].rid >> ridShift
-		var keep []scanned
-		for _, r := range got {
-			if r.rid>>ridShift != b {
-				keep = append(keep, r)
+	if len(got) > n {
+		b := ridBucket(got[n-1].rid)
+		end := n
+		for end < len(got) && ridBucket(got[end].rid) == b {
+			end++
+		}
+		if end == len(got) && len(got) == n+tieSlack {
+			// The millisecond may go on: fetch all of it.
+			var keep []scanned
+			for _, r := range got {
+				if ridBucket(r.rid) != b {
+					keep = append(keep, r)
+				}
 			}
+			tail, err := run(max(b0, b), min(b1, b+1), 0)
+			if err != nil {
+				return nil, mapErr("search cache", err)
+			}
+			got = append(keep, tail...)
+		} else {
+			got = got[:end]
 		}
-		tail, err := run(max(ridFrom, ridLo(b)), min(ridTo, ridHi(b)), 0)
-		if err != nil {
-			return nil, mapErr("search cache", err)
-		}
-		got = append(keep, tail...)
 	}
 	slices.SortFunc(got, cmpScanned)
 	if older {
@@ -456,9 +536,24 @@ func (s *Store) Search(ctx context.Context, q feed.Query, now time.Time, from Cu
 	return out, nil
 }
 
+// ctxErr reports a cancelled context as such, any other error mapped.
+func ctxErr(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	return mapErr(what, err)
+}
+
 // Get returns one cached activity by id (ErrNotFound when absent).
 func (s *Store) Get(ctx context.Context, id string) (Row, error) {
-	rs, err := s.r.QueryContext(ctx, "SELECT "+rowCols+" FROM activities a WHERE a.id = ?", id)
+	rid, ok, err := findID(ctx, s.r, id)
+	if err != nil {
+		return Row{}, mapErr("read activity", err)
+	}
+	if !ok {
+		return Row{}, fmt.Errorf("activity %s: %w", id, ErrNotFound)
+	}
+	rs, err := s.r.QueryContext(ctx, "SELECT "+rowCols+" FROM activities a WHERE a.rid = ?", rid)
 	if err != nil {
 		return Row{}, mapErr("read activity", err)
 	}
@@ -482,7 +577,22 @@ func (s *Store) Count(ctx context.Context, q feed.Query, now time.Time, limit in
 	if p.none {
 		return 0, false, nil
 	}
-	fromSQL, fargs := p.from(minNanos, maxNanos)
+	if p.typesOnly {
+		// Counts by hour answer without reading the rows.
+		rc, err := s.newRollCounter(ctx, p, p.lo, p.hi)
+		if err != nil {
+			return 0, false, ctxErr(ctx, "count", err)
+		}
+		n, err := rc.count(p.lo, p.hi)
+		if err != nil {
+			return 0, false, ctxErr(ctx, "count", err)
+		}
+		if limit > 0 && n > int64(limit) {
+			return limit, true, nil
+		}
+		return int(n), false, nil
+	}
+	fromSQL, fargs := p.from(0, maxBucket+1)
 	cond, cargs := p.cond("")
 	inner := "SELECT 1 FROM " + fromSQL + cond
 	args := append(fargs, cargs...)
@@ -492,10 +602,7 @@ func (s *Store) Count(ctx context.Context, q feed.Query, now time.Time, limit in
 	}
 	var n int
 	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM ("+inner+")", args...).Scan(&n); err != nil {
-		if ctx.Err() != nil {
-			return 0, false, fmt.Errorf("count: %w", ctx.Err())
-		}
-		return 0, false, mapErr("count", err)
+		return 0, false, ctxErr(ctx, "count", err)
 	}
 	if limit > 0 && n > limit {
 		return limit, true, nil

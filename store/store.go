@@ -36,10 +36,17 @@ type Store struct {
 	r         *sql.DB // a pool of read-only connections
 	tightened bool
 
-	// terms caches committed term ids (value → id). Ids are immutable once
-	// committed, so a stale cache is only ever incomplete, never wrong.
+	// terms and vals cache committed dictionary ids (value → id) of the
+	// terms and textvals tables. Ids are immutable once committed, so a stale
+	// cache is only ever incomplete, never wrong.
 	termMu sync.Mutex
 	terms  map[string]int64
+	vals   map[string]int64
+
+	stmts stmtCache // bulk statements of the write connection
+	ids   idTuning  // the id filter's sizes (a field so tests can shrink them)
+	bloom bloomCache
+	ck    *checkpointer
 }
 
 type options struct {
@@ -83,7 +90,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, now: o.now, tightened: tightened, terms: map[string]int64{}}
+	s := &Store{path: abs, now: o.now, tightened: tightened, terms: map[string]int64{}, vals: map[string]int64{}, ids: idTuning{recentMax: recentMax, minCap: bloomMinCap}}
 	if s.w, err = openDB(abs, false); err != nil {
 		return nil, err
 	}
@@ -93,6 +100,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.w.Close()
 		return nil, err
+	}
+	// A cache made before the schema took its present form has migration
+	// 1 recorded but other tables: it cannot be read, only rebuilt.
+	var n int
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name IN ('vtx', 'idbloom', 'roll_h')`).Scan(&n); err != nil {
+		s.w.Close()
+		return nil, mapErr("open cache "+abs, err)
+	}
+	if n != 3 {
+		s.w.Close()
+		return nil, fmt.Errorf("open cache %s: made by an older claudit build: %w", abs, ErrCorrupt)
 	}
 	if s.r, err = openDB(abs, true); err != nil {
 		s.w.Close()
@@ -105,6 +123,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, mapErr("open cache "+abs, err)
 	}
+	s.ck = newCheckpointer(abs)
 	return s, nil
 }
 
@@ -112,6 +131,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 func openDB(path string, readOnly bool) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
+	// Set before the first write (a no-op on an existing file): bigger
+	// pages mean fewer pages to split, write to the WAL and checkpoint.
+	q.Add("_pragma", "page_size(8192)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
@@ -126,7 +148,11 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 		// Write transactions take the lock up front: a deferred transaction
 		// that upgrades later can fail with SQLITE_BUSY despite busy_timeout.
 		q.Set("_txlock", "immediate")
-		q.Add("_pragma", "wal_autocheckpoint(4000)")
+		// Checkpoints run in the background (see checkpointer); this one is
+		// the backstop, at 256 MiB of WAL. After a checkpoint the WAL file
+		// is cut back to 64 MiB.
+		q.Add("_pragma", "wal_autocheckpoint(32768)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
@@ -171,9 +197,13 @@ func secureFiles(path string) (tightened bool, err error) {
 // Close closes the cache.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ck != nil {
+		s.ck.close()
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
+	s.stmts.close()
 	if s.w != nil {
 		// A last PRAGMA optimize keeps the planner's statistics fresh for the
 		// next open; failure is harmless.

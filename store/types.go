@@ -53,6 +53,10 @@ type Facets struct {
 	IPs    []FacetCount
 	Keys   []FacetCount
 	Orgs   []FacetCount
+	// Rows is how many results were counted: the newest ones, up to a
+	// bound; Capped is true when more results matched.
+	Rows   int
+	Capped bool
 }
 
 // Histogram counts a query's events in equal buckets over [From, To).

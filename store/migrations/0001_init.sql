@@ -7,13 +7,15 @@ CREATE TABLE terms (
 	v  TEXT NOT NULL UNIQUE
 );
 
--- One row per activity. rid orders rows by time: (created_at in ms) << 20
--- plus a slot, so a rowid range is a time range and the FTS index (keyed by
--- the same rowid) streams matches newest first. Ties inside one millisecond
--- are put in (created_at, id) order by the reader.
+-- One row per activity. rid orders rows by time, newest first: (the last
+-- millisecond there is, less created_at in ms) << 20 plus a slot, so a rid
+-- range is a time range, the FTS indexes (keyed by the same rowid) stream
+-- matches newest first, and a backfill, which walks back in time, appends.
+-- Ties inside one millisecond are put in (created_at, id) order by the
+-- reader. Each id is kept once (see idbloom), without an index on id.
 CREATE TABLE activities (
 	rid      INTEGER PRIMARY KEY,
-	id       TEXT NOT NULL UNIQUE,
+	id       TEXT NOT NULL,
 	t        INTEGER NOT NULL,
 	type     INTEGER NOT NULL,   -- terms.id
 	atype    INTEGER,            -- actor type
@@ -28,25 +30,64 @@ CREATE TABLE activities (
 	late     INTEGER NOT NULL DEFAULT 0,
 	marked   INTEGER NOT NULL DEFAULT 0,
 	tripwire INTEGER NOT NULL DEFAULT 0,
-	ingested INTEGER NOT NULL
+	ingested INTEGER NOT NULL,
+	-- The activity JSON exactly as received. Last, so reading the columns
+	-- before it never touches it.
+	raw      TEXT NOT NULL
 );
 CREATE INDEX activities_self ON activities(self) WHERE self;
 CREATE INDEX activities_late ON activities(late) WHERE late;
 CREATE INDEX activities_marked ON activities(marked) WHERE marked;
 CREATE INDEX activities_tripwire ON activities(tripwire) WHERE tripwire;
 
--- The activity JSON exactly as received, apart from the hot row so scans of
--- activities stay narrow.
-CREATE TABLE raw (
-	rid  INTEGER PRIMARY KEY,
-	json TEXT NOT NULL
+-- Which activity ids the cache holds, without an index on the random ids
+-- (which would dirty thousands of pages per page of activities): a Bloom
+-- filter of the ids in 8 KiB blocks, built from the ids' 64-bit hashes
+-- kept as sorted blobs (one per page until folded into the filter, then
+-- one per fold). A possible hit is confirmed on the activity's own rid or
+-- through the reference index, which holds every activity's id.
+CREATE TABLE idbloom (
+	k    INTEGER PRIMARY KEY,
+	bits BLOB NOT NULL
+);
+CREATE TABLE idhashes (
+	seq    INTEGER PRIMARY KEY,
+	hashes BLOB NOT NULL
 );
 
--- Reference and free-text index (contentless: the text lives in raw).
--- ra/rt/ro hold one hashed token per id-like value the activity mentions as
--- actor, target or elsewhere; mt the type and organization tokens; tx the
--- human-readable words.
-CREATE VIRTUAL TABLE fts USING fts5(ra, rt, ro, mt, tx, content='', detail=full);
+-- Reference and free-text index (contentless: the text lives in the
+-- activity). Column r holds one token per id-like value the activity
+-- mentions, its role in the token's first letter (a actor, t target,
+-- r elsewhere, g organization, y type) and a 64-bit hash of the value in
+-- base 36; column tx holds the human-readable words. Text values that many
+-- events share (the words of the type, the actor's user agent) are indexed
+-- once in vtx (rowid = textvals.id) and stand in tx as one private-use
+-- token each.
+CREATE VIRTUAL TABLE fts USING fts5(r, tx, content='', detail=full, columnsize=0);
+CREATE VIRTUAL TABLE vtx USING fts5(tx, content='', detail=full, columnsize=0);
+CREATE TABLE textvals (
+	id INTEGER PRIMARY KEY,
+	v  TEXT NOT NULL UNIQUE
+);
+
+-- Event counts per hour and type (type 0 = every type) and per minute, kept
+-- in the ingest transaction, so histograms read counts instead of rows.
+CREATE TABLE roll_h (
+	type INTEGER NOT NULL,
+	h    INTEGER NOT NULL,
+	n    INTEGER NOT NULL,
+	PRIMARY KEY (type, h)
+) WITHOUT ROWID;
+CREATE TABLE roll_m (
+	m INTEGER PRIMARY KEY,
+	n INTEGER NOT NULL
+);
+
+-- Small counters of the store itself (the id filter's size and fill).
+CREATE TABLE meta (
+	k TEXT PRIMARY KEY,
+	v INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE notes (
 	id     TEXT PRIMARY KEY,
@@ -121,7 +162,11 @@ CREATE TABLE suggest (
 	PRIMARY KEY (field, v)
 ) WITHOUT ROWID;
 -- A page of 5000 activities fits the pending-data hash, so each Put writes
--- one FTS segment; merging less eagerly keeps ingest fast.
+-- one segment. Merging 16 segments at a time (instead of 8) rewrites the
+-- postings fewer times, at the price of more segments per query; the end
+-- of a sync run merges levels of 4 or more (usermerge, see EndRun).
 INSERT INTO fts(fts, rank) VALUES ('hashsize', 33554432);
-INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
-INSERT INTO fts(fts, rank) VALUES ('crisismerge', 32);
+INSERT INTO fts(fts, rank) VALUES ('automerge', 16);
+INSERT INTO fts(fts, rank) VALUES ('crisismerge', 64);
+INSERT INTO fts(fts, rank) VALUES ('pgsz', 8000);
+INSERT INTO fts(fts, rank) VALUES ('usermerge', 4);
