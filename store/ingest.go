@@ -89,11 +89,15 @@ type ingestRow struct {
 	terms      [9]string // see termCols
 	vals       [2]string // the type's words and the actor's user agent, as indexed text ("" = none)
 	self, late bool
-	refs       string // reference-index tokens
-	text       string // free text, without vals
-	reqID      string
-	actorKey   string   // api_key_id of an api_actor (compliance_api_accessed)
-	ips        []string // every IP address mentioned, for CIDR terms
+	// trip is set when a tripwire rule fires on the activity alone
+	// (feed.Trip, working hours in the machine's zone); the burst rule
+	// needs many events and is applied by the explorer.
+	trip     bool
+	refs     string // reference-index tokens
+	text     string // free text, without vals
+	reqID    string
+	actorKey string   // api_key_id of an api_actor (compliance_api_accessed)
+	ips      []string // every IP address mentioned, for CIDR terms
 }
 
 // ingestRow.terms holds, in order, the interned columns type, atype, actor,
@@ -209,6 +213,7 @@ func prepareRows(acts []feed.Activity) (rows []ingestRow, dups []*feed.Activity,
 			if err != nil {
 				return err
 			}
+			row.trip = len(feed.Trip(*uniq[i], time.Local)) > 0
 			rows[i] = row
 		}
 		return nil
@@ -772,7 +777,7 @@ func (row *ingestRow) actArgs(args []any, ids map[string]int64, now int64) []any
 	return append(args, now, raw)
 }
 
-// actInsert leaves the flags to their defaults (0): the few Self and Late
+// actInsert leaves the flags to their defaults (0): the few Self, Late and tripwire
 // rows are updated after (fewer values to bind per row).
 const actInsert = `INSERT INTO activities(rid, id, t, type, atype, actor, email, ip, ua, org, orgu, tkey, ingested, raw)`
 
@@ -823,9 +828,9 @@ func (s *Store) insertActivities(ctx context.Context, tx *wtx, rows []ingestRow,
 		}
 	}
 	for _, i := range idx {
-		if rows[i].self || rows[i].late {
-			if _, err := tx.ExecContext(ctx, `UPDATE activities SET self = ?, late = ? WHERE rid = ?`,
-				b2i(rows[i].self), b2i(rows[i].late), rows[i].rid); err != nil {
+		if rows[i].self || rows[i].late || rows[i].trip {
+			if _, err := tx.ExecContext(ctx, `UPDATE activities SET self = ?, late = ?, tripwire = ? WHERE rid = ?`,
+				b2i(rows[i].self), b2i(rows[i].late), b2i(rows[i].trip), rows[i].rid); err != nil {
 				return err
 			}
 		}
