@@ -298,7 +298,7 @@ func classifyBare(w string) string {
 // tagged id's random part has digits or capitals; requiring one keeps words
 // like user_agent or claude_code as free text.
 func looksLikeID(w string) bool {
-	if isUUID(w) {
+	if IsUUID(w) {
 		return true
 	}
 	cut := strings.LastIndexByte(w, '_')
@@ -348,8 +348,9 @@ func isLowerAlnum(s string) bool {
 	return true
 }
 
-// isUUID reports whether s is a UUID in 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in 8-4-4-4-12 hex form (organization
+// UUIDs and other opaque ids).
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -457,7 +458,7 @@ func presetList() string {
 }
 
 func canonicalOrg(v string) (string, bool) {
-	if isUUID(v) {
+	if IsUUID(v) {
 		return strings.ToLower(v), true
 	}
 	if len(v) > len("org_") && strings.HasPrefix(v, "org_") {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"claudit/feed"
 )
 
 // Roles of a reference: who acted, what was acted on, or anything else the
@@ -354,7 +356,7 @@ func looksLikeRef(s string) bool {
 	if len(s) > 200 {
 		return false
 	}
-	if isUUID(s) {
+	if feed.IsUUID(s) {
 		return true
 	}
 	if at := strings.IndexByte(s, '@'); at > 0 && at == strings.LastIndexByte(s, '@') &&
@@ -400,26 +402,6 @@ func looksLikeTaggedID(s string) bool {
 	return s[0] >= 'a' && s[0] <= 'z'
 }
 
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // normRef is the canonical form of a reference value, used both when
 // indexing and when querying: e-mails and UUIDs lower-cased, IP addresses in
 // netip form, everything else exact (ids are case-sensitive). The result
@@ -429,7 +411,7 @@ func normRef(v string) string {
 	switch {
 	case v == "":
 		return ""
-	case strings.IndexByte(v, '@') >= 0 || isUUID(v):
+	case strings.IndexByte(v, '@') >= 0 || feed.IsUUID(v):
 		return strings.ToLower(v)
 	case len(v) <= 45 && (strings.IndexByte(v, '.') > 0 || strings.IndexByte(v, ':') >= 0):
 		if a, err := netip.ParseAddr(v); err == nil {
