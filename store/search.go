@@ -139,7 +139,9 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			if err != nil {
 				return nil, err
 			}
-			ors = append(ors, c+" = 1")
+			// The bare column (not "= 1") matches the partial indexes'
+			// WHERE clause, so a flag query reads only the flagged rows.
+			ors = append(ors, c)
 		}
 		p.where = append(p.where, "("+strings.Join(ors, " OR ")+")")
 		p.typesOnly = false

@@ -137,14 +137,18 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
-	// A larger page cache and memory-mapped reads keep the hot indexes of a
-	// million-event cache in memory; both are per connection.
-	q.Add("_pragma", "cache_size(-65536)")
-	q.Add("_pragma", "mmap_size(1073741824)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
+		// Readers serve keyset windows of a few hundred rows: a small page
+		// cache each and plain reads (no mmap) keep the explorer's resident
+		// memory low however far it scrolls through a large cache.
+		q.Add("_pragma", "cache_size(-8192)")
 		q.Add("_pragma", "query_only(1)")
 	} else {
+		// The writer's larger page cache and memory-mapped reads keep the
+		// hot indexes of a million-event cache in memory during ingest.
+		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "mmap_size(1073741824)")
 		// Write transactions take the lock up front: a deferred transaction
 		// that upgrades later can fail with SQLITE_BUSY despite busy_timeout.
 		q.Set("_txlock", "immediate")
