@@ -20,11 +20,12 @@ type syncResult struct {
 }
 
 // syncWindow is the window a sync of q fetches: the query's bounds (the
-// default window without a time term), ending no later than a minute ago
-// (the feed indexes events up to a minute late).
+// default window without a time term), ending where a sync started now can
+// reach (feed.SettledLag: the feed indexes events up to a minute late, plus
+// a margin for the server clock).
 func syncWindow(q feed.Query, now time.Time) feed.Range {
 	from, to := q.Bounds(now, defaultSince)
-	if safe := now.Add(-time.Minute); to.IsZero() || to.After(safe) {
+	if safe := now.Add(-feed.SettledLag); to.IsZero() || to.After(safe) {
 		to = safe
 	}
 	return feed.Range{From: from, To: to}

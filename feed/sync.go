@@ -73,7 +73,7 @@ func WithProgress(f func(Progress)) SyncOption { return func(c *syncConfig) { c.
 func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
 	cfg := syncConfig{
 		now:            time.Now,
-		lag:            time.Minute,
+		lag:            IndexingLag,
 		pageLimit:      5000,
 		overlap:        15 * time.Minute,
 		reconcileEvery: 5 * time.Minute,
@@ -116,6 +116,16 @@ func absDur(d time.Duration) time.Duration {
 // safeEnd is the newest instant a window may end at: the server's clock
 // minus the indexing lag.
 func (s *Syncer) safeEnd() time.Time { return s.ServerNow().Add(-s.cfg.lag) }
+
+// IndexingLag is how late the feed may make an event queryable (§6 of the
+// contract): windows end at least this long before the server's clock.
+const IndexingLag = time.Minute
+
+// SettledLag is how far behind now a fully synced window can reach: the
+// indexing lag, plus the server clock's uncertainty (the Date header has
+// one-second resolution and the request takes time). Coverage shown to the
+// analyst is measured up to now minus SettledLag.
+const SettledLag = IndexingLag + 2*time.Second
 
 // coverageEpsilon is added to the oldest timestamp of a page to form the
 // lower bound of what that page proves complete: rows sharing the oldest

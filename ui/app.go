@@ -312,7 +312,7 @@ func (m Model) coverageCmd() tea.Cmd {
 	// The last minute can never be complete (the feed indexes up to a
 	// minute late, so syncs stop short of it): measure coverage up to
 	// there, or a fully synced window would read 99%.
-	if settled := m.queryNow.Add(-indexingLag); to.After(settled) {
+	if settled := m.queryNow.Add(-feed.SettledLag); to.After(settled) {
 		to = settled
 	}
 	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
@@ -354,7 +354,11 @@ func (m *Model) restartSync() tea.Cmd {
 	m.header.syncErr = nil
 	m.header.progress = feed.Progress{}
 	m.lastInserted = 0
-	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query, m.syncSeq)
+	// Sync exactly the window on screen: a relative window frozen at the
+	// query's now, so the header's coverage and the sync agree to the
+	// instant (the Syncer still ends it at the server's clock minus the lag).
+	from, to := m.window()
+	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query.WithWindow(feed.Window{From: from, To: to}), m.syncSeq)
 }
 
 // refresh re-reads the window after the cache changed, keeping the cursor
