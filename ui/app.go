@@ -104,8 +104,10 @@ type Model struct {
 	note    noteModel
 
 	countSeq, histSeq, covSeq, syncSeq, markSeq uint64
-	total                                       int
-	capped, totalKnown                          bool
+	// syncTo is the end of the window the current sync was asked to fetch.
+	syncTo             time.Time
+	total              int
+	capped, totalKnown bool
 
 	syncStarted  bool
 	lastInserted int
@@ -309,10 +311,14 @@ func (m Model) coverageCmd() tea.Cmd {
 		return nil
 	}
 	from, to := m.window()
-	// The last minute can never be complete (the feed indexes up to a
-	// minute late, so syncs stop short of it): measure coverage up to
-	// there, or a fully synced window would read 99%.
-	if settled := m.queryNow.Add(-feed.SettledLag); to.After(settled) {
+	// Syncs stop short of the last minute, which the feed may still be
+	// indexing, and a relative window slides on every refresh: measure up
+	// to where the last sync could reach, or a synced window reads 99%.
+	end := m.queryNow
+	if !m.syncTo.IsZero() {
+		end = m.syncTo
+	}
+	if settled := end.Add(-feed.SettledLag); to.After(settled) {
 		to = settled
 	}
 	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
@@ -358,6 +364,7 @@ func (m *Model) restartSync() tea.Cmd {
 	// query's now, so the header's coverage and the sync agree to the
 	// instant (the Syncer still ends it at the server's clock minus the lag).
 	from, to := m.window()
+	m.syncTo = to
 	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query.WithWindow(feed.Window{From: from, To: to}), m.syncSeq)
 }
 
