@@ -83,20 +83,7 @@ func BenchmarkKeystrokeStore(b *testing.B) {
 	}
 	st := benchStore(b)
 	h := newHarness(b, nil, 160, 48, withDeps(func(d *Deps) { d.Source = st }), withQuery(""))
-	down, up := keyMsg("j"), keyMsg("k")
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if i/2000%2 == 0 {
-			h.send(down)
-		} else {
-			h.send(up)
-		}
-		_ = h.m.View()
-	}
-	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/keystroke")
-	b.ReportMetric(float64(len(h.m.table.rows)), "rows-in-memory")
+	benchKeystrokes(b, h)
 }
 
 // BenchmarkFirstScreenStore opens the 1M-event cache, reads the first
