@@ -240,23 +240,27 @@ func (s *Syncer) syncWindow(ctx context.Context, q Query, sig string, bounds fun
 }
 
 // fetchRange walks one gap newest first with after_id, committing each page
-// with the coverage it proves.
+// with the coverage it proves. The request for the next page is in flight
+// while the current one is committed (one request at a time, as before:
+// only the commit overlaps), so HTTP and SQLite use both cores.
 func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, run *runState) error {
 	params, err := q.ServerParams(r.From, r.To)
 	if err != nil {
 		return err
 	}
+	// Cancelling fctx stops a prefetch nobody will read (after an error).
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	p := PageParams{Filter: params, Limit: s.cfg.pageLimit}
+	pending := s.fetch(fctx, p)
 	prog := Progress{Phase: "window", Window: r, Reached: r.To}
 	emptyStreak := 0
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
+		res := <-pending
+		if res.err != nil {
+			return res.err
 		}
-		page, err := s.pager.ListPage(ctx, p)
-		if err != nil {
-			return err
-		}
+		page := res.page
 		s.observe(page.Meta)
 		run.summary.Pages++
 		run.summary.Events += len(page.Data)
@@ -269,6 +273,22 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 		}
 		run.summary.FinalRequestID = page.Meta.RequestID
 		run.summary.RequestIDs = append(run.summary.RequestIDs, page.Meta.RequestID)
+
+		// has_more with no way forward (an empty page or a cursor that does
+		// not move) is retried with the same cursor a few times, then given
+		// up on loudly rather than looping forever or skipping data.
+		next := p
+		if page.HasMore {
+			if len(page.Data) == 0 || page.LastID == "" || page.LastID == p.AfterID {
+				emptyStreak++
+			} else {
+				emptyStreak = 0
+				next.AfterID = page.LastID
+			}
+			if emptyStreak <= 3 {
+				pending = s.fetch(fctx, next)
+			}
+		}
 
 		covered := Range{To: r.To}
 		switch {
@@ -285,13 +305,13 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 		if !covered.From.IsZero() && covered.To.After(covered.From) {
 			b.Covered = covered
 		}
-		res, err := s.sink.Put(ctx, b)
+		put, err := s.sink.Put(ctx, b)
 		if err != nil {
 			return err
 		}
-		run.summary.Inserted += res.Inserted
-		run.summary.Late += res.Late
-		run.summary.Anomalies += res.Anomalies
+		run.summary.Inserted += put.Inserted
+		run.summary.Late += put.Late
+		run.summary.Anomalies += put.Anomalies
 
 		prog.Pages, prog.Events = run.summary.Pages, run.summary.Events
 		prog.Inserted, prog.Late, prog.Anomalies = run.summary.Inserted, run.summary.Late, run.summary.Anomalies
@@ -306,19 +326,28 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 			return nil
 		}
 		s.report(prog)
-		// has_more with no way forward: an empty page or a cursor that
-		// does not move. Retry a few times, then give up loudly rather
-		// than loop forever or skip data.
-		if len(page.Data) == 0 || page.LastID == "" || page.LastID == p.AfterID {
-			emptyStreak++
-			if emptyStreak > 3 {
-				return fmt.Errorf("sync: the server keeps answering has_more with no next cursor (request %s); the cache holds everything up to %s", page.Meta.RequestID, prog.Reached.UTC().Format(time.RFC3339))
-			}
-			continue
+		if emptyStreak > 3 {
+			return fmt.Errorf("sync: the server keeps answering has_more with no next cursor (request %s); the cache holds everything up to %s", page.Meta.RequestID, prog.Reached.UTC().Format(time.RFC3339))
 		}
-		emptyStreak = 0
-		p.AfterID = page.LastID
+		p = next
 	}
+}
+
+// pageResult is the outcome of one page request.
+type pageResult struct {
+	page *Page
+	err  error
+}
+
+// fetch requests one page in the background; the result arrives on the
+// returned channel, which never blocks the sender.
+func (s *Syncer) fetch(ctx context.Context, p PageParams) <-chan pageResult {
+	ch := make(chan pageResult, 1)
+	go func() {
+		page, err := s.pager.ListPage(ctx, p)
+		ch <- pageResult{page, err}
+	}()
+	return ch
 }
 
 func oldest(acts []Activity) time.Time {

@@ -51,7 +51,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		t.Skip("spawns child processes")
 	}
 	s, srv := loopbackSim(t, sim.Config{Seed: 6, Events: 10000, RateLimit: -1,
-		Faults: sim.Faults{Latency: 15 * time.Millisecond}})
+		Faults: sim.Faults{Latency: 60 * time.Millisecond}})
 	path := filepath.Join(t.TempDir(), "cache.db")
 	total := len(s.Truth(killWindow.From, killWindow.To))
 
