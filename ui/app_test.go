@@ -104,7 +104,7 @@ func TestVirtualTableWalk(t *testing.T) {
 	if !h.m.table.atOldest || h.selectedID() != src.at(n-1).ID {
 		t.Fatal("j past the end must stay on the oldest row")
 	}
-	h.mustContain(fmt.Sprintf("%s/%s", commas(n), commas(n)))
+	h.mustContain(fmt.Sprintf("%s/%s", Thousands(n), Thousands(n)))
 	for i := n - 1; i >= 0; i-- {
 		if got, want := h.selectedID(), src.at(i).ID; got != want {
 			t.Fatalf("back at row %d: selected %s, want %s", i, got, want)

@@ -113,7 +113,7 @@ func (f facetsModel) View() string {
 			lines = append(lines, strings.Repeat(" ", f.width), fit(st.Detail.Heading.Render(h), f.width))
 		}
 		bar := strings.Repeat("█", max(1, it.count*barW/max(1, peak[it.field])))
-		text := fmt.Sprintf("  %9s  %-*s  %s", commas(it.count), barW, bar, safeCell(redactPivot(f.red, it.field, it.value), f.width))
+		text := fmt.Sprintf("  %9s  %-*s  %s", Thousands(it.count), barW, bar, safeCell(redactPivot(f.red, it.field, it.value), f.width))
 		if i == f.sel {
 			selLine = len(lines)
 			lines = append(lines, st.Detail.FieldSelected.Render(fit("›"+text[1:], f.width)))

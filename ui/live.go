@@ -286,7 +286,7 @@ type newerCountMsg struct {
 // newBadge is the "▲ 12 new" badge text.
 func newBadge(n int) string {
 	if n > newerCap {
-		return fmt.Sprintf("▲ %s+ new", commas(newerCap))
+		return fmt.Sprintf("▲ %s+ new", Thousands(newerCap))
 	}
-	return fmt.Sprintf("▲ %s new", commas(n))
+	return fmt.Sprintf("▲ %s new", Thousands(n))
 }

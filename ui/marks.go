@@ -289,7 +289,7 @@ func markedRows(ctx context.Context, src Source, now time.Time) ([]store.Row, er
 		}
 		out = append(out, rows...)
 		if len(out) > maxTimelineRows {
-			return nil, fmt.Errorf("more than %s marked events: export them as an evidence bundle (ctrl+s)", commas(maxTimelineRows))
+			return nil, fmt.Errorf("more than %s marked events: export them as an evidence bundle (ctrl+s)", Thousands(maxTimelineRows))
 		}
 		if len(rows) < timelinePage {
 			break
@@ -338,5 +338,5 @@ func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return commas(n) + " " + word + "s"
+	return Thousands(n) + " " + word + "s"
 }

@@ -168,15 +168,15 @@ func (m Model) statusView() string {
 		right = append(right, st.Badge.Render(newBadge(m.newRows)))
 	}
 	if m.hidesSelf() && m.selfHidden > 0 {
-		right = append(right, st.Position.Render(fmt.Sprintf("%s own hidden", commas(m.selfHidden))))
+		right = append(right, st.Position.Render(fmt.Sprintf("%s own hidden", Thousands(m.selfHidden))))
 	}
 	if m.marked > 0 {
-		right = append(right, st.Position.Render("★"+commas(m.marked)))
+		right = append(right, st.Position.Render("★"+Thousands(m.marked)))
 	}
 	if m.state == stateReady && len(m.table.rows) > 0 {
 		pos := "?"
 		if p := m.table.position(); p >= 0 {
-			pos = commas(p + 1)
+			pos = Thousands(p + 1)
 		}
 		right = append(right, st.Position.Render(fmt.Sprintf("%s/%s", pos, m.totalText(false))))
 	}
@@ -206,9 +206,9 @@ func (m Model) totalText(withUnit bool) string {
 	case !m.totalKnown:
 		s = "…"
 	case m.capped:
-		s = "≥ " + commas(m.total)
+		s = "≥ " + Thousands(m.total)
 	default:
-		s = commas(m.total)
+		s = Thousands(m.total)
 	}
 	if withUnit {
 		if !m.totalKnown {
@@ -218,18 +218,6 @@ func (m Model) totalText(withUnit bool) string {
 			return s + " event"
 		}
 		return s + " events"
-	}
-	return s
-}
-
-// commas formats n with thousands separators.
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
 	}
 	return s
 }
