@@ -23,12 +23,16 @@ type Query struct {
 	Type   Terms // exact type names, globs (*api_key*) or presets (@keys), lower-cased
 	Org    Terms // org_… id or organization UUID
 	IP     Terms // addresses and CIDR prefixes, in netip canonical form
-	Text   Terms // free text (quoted or bare words)
+	Text   Terms // free text (quoted or bare words): substrings of any string value, case-insensitive
 	ID     Terms // bare ids: any mention anywhere in the event
 	// Is holds the flags self (claudit's own compliance_api_accessed
 	// polls), late, marked and tripwire; the cache evaluates them.
 	Is Terms
 }
+
+// MinFreeText is the shortest free-text term, in characters, Parse accepts:
+// the cache finds substrings through an index of three-character pieces.
+const MinFreeText = 3
 
 // Terms holds the values of one field: an event must match at least one
 // Include value (when there are any) and none of the Exclude values.
@@ -417,6 +421,11 @@ func (p *parser) apply(field, value string, neg bool, pos int, tok string) error
 	case "id":
 		addTerm(&p.q.ID, value, neg)
 	case "text":
+		// Free text is a substring search through a trigram index: it
+		// needs three characters to look anything up.
+		if utf8.RuneCountInString(value) < MinFreeText {
+			return p.errAt(pos, tok, "free text %q is too short: search for at least %d characters (a substring of any value)", value, MinFreeText)
+		}
 		addTerm(&p.q.Text, value, neg)
 	case "type":
 		v := strings.ToLower(value)

@@ -89,7 +89,7 @@ func TestParseValid(t *testing.T) {
 		{"198.51.100.7 2001:db8::1 -192.0.2.10", Query{IP: Terms{Include: []string{"198.51.100.7", "2001:db8::1"}, Exclude: []string{"192.0.2.10"}}}},
 		{"alice.admin@example.com", Query{Actor: inc("alice.admin@example.com")}},
 		{"Actor:x@y.z", Query{Actor: inc("x@y.z")}},
-		{"--x", Query{Text: exc("-x")}},
+		{"--xy", Query{Text: exc("-xy")}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -144,11 +144,15 @@ func TestParseErrors(t *testing.T) {
 		{`actor:""`, 0, `actor:""`, "empty value"},
 		{`""`, 0, `""`, "empty quoted text"},
 		{"key: apikey_01X", 0, "key:", "empty value"},
-		{`a "unterminated`, 2, `"unterminated`, "unterminated quote"},
+		{`abc "unterminated`, 4, `"unterminated`, "unterminated quote"},
 		{`actor:"a b`, 6, `"a b`, "unterminated quote"},
 		{`"a"b`, 3, "b", "closing quote"},
 		{`actor:"a"b`, 9, "b", "closing quote"},
-		{"x -", 2, "-", "must be followed by a term"},
+		{"xyz -", 4, "-", "must be followed by a term"},
+		// Free text is a substring search of three characters or more.
+		{`"ab"`, 0, `"ab"`, "too short: search for at least 3 characters"},
+		{`since:1h -"é!"`, 9, `-"é!"`, "too short"},
+		{"since:1h ok", 9, "ok", "too short"},
 		{"- x", 0, "-", "must be followed by a term"},
 	}
 	for _, tt := range tests {
@@ -208,7 +212,7 @@ func TestIsZeroAndHasTimeTerm(t *testing.T) {
 	if !(Query{}).IsZero() || (Query{}).HasTimeTerm() {
 		t.Error("zero query")
 	}
-	for _, s := range []string{"since:1h", "to:2026-01-01", "is:self", `"x"`, "-type:a_b"} {
+	for _, s := range []string{"since:1h", "to:2026-01-01", "is:self", `"xyz"`, "-type:a_b"} {
 		q := mustParse(t, s)
 		if q.IsZero() {
 			t.Errorf("%q IsZero", s)
@@ -254,7 +258,7 @@ func TestServerFilter(t *testing.T) {
 		want url.Values
 	}{
 		{"", url.Values{}},
-		{"since:1h key:apikey_01X ip:10.0.0.1 \"x\" is:self", url.Values{}},
+		{"since:1h key:apikey_01X ip:10.0.0.1 \"xyz\" is:self", url.Values{}},
 		{"type:b_type type:a_type type:a_type", url.Values{ParamActivityTypes: {"a_type", "b_type"}}},
 		{"type:@keys type:api_key_created", url.Values{ParamActivityTypes: keys}},
 		{"-type:@noise", url.Values{ParamExcludeActivityTypes: noise}},
@@ -352,7 +356,7 @@ func TestNeedsLocalFilter(t *testing.T) {
 		{"-type:@noise", false},
 		{"key:apikey_01X", true},
 		{"ip:10.0.0.1", true},
-		{`"x"`, true},
+		{`"xyz"`, true},
 		{"id:x", true},
 		{"is:self", true},
 		{"-is:self", true},

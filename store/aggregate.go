@@ -53,7 +53,7 @@ func (s *Store) Histogram(ctx context.Context, q feed.Query, now time.Time, from
 		}
 		return h, nil
 	}
-	if p.match != "" {
+	if p.indexed() {
 		// An FTS-driven query is evaluated once and grouped: the matches
 		// are few compared with the window.
 		bp := *p

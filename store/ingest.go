@@ -95,6 +95,7 @@ type ingestRow struct {
 	trip     bool
 	refs     string // reference-index tokens
 	text     string // free text, without vals
+	sub      string // substring index text (see appendSubText)
 	reqID    string
 	actorKey string   // api_key_id of an api_actor (compliance_api_accessed)
 	ips      []string // every IP address mentioned, for CIDR terms
@@ -182,6 +183,7 @@ func (p *preparer) row(a *feed.Activity) (ingestRow, error) {
 		buf = bytes.ReplaceAll(buf, valueMarkUTF8, []byte(" "))
 	}
 	row.text = string(buf)
+	row.sub = string(r.sub)
 	p.buf = buf
 	return row, nil
 }
@@ -394,6 +396,9 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	// data at every statement boundary, so one statement writes one
 	// segment.
 	if err := insertFTS(ctx, tx, rows, inserted, ids.vals, fresh.newVals); err != nil {
+		return fail(err)
+	}
+	if err := insertSub(ctx, tx, rows, inserted); err != nil {
 		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -1111,6 +1116,7 @@ const compactPages = 20000
 // the work to the next run.
 func (s *Store) compactIndexes(ctx context.Context) {
 	_, _ = s.w.ExecContext(ctx, `INSERT INTO fts(fts, rank) VALUES ('merge', ?)`, compactPages)
+	_, _ = s.w.ExecContext(ctx, `INSERT INTO sub(sub, rank) VALUES ('merge', ?)`, compactPages)
 }
 
 func nullTime(t time.Time) any {

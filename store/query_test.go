@@ -179,28 +179,45 @@ func walkActor(v any, key string, set map[string]bool, words *[]string) {
 	}
 }
 
-func wordSet(ss []string) map[string]bool {
-	out := map[string]bool{}
-	for _, s := range ss {
-		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !isWordRune(r) }) {
-			out[w] = true
+// stringValues is every string value of an activity's JSON (any depth,
+// not the member names), lower-cased: what free text is searched in.
+func stringValues(t testing.TB, raw []byte) []string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			out = append(out, strings.ToLower(x))
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
 		}
 	}
+	walk(v)
 	return out
 }
 
 // bruteInfo is what the brute-force filter knows about one activity.
 type bruteInfo struct {
 	actor, target, other, org map[string]bool
-	words                     map[string]bool
+	values                    []string // see stringValues
 }
 
 func bruteInfoOf(t testing.TB, a feed.Activity) bruteInfo {
-	actor, target, other, org, words := bruteRefs(t, a.Raw)
+	actor, target, other, org, _ := bruteRefs(t, a.Raw)
 	if id := a.Actor.ID(); id != "" {
 		actor[normRef(id)] = true
 	}
-	return bruteInfo{actor, target, other, org, wordSet(append(words, strings.ReplaceAll(a.Type, "_", " ")))}
+	return bruteInfo{actor, target, other, org, stringValues(t, a.Raw)}
 }
 
 // bruteMatch evaluates one query over one activity the slow, obvious way.
@@ -208,7 +225,7 @@ func bruteMatch(t testing.TB, q feed.Query, a feed.Activity, bi bruteInfo, from,
 	if !from.IsZero() && a.CreatedAt.Before(from) || !to.IsZero() && !a.CreatedAt.Before(to) {
 		return false
 	}
-	actor, target, other, org, ws := bi.actor, bi.target, bi.other, bi.org, bi.words
+	actor, target, other, org := bi.actor, bi.target, bi.other, bi.org
 	any := func(v string, sets ...map[string]bool) bool {
 		for _, s := range sets {
 			if s[normRef(v)] {
@@ -249,7 +266,9 @@ func bruteMatch(t testing.TB, q feed.Query, a feed.Activity, bi bruteInfo, from,
 		field(q.Org, func(v string) bool { return any(v, org) }) &&
 		field(q.ID, func(v string) bool { return any(v, actor, target, other, org) }) &&
 		field(q.IP, ipMatch) &&
-		field(q.Text, func(v string) bool { return ws[strings.ToLower(v)] })
+		field(q.Text, func(v string) bool {
+			return slices.ContainsFunc(bi.values, func(s string) bool { return strings.Contains(s, strings.ToLower(v)) })
+		})
 }
 
 // TestQueryFieldsBruteForce checks every query field against a brute-force
@@ -271,6 +290,9 @@ func TestQueryFieldsBruteForce(t *testing.T) {
 		"org:" + sc.Org1ID, "org:" + sc.Org2UUID, "-org:" + sc.Org1ID,
 		"ip:" + leakedIP, "ip:" + pfx, "-ip:" + leakedIP + " type:compliance_api_accessed",
 		"mozilla", "-mozilla since:2d", "id:" + sc.DeletedScopedKeyID, "id:" + acts[17].ID,
+		// Free text is a substring of any string value, case-insensitive.
+		`"` + leakedIP + `"`, `"` + sc.LeakedKeyID + `"`, `"` + sc.LeakedKeyID[4:11] + `"`, `"` + strings.ToUpper(sc.Users[0][:6]) + `"`,
+		`"Mac OS X"`, `"mozilla" "curl"`, `-"mozilla" type:@auth`, `-"` + leakedIP + `" since:2d`, `"` + acts[17].ID[3:12] + `"`,
 		"key:" + sc.LeakedKeyID + " ip:" + leakedIP + " type:compliance_api_accessed",
 	}
 	for _, qs := range queries {

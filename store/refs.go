@@ -41,6 +41,9 @@ type refs struct {
 	// uaLo, uaHi delimit the actor's user agent inside text (uaHi 0: not
 	// there), so ingest can index it once per distinct value.
 	uaLo, uaHi int
+	// sub is every string value, folded, for the substring index (see
+	// appendSubText).
+	sub []byte
 }
 
 func (r *refs) reset() {
@@ -51,6 +54,7 @@ func (r *refs) reset() {
 	r.text = r.text[:0]
 	r.requestID, r.targetKey = "", ""
 	r.uaLo, r.uaHi = 0, 0
+	r.sub = r.sub[:0]
 }
 
 func (r *refs) add(role int, v string) {
@@ -98,6 +102,9 @@ type walker struct {
 	i   int
 	r   *refs
 	buf []byte // unescape scratch
+	// visit, when set, is given every string value (decoded; not member
+	// names) instead of classifying it into r.
+	visit func(s string)
 }
 
 func (w *walker) skipSpace() {
@@ -186,6 +193,10 @@ func (w *walker) value(depth int, key string, inActor bool) error {
 		s, err := w.str()
 		if err != nil {
 			return err
+		}
+		if w.visit != nil {
+			w.visit(s)
+			return nil
 		}
 		w.leaf(depth, key, inActor, s)
 		return nil
@@ -297,6 +308,7 @@ func (w *walker) leaf(depth int, key string, inActor bool, s string) {
 	if s == "" {
 		return
 	}
+	r.sub = appendSubText(r.sub, s)
 	if depth == 1 && !inActor {
 		switch key {
 		case "type", "created_at":

@@ -18,7 +18,10 @@ import (
 // go to the FTS index (match), which then drives the scan newest first; the
 // rest are SQL conditions on the activities row (where).
 type plan struct {
-	match    string // FTS5 expression every row must match ("" = none)
+	match string // FTS5 expression every row must match ("" = none)
+	// sub, when match is "", is the substring-index expression whose
+	// candidates drive the scan (free text; see substr.go).
+	sub      string
 	notMatch string // FTS5 expression no row may match ("" = none)
 	where    []string
 	args     []any
@@ -114,17 +117,6 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			neg = append(neg, refGroup(refTokens(vals, anyRole...)))
 		}
 	}
-	if text, err := s.textExpr(ctx, q.Text.Include); err != nil {
-		return nil, err
-	} else if text != "" {
-		pos = append(pos, text)
-	}
-	if text, err := s.textExpr(ctx, q.Text.Exclude); err != nil {
-		return nil, err
-	} else if text != "" {
-		neg = append(neg, text)
-	}
-
 	flag := func(v string) (string, error) {
 		switch v {
 		case feed.IsSelf, feed.IsLate, feed.IsMarked, feed.IsTripwire:
@@ -173,6 +165,7 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			p.args = append(p.args, p.notMatch, lo, hi)
 		}
 	}
+	p.freeText(q.Text)
 	if p.lo != minNanos {
 		p.where = append(p.where, "a.t >= ?")
 		p.args = append(p.args, p.lo)
@@ -233,61 +226,59 @@ func refTokens(vals []string, prefixes ...byte) []string {
 	return out
 }
 
-// textExpr is the FTS expression matching any of the free-text terms in
-// the text column: each as a phrase, or one of the text values (indexed
-// once in vtx) containing it. "" when no term has a word to look for.
-func (s *Store) textExpr(ctx context.Context, terms []string) (string, error) {
-	var alts []string
-	for _, t := range terms {
-		ph, ok := ftsPhrase(strings.ReplaceAll(t, string(valueMark), " "))
-		if !ok {
-			continue
-		}
-		alts = append(alts, ph)
-		rs, err := s.r.QueryContext(ctx, `SELECT rowid FROM vtx WHERE vtx MATCH ?`, ph)
-		if err != nil {
-			return "", mapErr("search cache", err)
-		}
-		for rs.Next() {
-			var id int64
-			if err := rs.Scan(&id); err != nil {
-				rs.Close()
-				return "", mapErr("search cache", err)
+// freeText adds the free-text terms, substring searches (see substr.go):
+// a row contains one of the included needles and none of the excluded
+// ones. The substring index gives candidates (driving the scan when no
+// reference term does) and claudit_contains decides.
+func (p *plan) freeText(t feed.Terms) {
+	if len(t.Include) > 0 {
+		var alts, checks []string
+		var needles []any
+		indexed := true
+		for _, n := range t.Include {
+			n = foldText(n)
+			if m := subMatch(n); m != "" {
+				alts = append(alts, "("+m+")")
+			} else {
+				indexed = false // too short for a trigram: every row is checked
 			}
-			alts = append(alts, `"`+valueToken(id)+`"`)
+			checks = append(checks, containsFunc+"(a.raw, ?)")
+			needles = append(needles, n)
 		}
-		if err := rs.Close(); err != nil {
-			return "", mapErr("search cache", err)
+		if indexed {
+			expr := strings.Join(alts, " OR ")
+			if p.match == "" {
+				p.sub = expr
+			} else {
+				p.where = append(p.where, "a.rid IN (SELECT rowid FROM sub WHERE sub MATCH ?)")
+				p.args = append(p.args, expr)
+			}
 		}
+		p.where = append(p.where, "("+strings.Join(checks, " OR ")+")")
+		p.args = append(p.args, needles...)
+		p.typesOnly = false
 	}
-	if len(alts) == 0 {
-		return "", nil
+	// Only the candidates inside the window are read.
+	lo, hi := int64(1), int64(0)
+	if b0, b1 := timeBuckets(p.lo, p.hi); b0 < b1 {
+		lo, hi = ridRange(b0, b1)
 	}
-	return "tx : (" + strings.Join(alts, " OR ") + ")", nil
+	for _, n := range t.Exclude {
+		n = foldText(n)
+		if m := subMatch(n); m != "" {
+			p.where = append(p.where, "NOT (a.rid IN (SELECT rowid FROM sub WHERE sub MATCH ? AND rowid >= ? AND rowid <= ?) AND "+containsFunc+"(a.raw, ?))")
+			p.args = append(p.args, m, lo, hi, n)
+		} else {
+			p.where = append(p.where, "NOT "+containsFunc+"(a.raw, ?)")
+			p.args = append(p.args, n)
+		}
+		p.typesOnly = false
+	}
 }
 
-// ftsPhrase quotes free text as one FTS5 phrase (a "string" in FTS5 syntax
-// can hold any character; quotes are doubled), so user input can never be
-// read as query syntax. ok is false when the text has no word characters:
-// such a term does not filter.
-func ftsPhrase(text string) (string, bool) {
-	has := false
-	for _, r := range text {
-		if isWordRune(r) {
-			has = true
-			break
-		}
-	}
-	if !has {
-		return "", false
-	}
-	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`, true
-}
-
-// isWordRune approximates the unicode61 tokenizer's token characters.
-func isWordRune(r rune) bool {
-	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80 && r != 0xA0 && !(r >= 0x2000 && r <= 0x206F)
-}
+// indexed reports whether an FTS index drives the plan's scan (its matches
+// are then read newest first, and are few compared with the window).
+func (p *plan) indexed() bool { return p.match != "" || p.sub != "" }
 
 // termIDs returns the term ids of the given values that exist.
 func (s *Store) termIDs(ctx context.Context, vals []string) ([]int64, error) {
@@ -373,6 +364,10 @@ func (p *plan) from(b0, b1 int64) (string, []any) {
 		return `fts CROSS JOIN activities a ON a.rid = fts.rowid WHERE fts MATCH ? AND fts.rowid >= ? AND fts.rowid <= ?`,
 			[]any{p.match, lo, hi}
 	}
+	if p.sub != "" {
+		return `sub CROSS JOIN activities a ON a.rid = sub.rowid WHERE sub MATCH ? AND sub.rowid >= ? AND sub.rowid <= ?`,
+			[]any{p.sub, lo, hi}
+	}
 	return `activities a WHERE a.rid >= ? AND a.rid <= ?`, []any{lo, hi}
 }
 
@@ -394,6 +389,9 @@ func (p *plan) cond(extra string, extraArgs ...any) (string, []any) {
 func (p *plan) order() string {
 	if p.match != "" {
 		return "fts.rowid"
+	}
+	if p.sub != "" {
+		return "sub.rowid"
 	}
 	return "a.rid"
 }

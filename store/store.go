@@ -256,6 +256,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrationFills are the Go steps of migrations, run after the SQL in the
+// same transaction: filling a new index from the rows already cached.
+var migrationFills = map[int]func(context.Context, *sql.Tx) error{
+	2: backfillSub,
+}
+
 func (s *Store) applyMigration(ctx context.Context, version int, name, body string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -273,6 +279,11 @@ func (s *Store) applyMigration(ctx context.Context, version int, name, body stri
 	}
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return mapErr("migrate cache: "+name, err)
+	}
+	if fill := migrationFills[version]; fill != nil {
+		if err := fill(ctx, tx); err != nil {
+			return mapErr("migrate cache: "+name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations(version, name, applied) VALUES (?, ?, ?)`,
 		version, name, s.now().UnixNano()); err != nil {
