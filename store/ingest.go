@@ -92,13 +92,16 @@ type ingestRow struct {
 	// trip is set when a tripwire rule fires on the activity alone
 	// (feed.Trip, working hours in the machine's zone); the burst rule
 	// needs many events and is applied by the explorer.
-	trip     bool
-	refs     string // reference-index tokens
-	text     string // free text, without vals
-	sub      string // substring index text (see appendSubText)
-	reqID    string
-	actorKey string   // api_key_id of an api_actor (compliance_api_accessed)
-	ips      []string // every IP address mentioned, for CIDR terms
+	trip bool
+	refs string // reference-index tokens
+	text string // free text, without vals
+	// subVals and subHashes are the searchable string values, folded, and
+	// their hashes (see substr.go).
+	subVals   []string
+	subHashes []uint64
+	reqID     string
+	actorKey  string   // api_key_id of an api_actor (compliance_api_accessed)
+	ips       []string // every IP address mentioned, for CIDR terms
 }
 
 // ingestRow.terms holds, in order, the interned columns type, atype, actor,
@@ -183,7 +186,7 @@ func (p *preparer) row(a *feed.Activity) (ingestRow, error) {
 		buf = bytes.ReplaceAll(buf, valueMarkUTF8, []byte(" "))
 	}
 	row.text = string(buf)
-	row.sub = string(r.sub)
+	row.subVals, row.subHashes = slices.Clone(r.subVals), slices.Clone(r.subHashes)
 	p.buf = buf
 	return row, nil
 }
@@ -398,13 +401,15 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	if err := insertFTS(ctx, tx, rows, inserted, ids.vals, fresh.newVals); err != nil {
 		return fail(err)
 	}
-	if err := insertSub(ctx, tx, rows, inserted); err != nil {
+	newVals, err := s.insertSub(ctx, tx, rows, inserted)
+	if err != nil {
 		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
 	s.publishTerms(&fresh)
+	s.publishSubVals(newVals)
 	s.bloom.publish(ids0)
 	s.ck.committed()
 	s.stmts.warm(ctx, s.w, tx.missed)
@@ -1116,7 +1121,7 @@ const compactPages = 20000
 // the work to the next run.
 func (s *Store) compactIndexes(ctx context.Context) {
 	_, _ = s.w.ExecContext(ctx, `INSERT INTO fts(fts, rank) VALUES ('merge', ?)`, compactPages)
-	_, _ = s.w.ExecContext(ctx, `INSERT INTO sub(sub, rank) VALUES ('merge', ?)`, compactPages)
+	_, _ = s.w.ExecContext(ctx, `INSERT INTO vref(vref, rank) VALUES ('merge', ?)`, compactPages)
 }
 
 func nullTime(t time.Time) any {

@@ -41,9 +41,12 @@ type refs struct {
 	// uaLo, uaHi delimit the actor's user agent inside text (uaHi 0: not
 	// there), so ingest can index it once per distinct value.
 	uaLo, uaHi int
-	// sub is every string value, folded, for the substring index (see
-	// appendSubText).
-	sub []byte
+	// subVals are the activity's searchable string values, folded and
+	// de-duplicated, and subHashes their hashes (see substr.go); subLen is
+	// their total length.
+	subVals   []string
+	subHashes []uint64
+	subLen    int
 }
 
 func (r *refs) reset() {
@@ -54,7 +57,7 @@ func (r *refs) reset() {
 	r.text = r.text[:0]
 	r.requestID, r.targetKey = "", ""
 	r.uaLo, r.uaHi = 0, 0
-	r.sub = r.sub[:0]
+	r.subVals, r.subHashes, r.subLen = r.subVals[:0], r.subHashes[:0], 0
 }
 
 func (r *refs) add(role int, v string) {
@@ -195,7 +198,9 @@ func (w *walker) value(depth int, key string, inActor bool) error {
 			return err
 		}
 		if w.visit != nil {
-			w.visit(s)
+			if freeTextValue(depth, key, inActor) {
+				w.visit(s)
+			}
 			return nil
 		}
 		w.leaf(depth, key, inActor, s)
@@ -308,7 +313,9 @@ func (w *walker) leaf(depth int, key string, inActor bool, s string) {
 	if s == "" {
 		return
 	}
-	r.sub = appendSubText(r.sub, s)
+	if freeTextValue(depth, key, inActor) {
+		r.addSub(s)
+	}
 	if depth == 1 && !inActor {
 		switch key {
 		case "type", "created_at":

@@ -19,8 +19,8 @@ import (
 // rest are SQL conditions on the activities row (where).
 type plan struct {
 	match string // FTS5 expression every row must match ("" = none)
-	// sub, when match is "", is the substring-index expression whose
-	// candidates drive the scan (free text; see substr.go).
+	// sub, when match is "", is the vref expression (the values that
+	// contain a free-text needle; see substr.go) that drives the scan.
 	sub      string
 	notMatch string // FTS5 expression no row may match ("" = none)
 	where    []string
@@ -165,7 +165,9 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			p.args = append(p.args, p.notMatch, lo, hi)
 		}
 	}
-	p.freeText(q.Text)
+	if err := s.freeText(ctx, p, q.Text); err != nil {
+		return nil, err
+	}
 	if p.lo != minNanos {
 		p.where = append(p.where, "a.t >= ?")
 		p.args = append(p.args, p.lo)
@@ -227,53 +229,62 @@ func refTokens(vals []string, prefixes ...byte) []string {
 }
 
 // freeText adds the free-text terms, substring searches (see substr.go):
-// a row contains one of the included needles and none of the excluded
-// ones. The substring index gives candidates (driving the scan when no
-// reference term does) and claudit_contains decides.
-func (p *plan) freeText(t feed.Terms) {
+// a row has a value containing one of the included needles and none
+// containing an excluded one. The values' tokens in vref drive the scan
+// when no reference term does; a needle the index cannot answer is checked
+// on every row read.
+func (s *Store) freeText(ctx context.Context, p *plan, t feed.Terms) error {
 	if len(t.Include) > 0 {
-		var alts, checks []string
+		var tokens, checks []string
 		var needles []any
 		indexed := true
 		for _, n := range t.Include {
 			n = foldText(n)
-			if m := subMatch(n); m != "" {
-				alts = append(alts, "("+m+")")
-			} else {
-				indexed = false // too short for a trigram: every row is checked
+			toks, ok, err := s.needleTokens(ctx, n)
+			if err != nil {
+				return err
 			}
+			indexed = indexed && ok
+			tokens = append(tokens, toks...)
 			checks = append(checks, containsFunc+"(a.raw, ?)")
 			needles = append(needles, n)
 		}
-		if indexed {
-			expr := strings.Join(alts, " OR ")
-			if p.match == "" {
-				p.sub = expr
-			} else {
-				p.where = append(p.where, "a.rid IN (SELECT rowid FROM sub WHERE sub MATCH ?)")
-				p.args = append(p.args, expr)
-			}
+		switch {
+		case !indexed:
+			p.where = append(p.where, "("+strings.Join(checks, " OR ")+")")
+			p.args = append(p.args, needles...)
+		case len(tokens) == 0:
+			p.none = true
+		case p.match == "":
+			p.sub = strings.Join(tokens, " OR ")
+		default:
+			p.where = append(p.where, "a.rid IN (SELECT rowid FROM vref WHERE vref MATCH ?)")
+			p.args = append(p.args, strings.Join(tokens, " OR "))
 		}
-		p.where = append(p.where, "("+strings.Join(checks, " OR ")+")")
-		p.args = append(p.args, needles...)
 		p.typesOnly = false
 	}
-	// Only the candidates inside the window are read.
+	// Only the matches inside the window are read.
 	lo, hi := int64(1), int64(0)
 	if b0, b1 := timeBuckets(p.lo, p.hi); b0 < b1 {
 		lo, hi = ridRange(b0, b1)
 	}
 	for _, n := range t.Exclude {
 		n = foldText(n)
-		if m := subMatch(n); m != "" {
-			p.where = append(p.where, "NOT (a.rid IN (SELECT rowid FROM sub WHERE sub MATCH ? AND rowid >= ? AND rowid <= ?) AND "+containsFunc+"(a.raw, ?))")
-			p.args = append(p.args, m, lo, hi, n)
-		} else {
+		toks, ok, err := s.needleTokens(ctx, n)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !ok:
 			p.where = append(p.where, "NOT "+containsFunc+"(a.raw, ?)")
 			p.args = append(p.args, n)
+		case len(toks) > 0:
+			p.where = append(p.where, "a.rid NOT IN (SELECT rowid FROM vref WHERE vref MATCH ? AND rowid >= ? AND rowid <= ?)")
+			p.args = append(p.args, strings.Join(toks, " OR "), lo, hi)
 		}
 		p.typesOnly = false
 	}
+	return nil
 }
 
 // indexed reports whether an FTS index drives the plan's scan (its matches
@@ -365,7 +376,7 @@ func (p *plan) from(b0, b1 int64) (string, []any) {
 			[]any{p.match, lo, hi}
 	}
 	if p.sub != "" {
-		return `sub CROSS JOIN activities a ON a.rid = sub.rowid WHERE sub MATCH ? AND sub.rowid >= ? AND sub.rowid <= ?`,
+		return `vref CROSS JOIN activities a ON a.rid = vref.rowid WHERE vref MATCH ? AND vref.rowid >= ? AND vref.rowid <= ?`,
 			[]any{p.sub, lo, hi}
 	}
 	return `activities a WHERE a.rid >= ? AND a.rid <= ?`, []any{lo, hi}
@@ -391,7 +402,7 @@ func (p *plan) order() string {
 		return "fts.rowid"
 	}
 	if p.sub != "" {
-		return "sub.rowid"
+		return "vref.rowid"
 	}
 	return "a.rid"
 }

@@ -42,6 +42,10 @@ type Store struct {
 	termMu sync.Mutex
 	terms  map[string]int64
 	vals   map[string]int64
+	// subSeen holds hashes of string values known to be in the substring
+	// index (subv), so ingest looks up only the others; bounded by
+	// maxSubSeen.
+	subSeen map[uint64]struct{}
 
 	stmts stmtCache // bulk statements of the write connection
 	ids   idTuning  // the id filter's sizes (a field so tests can shrink them)

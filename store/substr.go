@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -18,27 +20,79 @@ import (
 // Free text is a substring search: a needle matches the activities one of
 // whose JSON string values (any member, nested, decoded; not the member
 // names) contains it, case-insensitively (both sides lower-cased rune by
-// rune, unicode.ToLower), as grep -i over the values would.
+// rune, unicode.ToLower), as grep -i over the values would. The activity's
+// own id and created_at are not free text (id: and the time terms search
+// them): they are the only values every activity has of its own.
 //
-// The sub table (a contentless FTS5 trigram index, detail=none) holds each
-// activity's string values, lower-cased and newline-separated, and yields
-// the candidates: the activities that have every trigram of the needle.
-// claudit_contains then checks each candidate against the decoded values
-// of its raw JSON, so trigrams that meet only across two values, or across
-// JSON escapes, never make a match. Hostile values stay bounded: the index
-// covers the first maxSubValue bytes of each value and the first
-// maxSubTotal bytes of an activity's values; text past those limits is not
-// found (the check itself reads the whole value).
+// Most values repeat across activities (e-mails, addresses, user agents,
+// key ids, names), so the index works on distinct values:
+//
+//   - subv, an FTS5 trigram index (detail=none) of every distinct value,
+//     folded, once, with its 64-bit hash as rowid;
+//   - vref, a contentless FTS5 index (detail=none) holding for each
+//     activity one token per value it has ("s" and the hash in base 36).
+//
+// A needle's trigrams give the candidate values, each checked in Go
+// (strings.Contains on the folded value, so trigrams that meet only in
+// another order never match); the tokens of the values that contain it
+// are then looked up in vref, newest first. A needle too short for a
+// trigram, or one that more than maxNeedleValues values contain, is
+// checked row by row instead (claudit_contains over the decoded values of
+// raw). Hostile values stay bounded: a value is indexed by its first
+// maxSubValue bytes and an activity by its first maxSubTotal bytes of
+// values; text past those limits is not found.
 const (
 	maxSubValue = 4096
 	maxSubTotal = 64 << 10
 	// maxSubTrigrams bounds the trigrams a needle's candidate query asks
 	// for: a dozen spread over it select as well as all of them.
 	maxSubTrigrams = 12
+	// maxNeedleValues bounds the values one needle's index lookup may
+	// yield; a needle in more values is common enough to find by reading
+	// the activities newest first.
+	maxNeedleValues = 2000
+	// maxSubSeen bounds Store.subSeen.
+	maxSubSeen = 1 << 20
 	// minNeedle is the shortest needle, in characters, the trigram index
 	// can look up (feed.Parse refuses shorter ones).
 	minNeedle = feed.MinFreeText
 )
+
+// freeTextValue reports whether the string value at depth under key is
+// searched as free text: all but the activity's own id and created_at.
+func freeTextValue(depth int, key string, inActor bool) bool {
+	return !(depth == 1 && !inActor && (key == "id" || key == "created_at"))
+}
+
+// addSub adds one string value to the activity's searchable values.
+func (r *refs) addSub(s string) {
+	if s == "" || r.subLen >= maxSubTotal {
+		return
+	}
+	if len(s) > maxSubValue {
+		n := maxSubValue
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	v := foldText(s)
+	h := fnv64(v)
+	if slices.Contains(r.subHashes, h) {
+		return
+	}
+	if v == s {
+		v = strings.Clone(s) // s may alias the raw JSON
+	}
+	r.subVals = append(r.subVals, v)
+	r.subHashes = append(r.subHashes, h)
+	r.subLen += len(v)
+}
+
+// subToken is the vref token of a value hash.
+func appendSubToken(dst []byte, h uint64) []byte {
+	return strconv.AppendUint(append(dst, 's'), h, 36)
+}
 
 // containsFunc is the SQL function claudit_contains(raw, needle): 1 when a
 // string value of the activity JSON raw contains needle (already folded).
@@ -96,33 +150,14 @@ func appendFold(dst []byte, s string) []byte {
 	return dst
 }
 
-// appendSubText appends one string value to an activity's substring index
-// text, within maxSubValue and maxSubTotal.
-func appendSubText(dst []byte, s string) []byte {
-	if s == "" || len(dst) >= maxSubTotal {
-		return dst
-	}
-	if len(s) > maxSubValue {
-		n := maxSubValue
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n]
-	}
-	if len(dst) > 0 {
-		dst = append(dst, '\n')
-	}
-	return appendFold(dst, s)
-}
-
-// subText is the substring index text of an activity's raw JSON (what
-// ingest collects in refs.sub on its own walk).
-func subText(raw []byte, dst []byte) ([]byte, error) {
-	dst = dst[:0]
-	w := walker{b: raw, visit: func(s string) { dst = appendSubText(dst, s) }}
+// subValues is the searchable values of an activity's raw JSON and their
+// hashes, as ingest collects them on its own walk.
+func subValues(raw []byte) ([]string, []uint64, error) {
+	var r refs
+	w := walker{b: raw, visit: r.addSub}
 	w.skipSpace()
 	err := w.value(0, "", false)
-	return dst, err
+	return r.subVals, r.subHashes, err
 }
 
 // containsFold reports whether a string value of the activity JSON raw,
@@ -167,38 +202,132 @@ func subMatch(needle string) string {
 	return strings.Join(parts, " AND ")
 }
 
-// insertSub adds the inserted rows' string values to the substring index.
-func insertSub(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
-	args := make([]any, 0, min(len(idx), ftsChunk)*2)
-	for start := 0; start < len(idx); start += ftsChunk {
-		part := idx[start:min(len(idx), start+ftsChunk)]
-		st, err := tx.bulk(ctx, `INSERT INTO sub(rowid, v)`, "", 2, len(part))
-		if err != nil {
-			return err
-		}
-		args = args[:0]
-		for _, i := range part {
-			args = append(args, rows[i].rid, rows[i].sub)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
+// subRow is one activity's searchable values for the substring index.
+type subRow struct {
+	rid    int64
+	vals   []string
+	hashes []uint64
+}
+
+// insertSub indexes the inserted rows' string values and returns the
+// hashes of the values it added to subv (to publish after commit).
+func (s *Store) insertSub(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) ([]uint64, error) {
+	subs := make([]subRow, len(idx))
+	for k, i := range idx {
+		subs[k] = subRow{rows[i].rid, rows[i].subVals, rows[i].subHashes}
+	}
+	s.termMu.Lock()
+	seen := s.subSeen
+	unknown := map[uint64]string{}
+	for _, r := range subs {
+		for j, h := range r.hashes {
+			if _, ok := seen[h]; !ok {
+				unknown[h] = r.vals[j]
+			}
 		}
 	}
-	return nil
+	s.termMu.Unlock()
+	return writeSub(ctx, tx, subs, unknown)
+}
+
+// publishSubVals records committed subv values in the store's cache.
+func (s *Store) publishSubVals(hashes []uint64) {
+	s.termMu.Lock()
+	defer s.termMu.Unlock()
+	if s.subSeen == nil || len(s.subSeen)+len(hashes) > maxSubSeen {
+		s.subSeen = make(map[uint64]struct{}, len(hashes))
+	}
+	for _, h := range hashes {
+		s.subSeen[h] = struct{}{}
+	}
+}
+
+// writeSub adds the values of unknown that subv lacks, and every row's
+// tokens to vref. It returns the hashes of unknown (all in subv after
+// commit).
+func writeSub(ctx context.Context, tx *wtx, subs []subRow, unknown map[uint64]string) ([]uint64, error) {
+	hashes := make([]uint64, 0, len(unknown))
+	for h := range unknown {
+		hashes = append(hashes, h)
+	}
+	var missing []any
+	have := map[int64]bool{}
+	for start := 0; start < len(hashes); start += 500 {
+		part := hashes[start:min(len(hashes), start+500)]
+		args := make([]any, len(part))
+		for i, h := range part {
+			args[i] = int64(h)
+		}
+		rs, err := tx.QueryContext(ctx, `SELECT id FROM subv_content WHERE id IN (`+placeholders(len(part))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			have[id] = true
+		}
+		if err := rs.Close(); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range hashes {
+		if !have[int64(h)] {
+			missing = append(missing, int64(h), unknown[h])
+		}
+	}
+	for start := 0; start < len(missing); start += 2 * ftsChunk {
+		part := missing[start:min(len(missing), start+2*ftsChunk)]
+		st, err := tx.bulk(ctx, `INSERT INTO subv(rowid, v)`, "", 2, len(part)/2)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := st.ExecContext(ctx, part...); err != nil {
+			return nil, err
+		}
+	}
+	args := make([]any, 0, min(len(subs), ftsChunk)*2)
+	var buf []byte
+	for start := 0; start < len(subs); start += ftsChunk {
+		part := subs[start:min(len(subs), start+ftsChunk)]
+		st, err := tx.bulk(ctx, `INSERT INTO vref(rowid, s)`, "", 2, len(part))
+		if err != nil {
+			return nil, err
+		}
+		args = args[:0]
+		for _, r := range part {
+			buf = buf[:0]
+			for j, h := range r.hashes {
+				if j > 0 {
+					buf = append(buf, ' ')
+				}
+				buf = appendSubToken(buf, h)
+			}
+			args = append(args, r.rid, string(buf))
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return nil, err
+		}
+	}
+	return hashes, nil
 }
 
 // backfillSub indexes the activities a cache held before the substring
 // index existed (migration 2), in the migration's transaction.
-func backfillSub(ctx context.Context, tx *sql.Tx) error {
+func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 	const batch = 5000
+	tx := &wtx{Tx: sqlTx}
 	last := int64(-1 << 63)
-	var buf []byte
 	for {
 		rs, err := tx.QueryContext(ctx, `SELECT rid, raw FROM activities WHERE rid > ? ORDER BY rid LIMIT ?`, last, batch)
 		if err != nil {
 			return err
 		}
-		var args []any
+		var subs []subRow
+		unknown := map[uint64]string{}
 		for rs.Next() {
 			var rid int64
 			var raw []byte
@@ -206,22 +335,55 @@ func backfillSub(ctx context.Context, tx *sql.Tx) error {
 				rs.Close()
 				return err
 			}
-			if buf, err = subText(raw, buf); err != nil {
+			vals, hashes, err := subValues(raw)
+			if err != nil {
 				rs.Close()
 				return fmt.Errorf("cached activity at rid %d: %w", rid, err)
 			}
-			args = append(args, rid, string(buf))
+			for j, h := range hashes {
+				unknown[h] = vals[j]
+			}
+			subs = append(subs, subRow{rid, vals, hashes})
 			last = rid
 		}
 		if err := rs.Close(); err != nil {
 			return err
 		}
-		if len(args) == 0 {
+		if len(subs) == 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sub(rowid, v) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?),", len(args)/2), ","), args...); err != nil {
+		if _, err := writeSub(ctx, tx, subs, unknown); err != nil {
 			return err
 		}
 	}
+}
+
+// needleTokens returns the vref tokens of the values that contain a folded
+// needle; ok is false when the index cannot say (a needle too short for a
+// trigram, or in more than maxNeedleValues values).
+func (s *Store) needleTokens(ctx context.Context, needle string) (tokens []string, ok bool, err error) {
+	m := subMatch(needle)
+	if m == "" {
+		return nil, false, nil
+	}
+	rs, err := s.r.QueryContext(ctx, `SELECT rowid, v FROM subv WHERE subv MATCH ?`, m)
+	if err != nil {
+		return nil, false, mapErr("search cache", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var h int64
+		var v string
+		if err := rs.Scan(&h, &v); err != nil {
+			return nil, false, mapErr("search cache", err)
+		}
+		if !strings.Contains(v, needle) {
+			continue
+		}
+		if len(tokens) == maxNeedleValues {
+			return nil, false, nil
+		}
+		tokens = append(tokens, string(appendSubToken(nil, uint64(h))))
+	}
+	return tokens, true, mapErr("search cache", rs.Err())
 }
