@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,14 +85,12 @@ type ingestRow struct {
 	a          *feed.Activity
 	rid, t     int64
 	terms      [9]string // see termCols
-	vals       [2]string // the type's words and the actor's user agent, as indexed text ("" = none)
 	self, late bool
 	// trip is set when a tripwire rule fires on the activity alone
 	// (feed.Trip, working hours in the machine's zone); the burst rule
 	// needs many events and is applied by the explorer.
 	trip bool
 	refs string // reference-index tokens
-	text string // free text, without vals
 	// subVals and subHashes are the searchable string values, folded, and
 	// their hashes (see substr.go).
 	subVals   []string
@@ -170,22 +166,6 @@ func (p *preparer) row(a *feed.Activity) (ingestRow, error) {
 	}
 	buf = appendToken(buf, tokType, a.Type)
 	row.refs = string(buf)
-	// The type's words and the user agent are the same for many events:
-	// they are indexed once each, as text values (see valueToken).
-	row.vals[0] = strings.ReplaceAll(a.Type, "_", " ")
-	text := r.text
-	buf = buf[:0]
-	if r.uaHi > 0 {
-		row.vals[1] = string(text[r.uaLo:r.uaHi])
-		buf = append(buf, text[:r.uaLo]...)
-		text = text[r.uaHi:]
-	}
-	buf = append(buf, text...)
-	// No indexed text may spell a value token.
-	if bytes.Contains(buf, valueMarkUTF8) {
-		buf = bytes.ReplaceAll(buf, valueMarkUTF8, []byte(" "))
-	}
-	row.text = string(buf)
 	row.subVals, row.subHashes = slices.Clone(r.subVals), slices.Clone(r.subHashes)
 	p.buf = buf
 	return row, nil
@@ -286,7 +266,7 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	}
 	defer sqlTx.Rollback()
 	tx := &wtx{Tx: sqlTx, cache: &s.stmts}
-	fresh := freshTerms{terms: map[string]int64{}, vals: map[string]int64{}}
+	fresh := freshTerms{terms: map[string]int64{}}
 	fail := func(err error) (feed.PutResult, error) { return feed.PutResult{}, mapErr("store page", err) }
 
 	// Before this page's own FTS rows: the lookup of already cached events
@@ -398,18 +378,16 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	// The FTS rows go last, in one statement: FTS5 flushes its pending
 	// data at every statement boundary, so one statement writes one
 	// segment.
-	if err := insertFTS(ctx, tx, rows, inserted, ids.vals, fresh.newVals); err != nil {
+	if err := insertFTS(ctx, tx, rows, inserted); err != nil {
 		return fail(err)
 	}
-	newVals, err := s.insertSub(ctx, tx, rows, inserted)
-	if err != nil {
+	if err := s.insertSub(ctx, tx, rows, inserted); err != nil {
 		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
 	s.publishTerms(&fresh)
-	s.publishSubVals(newVals)
 	s.bloom.publish(ids0)
 	s.ck.committed()
 	s.stmts.warm(ctx, s.w, tx.missed)
@@ -600,22 +578,18 @@ func recordRequestIDs(ctx context.Context, tx *sql.Tx, ids []string, now int64) 
 // rollback must not leave ids that do not exist).
 type freshTerms struct {
 	terms map[string]int64
-	vals  map[string]int64
-	// newVals are the text values this transaction added: vtx indexes them.
-	newVals []int64
 }
 
 // internIDs are the dictionary ids of a page's values.
 type internIDs struct {
 	terms map[string]int64 // terms.id by value
-	vals  map[string]int64 // textvals.id by value
 }
 
 // intern returns the dictionary ids of every interned value of the rows to
 // insert, adding new values.
 func (s *Store) intern(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, fresh *freshTerms) (internIDs, error) {
-	ids := internIDs{terms: make(map[string]int64, 64), vals: make(map[string]int64, 64)}
-	var missing, missingVals []string
+	ids := internIDs{terms: make(map[string]int64, 64)}
+	var missing []string
 	s.termMu.Lock()
 	for _, i := range idx {
 		for _, v := range rows[i].terms {
@@ -632,26 +606,9 @@ func (s *Store) intern(ctx context.Context, tx *wtx, rows []ingestRow, idx []int
 			ids.terms[v] = 0
 			missing = append(missing, v)
 		}
-		for _, v := range rows[i].vals {
-			if v == "" {
-				continue
-			}
-			if _, ok := ids.vals[v]; ok {
-				continue
-			}
-			if id, ok := s.vals[v]; ok {
-				ids.vals[v] = id
-				continue
-			}
-			ids.vals[v] = 0
-			missingVals = append(missingVals, v)
-		}
 	}
 	s.termMu.Unlock()
 	if err := internTable(ctx, tx, "terms", missing, ids.terms, fresh.terms, nil); err != nil {
-		return ids, err
-	}
-	if err := internTable(ctx, tx, "textvals", missingVals, ids.vals, fresh.vals, &fresh.newVals); err != nil {
 		return ids, err
 	}
 	return ids, nil
@@ -702,30 +659,15 @@ func internTable(ctx context.Context, tx *wtx, table string, missing []string, i
 }
 
 func (s *Store) publishTerms(fresh *freshTerms) {
-	if len(fresh.terms) == 0 && len(fresh.vals) == 0 {
+	if len(fresh.terms) == 0 {
 		return
 	}
 	s.termMu.Lock()
 	for v, id := range fresh.terms {
 		s.terms[v] = id
 	}
-	for v, id := range fresh.vals {
-		s.vals[v] = id
-	}
 	s.termMu.Unlock()
 }
-
-// valueToken is the free-text token that stands for a text value indexed
-// once in vtx (the words of a type, a user agent). Its private-use first
-// character is a token character for FTS5 but is removed from searched and
-// indexed text, so nothing else can spell it.
-func valueToken(id int64) string { return string(valueMark) + "v" + strconv.FormatInt(id, 36) }
-
-// valueMark is the private-use character of valueToken.
-const valueMark = '\ue000'
-
-// valueMarkUTF8 is valueMark in UTF-8.
-var valueMarkUTF8 = []byte(string(valueMark))
 
 func placeholders(n int) string {
 	if n <= 0 {
@@ -868,25 +810,10 @@ func insertProbing(ctx context.Context, tx *wtx, row *ingestRow, ids map[string]
 	return fmt.Errorf("activity %q: more than %d activities in one millisecond", row.a.ID, ridSlots)
 }
 
-// insertFTS indexes the inserted rows (in ascending rid order) and the text
-// values this transaction added.
-func insertFTS(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, valIDs map[string]int64, newVals []int64) error {
-	if len(newVals) > 0 {
-		text := make(map[int64]string, len(newVals))
-		for v, id := range valIDs {
-			text[id] = v
-		}
-		args := make([]any, 0, 2*len(newVals))
-		for _, id := range newVals {
-			args = append(args, id, text[id])
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO vtx(rowid, tx) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?),", len(newVals)), ","), args...); err != nil {
-			return err
-		}
-	}
+// insertFTS adds the inserted rows (in ascending rid order) to the
+// reference index.
+func insertFTS(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
 	args := make([]any, 0, min(len(idx), ftsChunk)*3)
-	var buf []byte
 	for start := 0; start < len(idx); start += ftsChunk {
 		part := idx[start:min(len(idx), start+ftsChunk)]
 		st, err := tx.bulk(ctx, `INSERT INTO fts(rowid, r, tx)`, "", 3, len(part))
@@ -895,13 +822,9 @@ func insertFTS(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, valIDs
 		}
 		args = args[:0]
 		for _, i := range part {
-			buf = append(buf[:0], rows[i].text...)
-			for _, v := range rows[i].vals {
-				if v != "" {
-					buf = append(append(buf, ' '), valueToken(valIDs[v])...)
-				}
-			}
-			args = append(args, rows[i].rid, rows[i].refs, string(buf))
+			// The words column (tx) of the first schema is no longer
+			// written: free text is a substring search (substr.go).
+			args = append(args, rows[i].rid, rows[i].refs, "")
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err

@@ -36,21 +36,17 @@ type Store struct {
 	r         *sql.DB // a pool of read-only connections
 	tightened bool
 
-	// terms and vals cache committed dictionary ids (value → id) of the
-	// terms and textvals tables. Ids are immutable once committed, so a stale
-	// cache is only ever incomplete, never wrong.
+	// terms caches committed dictionary ids (value → id) of the terms
+	// table. Ids are immutable once committed, so a stale cache is only
+	// ever incomplete, never wrong.
 	termMu sync.Mutex
 	terms  map[string]int64
-	vals   map[string]int64
-	// subSeen holds hashes of string values known to be in the substring
-	// index (subv), so ingest looks up only the others; bounded by
-	// maxSubSeen.
-	subSeen map[uint64]struct{}
 
-	stmts stmtCache // bulk statements of the write connection
-	ids   idTuning  // the id filter's sizes (a field so tests can shrink them)
-	bloom bloomCache
-	ck    *checkpointer
+	freeVals valueSet  // the distinct free-text values (see substr.go)
+	stmts    stmtCache // bulk statements of the write connection
+	ids      idTuning  // the id filter's sizes (a field so tests can shrink them)
+	bloom    bloomCache
+	ck       *checkpointer
 }
 
 type options struct {
@@ -94,7 +90,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, now: o.now, tightened: tightened, terms: map[string]int64{}, vals: map[string]int64{}, ids: idTuning{recentMax: recentMax, minCap: bloomMinCap}}
+	s := &Store{path: abs, now: o.now, tightened: tightened, terms: map[string]int64{}, ids: idTuning{recentMax: recentMax, minCap: bloomMinCap}}
 	if s.w, err = openDB(abs, false); err != nil {
 		return nil, err
 	}

@@ -5,16 +5,17 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
 	"modernc.org/sqlite"
-
-	"claudit/feed"
 )
 
 // Free text is a substring search: a needle matches the activities one of
@@ -25,37 +26,29 @@ import (
 // them): they are the only values every activity has of its own.
 //
 // Most values repeat across activities (e-mails, addresses, user agents,
-// key ids, names), so the index works on distinct values:
+// key ids, names), so the search works on distinct values:
 //
-//   - subv, an FTS5 trigram index (detail=none) of every distinct value,
-//     folded, once, with its 64-bit hash as rowid;
-//   - vref, a contentless FTS5 index (detail=none) holding for each
+//   - subvals holds every distinct value, folded, once: appended in blobs
+//     (one per page that brought new values) with their 64-bit hashes, and
+//     read into memory (Store.vals), where a needle is looked for with
+//     bytes.Index over all of them at once;
+//   - vref, a contentless FTS5 index (detail=none), holds for each
 //     activity one token per value it has ("s" and the hash in base 36).
 //
-// A needle's trigrams give the candidate values, each checked in Go
-// (strings.Contains on the folded value, so trigrams that meet only in
-// another order never match); the tokens of the values that contain it
-// are then looked up in vref, newest first. A needle too short for a
-// trigram, or one that more than maxNeedleValues values contain, is
-// checked row by row instead (claudit_contains over the decoded values of
-// raw). Hostile values stay bounded: a value is indexed by its first
-// maxSubValue bytes and an activity by its first maxSubTotal bytes of
-// values; text past those limits is not found.
+// The tokens of the values that contain the needle are then looked up in
+// vref, newest first. A needle that more than maxNeedleValues values
+// contain is checked row by row instead (claudit_contains over the decoded
+// values of raw): it is common, so a page of matches is read quickly.
+// Hostile values stay bounded: a value is indexed by its first maxSubValue
+// bytes and an activity by its first maxSubTotal bytes of values; text past
+// those limits is not found.
 const (
 	maxSubValue = 4096
 	maxSubTotal = 64 << 10
-	// maxSubTrigrams bounds the trigrams a needle's candidate query asks
-	// for: a dozen spread over it select as well as all of them.
-	maxSubTrigrams = 12
 	// maxNeedleValues bounds the values one needle's index lookup may
 	// yield; a needle in more values is common enough to find by reading
 	// the activities newest first.
 	maxNeedleValues = 2000
-	// maxSubSeen bounds Store.subSeen.
-	maxSubSeen = 1 << 20
-	// minNeedle is the shortest needle, in characters, the trigram index
-	// can look up (feed.Parse refuses shorter ones).
-	minNeedle = feed.MinFreeText
 )
 
 // freeTextValue reports whether the string value at depth under key is
@@ -179,29 +172,6 @@ func containsFold(raw, needle string) (bool, error) {
 	return found, nil
 }
 
-// subMatch is the sub-table FTS5 expression of a folded needle's
-// candidates: some of its trigrams (every third, and the last), each an
-// FTS5 string, so user text never reads as query syntax. "" when the
-// needle is too short to have a trigram.
-func subMatch(needle string) string {
-	rs := []rune(needle)
-	if len(rs) < minNeedle {
-		return ""
-	}
-	var starts []int
-	for i := 0; i+3 <= len(rs) && len(starts) < maxSubTrigrams-1; i += 3 {
-		starts = append(starts, i)
-	}
-	if last := len(rs) - 3; starts[len(starts)-1] != last {
-		starts = append(starts, last)
-	}
-	parts := make([]string, len(starts))
-	for i, at := range starts {
-		parts[i] = `"` + strings.ReplaceAll(string(rs[at:at+3]), `"`, `""`) + `"`
-	}
-	return strings.Join(parts, " AND ")
-}
-
 // subRow is one activity's searchable values for the substring index.
 type subRow struct {
 	rid    int64
@@ -209,84 +179,96 @@ type subRow struct {
 	hashes []uint64
 }
 
-// insertSub indexes the inserted rows' string values and returns the
-// hashes of the values it added to subv (to publish after commit).
-func (s *Store) insertSub(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) ([]uint64, error) {
-	subs := make([]subRow, len(idx))
-	for k, i := range idx {
-		subs[k] = subRow{rows[i].rid, rows[i].subVals, rows[i].subHashes}
+// valueSet is the distinct values of subvals in memory: all of them,
+// folded, back to back in buf, value i ending at ends[i], with hash hs[i]
+// and seen holding every hash. upto is the last blob read.
+type valueSet struct {
+	mu   sync.Mutex
+	upto int64
+	buf  []byte
+	ends []int
+	hs   []uint64
+	seen map[uint64]struct{}
+}
+
+// refresh reads the blobs added since the last call (by any process).
+func (vs *valueSet) refresh(ctx context.Context, q querier) error {
+	rs, err := q.QueryContext(ctx, `SELECT seq, hashes, vals FROM subvals WHERE seq > ? ORDER BY seq`, vs.upto)
+	if err != nil {
+		return err
 	}
-	s.termMu.Lock()
-	seen := s.subSeen
-	unknown := map[uint64]string{}
+	defer rs.Close()
+	if vs.seen == nil {
+		vs.seen = map[uint64]struct{}{}
+	}
+	for rs.Next() {
+		var seq int64
+		var hashes, vals []byte
+		if err := rs.Scan(&seq, &hashes, &vals); err != nil {
+			return err
+		}
+		n := len(hashes) / 8
+		for i := range n {
+			l, w := binary.Uvarint(vals)
+			if w <= 0 || uint64(len(vals)-w) < l {
+				return fmt.Errorf("subvals blob %d: %w", seq, ErrCorrupt)
+			}
+			h := binary.LittleEndian.Uint64(hashes[8*i:])
+			vs.buf = append(vs.buf, vals[w:w+int(l)]...)
+			vs.ends = append(vs.ends, len(vs.buf))
+			vs.hs = append(vs.hs, h)
+			vs.seen[h] = struct{}{}
+			vals = vals[w+int(l):]
+		}
+		vs.upto = seq
+	}
+	return rs.Err()
+}
+
+// containing returns the hashes of the values that contain needle (at most
+// limit; ok false when there are more).
+func (vs *valueSet) containing(needle string, limit int) (hs []uint64, ok bool) {
+	nb := unsafe.Slice(unsafe.StringData(needle), len(needle))
+	for i := 0; i < len(vs.buf); {
+		j := bytes.Index(vs.buf[i:], nb)
+		if j < 0 {
+			break
+		}
+		at := i + j
+		k := sort.SearchInts(vs.ends, at+1) // the value holding at
+		if at+len(nb) > vs.ends[k] {
+			i = at + 1 // spans two values
+			continue
+		}
+		if len(hs) == limit {
+			return nil, false
+		}
+		hs = append(hs, vs.hs[k])
+		i = vs.ends[k]
+	}
+	return hs, true
+}
+
+// writeSub adds the rows' values that subvals lacks (one blob) and every
+// row's tokens to vref. vs must be fresh (refreshed in this transaction);
+// it is not changed (the blob is read back after commit).
+func writeSub(ctx context.Context, tx *wtx, subs []subRow, vs *valueSet) error {
+	var hashes, vals []byte
+	added := map[uint64]bool{}
 	for _, r := range subs {
 		for j, h := range r.hashes {
-			if _, ok := seen[h]; !ok {
-				unknown[h] = r.vals[j]
+			if _, ok := vs.seen[h]; ok || added[h] {
+				continue
 			}
+			added[h] = true
+			hashes = binary.LittleEndian.AppendUint64(hashes, h)
+			vals = binary.AppendUvarint(vals, uint64(len(r.vals[j])))
+			vals = append(vals, r.vals[j]...)
 		}
 	}
-	s.termMu.Unlock()
-	return writeSub(ctx, tx, subs, unknown)
-}
-
-// publishSubVals records committed subv values in the store's cache.
-func (s *Store) publishSubVals(hashes []uint64) {
-	s.termMu.Lock()
-	defer s.termMu.Unlock()
-	if s.subSeen == nil || len(s.subSeen)+len(hashes) > maxSubSeen {
-		s.subSeen = make(map[uint64]struct{}, len(hashes))
-	}
-	for _, h := range hashes {
-		s.subSeen[h] = struct{}{}
-	}
-}
-
-// writeSub adds the values of unknown that subv lacks, and every row's
-// tokens to vref. It returns the hashes of unknown (all in subv after
-// commit).
-func writeSub(ctx context.Context, tx *wtx, subs []subRow, unknown map[uint64]string) ([]uint64, error) {
-	hashes := make([]uint64, 0, len(unknown))
-	for h := range unknown {
-		hashes = append(hashes, h)
-	}
-	var missing []any
-	have := map[int64]bool{}
-	for start := 0; start < len(hashes); start += 500 {
-		part := hashes[start:min(len(hashes), start+500)]
-		args := make([]any, len(part))
-		for i, h := range part {
-			args[i] = int64(h)
-		}
-		rs, err := tx.QueryContext(ctx, `SELECT id FROM subv_content WHERE id IN (`+placeholders(len(part))+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rs.Next() {
-			var id int64
-			if err := rs.Scan(&id); err != nil {
-				rs.Close()
-				return nil, err
-			}
-			have[id] = true
-		}
-		if err := rs.Close(); err != nil {
-			return nil, err
-		}
-	}
-	for _, h := range hashes {
-		if !have[int64(h)] {
-			missing = append(missing, int64(h), unknown[h])
-		}
-	}
-	for start := 0; start < len(missing); start += 2 * ftsChunk {
-		part := missing[start:min(len(missing), start+2*ftsChunk)]
-		st, err := tx.bulk(ctx, `INSERT INTO subv(rowid, v)`, "", 2, len(part)/2)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := st.ExecContext(ctx, part...); err != nil {
-			return nil, err
+	if len(hashes) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subvals(hashes, vals) VALUES (?, ?)`, hashes, vals); err != nil {
+			return err
 		}
 	}
 	args := make([]any, 0, min(len(subs), ftsChunk)*2)
@@ -295,7 +277,7 @@ func writeSub(ctx context.Context, tx *wtx, subs []subRow, unknown map[uint64]st
 		part := subs[start:min(len(subs), start+ftsChunk)]
 		st, err := tx.bulk(ctx, `INSERT INTO vref(rowid, s)`, "", 2, len(part))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		args = args[:0]
 		for _, r := range part {
@@ -309,10 +291,24 @@ func writeSub(ctx context.Context, tx *wtx, subs []subRow, unknown map[uint64]st
 			args = append(args, r.rid, string(buf))
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return hashes, nil
+	return nil
+}
+
+// insertSub indexes the inserted rows' string values.
+func (s *Store) insertSub(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
+	subs := make([]subRow, len(idx))
+	for k, i := range idx {
+		subs[k] = subRow{rows[i].rid, rows[i].subVals, rows[i].subHashes}
+	}
+	s.freeVals.mu.Lock()
+	defer s.freeVals.mu.Unlock()
+	if err := s.freeVals.refresh(ctx, tx); err != nil {
+		return err
+	}
+	return writeSub(ctx, tx, subs, &s.freeVals)
 }
 
 // backfillSub indexes the activities a cache held before the substring
@@ -320,6 +316,7 @@ func writeSub(ctx context.Context, tx *wtx, subs []subRow, unknown map[uint64]st
 func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 	const batch = 5000
 	tx := &wtx{Tx: sqlTx}
+	var vs valueSet
 	last := int64(-1 << 63)
 	for {
 		rs, err := tx.QueryContext(ctx, `SELECT rid, raw FROM activities WHERE rid > ? ORDER BY rid LIMIT ?`, last, batch)
@@ -327,7 +324,6 @@ func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 			return err
 		}
 		var subs []subRow
-		unknown := map[uint64]string{}
 		for rs.Next() {
 			var rid int64
 			var raw []byte
@@ -340,9 +336,6 @@ func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 				rs.Close()
 				return fmt.Errorf("cached activity at rid %d: %w", rid, err)
 			}
-			for j, h := range hashes {
-				unknown[h] = vals[j]
-			}
 			subs = append(subs, subRow{rid, vals, hashes})
 			last = rid
 		}
@@ -352,38 +345,33 @@ func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 		if len(subs) == 0 {
 			return nil
 		}
-		if _, err := writeSub(ctx, tx, subs, unknown); err != nil {
+		if err := vs.refresh(ctx, tx); err != nil {
+			return err
+		}
+		if err := writeSub(ctx, tx, subs, &vs); err != nil {
 			return err
 		}
 	}
 }
 
 // needleTokens returns the vref tokens of the values that contain a folded
-// needle; ok is false when the index cannot say (a needle too short for a
-// trigram, or in more than maxNeedleValues values).
+// needle; ok is false when the values are too many to look up (more than
+// maxNeedleValues).
 func (s *Store) needleTokens(ctx context.Context, needle string) (tokens []string, ok bool, err error) {
-	m := subMatch(needle)
-	if m == "" {
+	if needle == "" {
 		return nil, false, nil
 	}
-	rs, err := s.r.QueryContext(ctx, `SELECT rowid, v FROM subv WHERE subv MATCH ?`, m)
-	if err != nil {
+	s.freeVals.mu.Lock()
+	defer s.freeVals.mu.Unlock()
+	if err := s.freeVals.refresh(ctx, s.r); err != nil {
 		return nil, false, mapErr("search cache", err)
 	}
-	defer rs.Close()
-	for rs.Next() {
-		var h int64
-		var v string
-		if err := rs.Scan(&h, &v); err != nil {
-			return nil, false, mapErr("search cache", err)
-		}
-		if !strings.Contains(v, needle) {
-			continue
-		}
-		if len(tokens) == maxNeedleValues {
-			return nil, false, nil
-		}
-		tokens = append(tokens, string(appendSubToken(nil, uint64(h))))
+	hs, ok := s.freeVals.containing(needle, maxNeedleValues)
+	if !ok {
+		return nil, false, nil
 	}
-	return tokens, true, mapErr("search cache", rs.Err())
+	for _, h := range hs {
+		tokens = append(tokens, string(appendSubToken(nil, h)))
+	}
+	return tokens, true, nil
 }

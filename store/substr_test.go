@@ -165,7 +165,7 @@ func TestFreeTextMigrationBackfill(t *testing.T) {
 	acts := freeTextActs(t)
 	putPages(t, s, acts, 10)
 	// Back to schema 1: no substring index, migration 2 not applied.
-	if _, err := s.w.Exec(`DROP TABLE subv; DROP TABLE vref; DELETE FROM migrations WHERE version = 2`); err != nil {
+	if _, err := s.w.Exec(`DROP TABLE subvals; DROP TABLE vref; DELETE FROM migrations WHERE version = 2`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

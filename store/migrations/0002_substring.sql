@@ -1,10 +1,15 @@
 -- claudit cache schema v2: free text is a substring search (see
 -- store/substr.go).
 --
--- Every distinct searchable string value, lower-cased, once, keyed by its
--- 64-bit hash, in a trigram index without positions: a needle's trigrams
--- give the values that may contain it.
-CREATE VIRTUAL TABLE subv USING fts5(v, detail=none, columnsize=0, tokenize='trigram case_sensitive 1');
+-- Every distinct searchable string value, lower-cased, once: appended in
+-- blobs (one per page that brought new values) of 64-bit hashes (8 bytes
+-- each, little-endian) and of the values (each a uvarint length and the
+-- bytes), read into memory and searched there.
+CREATE TABLE subvals (
+	seq    INTEGER PRIMARY KEY,
+	hashes BLOB NOT NULL,
+	vals   BLOB NOT NULL
+);
 -- Per activity (rowid = activities.rid, contentless), one token per value
 -- it has: "s" and the value's hash in base 36.
 CREATE VIRTUAL TABLE vref USING fts5(s, content='', detail=none, columnsize=0);
