@@ -263,25 +263,11 @@ func (s *Store) freeText(ctx context.Context, p *plan, t feed.Terms) error {
 		}
 		p.typesOnly = false
 	}
-	// Only the matches inside the window are read.
-	lo, hi := int64(1), int64(0)
-	if b0, b1 := timeBuckets(p.lo, p.hi); b0 < b1 {
-		lo, hi = ridRange(b0, b1)
-	}
+	// An excluded needle is checked on each row read: the rows that have
+	// it may be most of the window, too many to collect first.
 	for _, n := range t.Exclude {
-		n = foldText(n)
-		toks, ok, err := s.needleTokens(ctx, n)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !ok:
-			p.where = append(p.where, "NOT "+containsFunc+"(a.raw, ?)")
-			p.args = append(p.args, n)
-		case len(toks) > 0:
-			p.where = append(p.where, "a.rid NOT IN (SELECT rowid FROM vref WHERE vref MATCH ? AND rowid >= ? AND rowid <= ?)")
-			p.args = append(p.args, strings.Join(toks, " OR "), lo, hi)
-		}
+		p.where = append(p.where, "NOT "+containsFunc+"(a.raw, ?)")
+		p.args = append(p.args, foldText(n))
 		p.typesOnly = false
 	}
 	return nil

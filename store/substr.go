@@ -180,8 +180,9 @@ type subRow struct {
 }
 
 // valueSet is the distinct values of subvals in memory: all of them,
-// folded, back to back in buf, value i ending at ends[i], with hash hs[i]
-// and seen holding every hash. upto is the last blob read.
+// folded, back to back in buf, value i ending at ends[i], with hash hs[i].
+// seen holds every hash once a write needed it (readers never build it).
+// upto is the last blob read.
 type valueSet struct {
 	mu   sync.Mutex
 	upto int64
@@ -191,15 +192,19 @@ type valueSet struct {
 	seen map[uint64]struct{}
 }
 
-// refresh reads the blobs added since the last call (by any process).
-func (vs *valueSet) refresh(ctx context.Context, q querier) error {
+// refresh reads the blobs added since the last call (by any process);
+// withSeen builds seen too.
+func (vs *valueSet) refresh(ctx context.Context, q querier, withSeen bool) error {
 	rs, err := q.QueryContext(ctx, `SELECT seq, hashes, vals FROM subvals WHERE seq > ? ORDER BY seq`, vs.upto)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
-	if vs.seen == nil {
-		vs.seen = map[uint64]struct{}{}
+	if withSeen && vs.seen == nil {
+		vs.seen = make(map[uint64]struct{}, len(vs.hs))
+		for _, h := range vs.hs {
+			vs.seen[h] = struct{}{}
+		}
 	}
 	for rs.Next() {
 		var seq int64
@@ -217,7 +222,9 @@ func (vs *valueSet) refresh(ctx context.Context, q querier) error {
 			vs.buf = append(vs.buf, vals[w:w+int(l)]...)
 			vs.ends = append(vs.ends, len(vs.buf))
 			vs.hs = append(vs.hs, h)
-			vs.seen[h] = struct{}{}
+			if vs.seen != nil {
+				vs.seen[h] = struct{}{}
+			}
 			vals = vals[w+int(l):]
 		}
 		vs.upto = seq
@@ -305,7 +312,7 @@ func (s *Store) insertSub(ctx context.Context, tx *wtx, rows []ingestRow, idx []
 	}
 	s.freeVals.mu.Lock()
 	defer s.freeVals.mu.Unlock()
-	if err := s.freeVals.refresh(ctx, tx); err != nil {
+	if err := s.freeVals.refresh(ctx, tx, true); err != nil {
 		return err
 	}
 	return writeSub(ctx, tx, subs, &s.freeVals)
@@ -345,7 +352,7 @@ func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 		if len(subs) == 0 {
 			return nil
 		}
-		if err := vs.refresh(ctx, tx); err != nil {
+		if err := vs.refresh(ctx, tx, true); err != nil {
 			return err
 		}
 		if err := writeSub(ctx, tx, subs, &vs); err != nil {
@@ -363,7 +370,7 @@ func (s *Store) needleTokens(ctx context.Context, needle string) (tokens []strin
 	}
 	s.freeVals.mu.Lock()
 	defer s.freeVals.mu.Unlock()
-	if err := s.freeVals.refresh(ctx, s.r); err != nil {
+	if err := s.freeVals.refresh(ctx, s.r, false); err != nil {
 		return nil, false, mapErr("search cache", err)
 	}
 	hs, ok := s.freeVals.containing(needle, maxNeedleValues)
