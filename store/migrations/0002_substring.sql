@@ -1,5 +1,7 @@
 -- claudit cache schema v2: free text is a substring search (see
--- store/substr.go).
+-- store/substr.go). The words column of fts (tx), vtx and textvals of
+-- schema 1 are no longer written or read; an old cache keeps what they
+-- hold.
 --
 -- Every distinct searchable string value, lower-cased, once: appended in
 -- blobs (one per page that brought new values) of 64-bit hashes (8 bytes
