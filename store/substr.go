@@ -30,7 +30,7 @@ import (
 //
 //   - subvals holds every distinct value, folded, once: appended in blobs
 //     (one per page that brought new values) with their 64-bit hashes, and
-//     read into memory (Store.vals), where a needle is looked for with
+//     read into memory (Store.freeVals), where a needle is looked for with
 //     bytes.Index over all of them at once;
 //   - vref, a contentless FTS5 index (detail=none), holds for each
 //     activity one token per value it has ("s" and the hash in base 36).
@@ -38,7 +38,8 @@ import (
 // The tokens of the values that contain the needle are then looked up in
 // vref, newest first. A needle that more than maxNeedleValues values
 // contain is checked row by row instead (claudit_contains over the decoded
-// values of raw): it is common, so a page of matches is read quickly.
+// values of raw): it is common, so a page of matches is read quickly; so
+// is an excluded needle. Both ways see the same values.
 // Hostile values stay bounded: a value is indexed by its first maxSubValue
 // bytes and an activity by its first maxSubTotal bytes of values; text past
 // those limits is not found.
@@ -82,7 +83,7 @@ func (r *refs) addSub(s string) {
 	r.subLen += len(v)
 }
 
-// subToken is the vref token of a value hash.
+// appendSubToken appends the vref token of a value hash.
 func appendSubToken(dst []byte, h uint64) []byte {
 	return strconv.AppendUint(append(dst, 's'), h, 36)
 }
@@ -127,22 +128,6 @@ func sqlContains(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, 
 // foldText is the case folding of free text: every rune lower-cased.
 func foldText(s string) string { return strings.ToLower(s) }
 
-// appendFold appends s lower-cased as foldText does, without allocating
-// for ASCII.
-func appendFold(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			return append(dst, foldText(s[i:])...)
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
 // subValues is the searchable values of an activity's raw JSON and their
 // hashes, as ingest collects them on its own walk.
 func subValues(raw []byte) ([]string, []uint64, error) {
@@ -153,23 +138,21 @@ func subValues(raw []byte) ([]string, []uint64, error) {
 	return r.subVals, r.subHashes, err
 }
 
-// containsFold reports whether a string value of the activity JSON raw,
-// lower-cased, contains needle (already lower-cased by foldText).
+// containsFold reports whether one of the searchable values of the
+// activity JSON raw (as the index holds them: folded, within maxSubValue
+// and maxSubTotal) contains needle (already folded by foldText), so the
+// row-by-row check and the index agree.
 func containsFold(raw, needle string) (bool, error) {
-	found := false
-	var scratch []byte
-	w := walker{b: unsafe.Slice(unsafe.StringData(raw), len(raw)), visit: func(s string) {
-		if found || len(s) < len(needle)/utf8.UTFMax {
-			return
-		}
-		scratch = appendFold(scratch[:0], s)
-		found = bytes.Contains(scratch, unsafe.Slice(unsafe.StringData(needle), len(needle)))
-	}}
-	w.skipSpace()
-	if err := w.value(0, "", false); err != nil {
+	vals, _, err := subValues(unsafe.Slice(unsafe.StringData(raw), len(raw)))
+	if err != nil {
 		return false, fmt.Errorf("cached activity: %w", err)
 	}
-	return found, nil
+	for _, v := range vals {
+		if strings.Contains(v, needle) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // subRow is one activity's searchable values for the substring index.

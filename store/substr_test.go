@@ -145,6 +145,13 @@ func TestFreeTextLongValues(t *testing.T) {
 	if got := searchIDs(t, s, textQuery([]string{"needleTAIL"}, nil)); len(got) != 0 {
 		t.Errorf("tail of a 64 KiB value = %v, want not indexed", got)
 	}
+	// Excluded needles are checked row by row, on the same values.
+	if got := searchIDs(t, s, textQuery(nil, []string{"needleTAIL"})); len(got) != 1 {
+		t.Errorf("excluded tail of a 64 KiB value = %v, want the activity", got)
+	}
+	if got := searchIDs(t, s, textQuery(nil, []string{"NEEDLEhead"})); len(got) != 0 {
+		t.Errorf("excluded head of a long value = %v, want none", got)
+	}
 	vals, _, err := subValues(a.Raw)
 	if err != nil {
 		t.Fatal(err)
