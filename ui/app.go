@@ -476,10 +476,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.bar.suggestSeq = 0
 		t := m.bar.token()
+		// Values from the cache are listed and inserted masked while
+		// redacting; the query maps them back (queryBar.query).
 		var cands []string
 		for _, v := range msg.values {
-			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(t.partial)) {
-				cands = append(cands, v)
+			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(m.bar.red.Unmask(t.partial))) {
+				cands = append(cands, redactPivot(m.bar.red, t.field, v))
 			}
 		}
 		m.bar.setCandidates(t, cands)

@@ -61,7 +61,7 @@ func (d *dossierModel) rebuild() {
 	case d.loading:
 		put(st.Dim.Render("loading…"))
 	case d.err != nil:
-		put(d.styles.Status.Error.Render(safe.Text("dossier failed: " + d.err.Error())))
+		put(d.styles.Status.Error.Render(safe.Text(d.red.String("dossier failed: " + d.err.Error()))))
 	default:
 		ds := d.dossier
 		kind := ds.KeyKind

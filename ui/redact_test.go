@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"claudit/feed"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// TestRedactQueryBar drives every way a value reaches the query bar while
+// redacting: a pivot, opening the bar on it, history, completion from the
+// cache, typing and pasting (masks map back to the real value), a parse
+// error echoing the text, the breadcrumbs and a saved view in the palette.
+// Nothing the redactor masks is drawn, and the masked query still finds
+// what the real one finds.
+func TestRedactQueryBar(t *testing.T) {
+	rows := exampleRows(t)
+	pii := personalData(rows)
+	const alice = "alice.admin@example.com"
+	src := newFakeRows(rows)
+	src.suggest = map[string][]string{"actor": {alice, "bob@example.com"}}
+	h := newHarness(t, src, 160, 48, withDeps(func(d *Deps) {
+		d.Redact = true
+		d.Views = []View{{Name: "alice", Query: "actor:" + alice}}
+	}))
+	mail := h.m.red.Field("email_address", alice)
+	noPII := func(what string) {
+		t.Helper()
+		s := h.screen()
+		for _, v := range append(pii, "bob@example.com") {
+			if strings.Contains(s, v) {
+				t.Fatalf("%s: %q on screen while redacting:\n%s", what, v, s)
+			}
+		}
+	}
+	all := h.m.total
+
+	h.key("j", "j", "tab") // alice's api_key_created, detail focused
+	h.key("enter")         // pivot on the actor
+	noPII("after a pivot")
+	if got := h.m.query.String(); !strings.Contains(got, alice) {
+		t.Fatalf("the pivot queries %q, not the real e-mail", got)
+	}
+	pivoted, real := h.m.total, h.m.query.String()
+	masked := strings.ReplaceAll(real, alice, mail)
+	if pivoted == 0 || pivoted == all {
+		t.Fatalf("pivot found %d of %d rows", pivoted, all)
+	}
+	h.mustContain("esc ← ", "+actor:"+mail)
+
+	// Opening the bar shows the masked query; applying it unchanged
+	// queries the real value.
+	h.key("/")
+	noPII("query bar open")
+	if v := h.m.bar.input.Value(); v != masked {
+		t.Fatalf("bar opened with %q, want %q", v, masked)
+	}
+	h.key("enter")
+	if got := h.m.query.String(); got != real || h.m.total != pivoted {
+		t.Fatalf("re-applied masked bar: query %q, %d rows (want %d)", got, h.m.total, pivoted)
+	}
+
+	// History holds real text and shows it masked.
+	h.key("/", "ctrl+u")
+	h.key("up")
+	noPII("history")
+	if v := h.m.bar.input.Value(); v != masked {
+		t.Fatalf("history recalled %q", v)
+	}
+
+	// Completion lists masked values from the cache and inserts a mask.
+	h.key("ctrl+u")
+	h.typeText("actor:")
+	h.key("tab")
+	noPII("completion list")
+	h.mustContain(mail, h.m.red.Field("email_address", "bob@example.com"))
+	h.key("tab")
+	if v := h.m.bar.input.Value(); v != "actor:"+mail {
+		t.Fatalf("completion inserted %q", v)
+	}
+
+	// Typed real text is drawn masked; a parse error echoing it too.
+	h.key("ctrl+u")
+	h.typeText("actor:" + alice + " ip:" + alice)
+	noPII("typed text and its parse error")
+	if h.m.bar.err == nil || !strings.Contains(h.m.bar.err.Error(), alice) {
+		t.Fatalf("want a parse error naming the e-mail, got %v", h.m.bar.err)
+	}
+
+	// A pasted mask queries the real value.
+	h.key("ctrl+u")
+	h.send(tea.PasteMsg{Content: masked})
+	h.key("enter")
+	if got := h.m.query.String(); got != real || h.m.total != pivoted {
+		t.Fatalf("pasted mask: query %q, %d rows", got, h.m.total)
+	}
+
+	// A saved view's query in the palette.
+	h.key(":")
+	h.typeText("alice")
+	noPII("palette")
+	h.mustContain("view alice — actor:" + mail)
+}
+
+// TestRedactShownCursor keeps the cursor where the analyst is typing when
+// the words around it are drawn masked.
+func TestRedactShownCursor(t *testing.T) {
+	red := feed.NewRedactor([]byte("t"))
+	mail := red.Field("email_address", "a@b.example")
+	for _, c := range []struct {
+		value   string
+		pos     int
+		shown   string
+		wantPos int
+	}{
+		{"type:x", 3, "type:x", 3},
+		{"actor:a@b.example type:x", 25, "actor:" + mail + " type:x", len([]rune("actor:"+mail+" type:x"))},
+		{"actor:a@b.example type:x", 17, "actor:" + mail + " type:x", len([]rune("actor:" + mail))},
+		{"actor:a@b.example type:x", 0, "actor:" + mail + " type:x", 0},
+		{"type:x actor:a@b.example", 2, "type:x actor:" + mail, 2},
+	} {
+		b := queryBar{red: red}
+		b.input.SetValue(c.value)
+		b.input.SetCursor(c.pos)
+		r, pos := b.shown()
+		if string(r) != c.shown || pos != c.wantPos {
+			t.Errorf("%q at %d: shown %q at %d, want %q at %d", c.value, c.pos, string(r), pos, c.shown, c.wantPos)
+		}
+	}
+}
