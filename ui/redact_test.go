@@ -116,7 +116,7 @@ func TestRedactShownCursor(t *testing.T) {
 		wantPos int
 	}{
 		{"type:x", 3, "type:x", 3},
-		{"actor:a@b.example type:x", 25, "actor:" + mail + " type:x", len([]rune("actor:"+mail+" type:x"))},
+		{"actor:a@b.example type:x", 25, "actor:" + mail + " type:x", len([]rune("actor:" + mail + " type:x"))},
 		{"actor:a@b.example type:x", 17, "actor:" + mail + " type:x", len([]rune("actor:" + mail))},
 		{"actor:a@b.example type:x", 0, "actor:" + mail + " type:x", 0},
 		{"type:x actor:a@b.example", 2, "type:x actor:" + mail, 2},
