@@ -263,11 +263,8 @@ func timelineCmd(ctx context.Context, src Source, now time.Time, dir, name, ext,
 			msg.err = err
 			return msg
 		}
-		if red != nil {
-			for i := range rows {
-				rows[i].Activity = red.Activity(rows[i].Activity)
-				rows[i].Note = red.String(rows[i].Note)
-			}
+		for i := range rows {
+			rows[i] = RedactRow(rows[i], red)
 		}
 		msg.what = plural(len(rows), "marked event")
 		msg.path, msg.err = writeTimelineFile(dir, name, ext, func(f *os.File) error {
