@@ -239,7 +239,8 @@ func wordBefore(s string, i int) bool {
 // fieldKind says how a JSON member's string value is masked, from its
 // name: e-mail, IP, user agent and id fields are masked whole (whatever
 // they hold: a hostile value must not leak around a partial match), any
-// other string is scanned as free text.
+// other string is scanned as free text. A signed principal (an AWS role
+// ARN) is an id: it holds the account id, masked in account_id.
 func fieldKind(name string) (maskKind, bool) {
 	n := strings.ToLower(name)
 	switch {
@@ -249,7 +250,7 @@ func fieldKind(name string) (maskKind, bool) {
 		return kindIP, true
 	case n == "user_agent" || strings.HasSuffix(n, "_user_agent"):
 		return kindUA, true
-	case n == "id" || n == "subject" || n == "kid_hash" || strings.HasSuffix(n, "_id") ||
+	case n == "id" || n == "subject" || n == "kid_hash" || n == "signed_principal" || strings.HasSuffix(n, "_id") ||
 		strings.HasSuffix(n, "_ids") || strings.HasSuffix(n, "_uuid"):
 		return kindID, true
 	}

@@ -265,3 +265,13 @@ func TestRedactorUnmask(t *testing.T) {
 		t.Fatalf("String of masked text changed it: %q", got)
 	}
 }
+
+// TestRedactorSignedPrincipal: an AWS role ARN holds the account id that
+// account_id masks, so the principal is masked whole.
+func TestRedactorSignedPrincipal(t *testing.T) {
+	r := NewRedactor([]byte("arn"))
+	got := string(r.JSON([]byte(`{"provider":{"account_id":"123456789012","signed_principal":"arn:aws:iam::123456789012:role/x"}}`)))
+	if strings.Contains(got, "123456789012") {
+		t.Fatalf("the account id leaks: %s", got)
+	}
+}
