@@ -462,6 +462,12 @@ func (a *app) redactor() *feed.Redactor {
 	if !a.redact {
 		return nil
 	}
+	return a.sessionRedactor()
+}
+
+// sessionRedactor is the process's Redactor whether or not redaction is
+// on: the explorer's R switches it on later.
+func (a *app) sessionRedactor() *feed.Redactor {
 	if a.red == nil {
 		a.red = feed.NewRedactor(nil)
 	}

@@ -168,7 +168,10 @@ func newModel(ctx context.Context, d Deps) Model {
 		help:     help.New(),
 		local:    d.Local,
 		hideSelf: true,
-		red:      feed.NewRedactor(nil),
+		red:      d.Redactor,
+	}
+	if m.red == nil {
+		m.red = feed.NewRedactor(nil)
 	}
 	m.loc = m.local
 	if d.UTC {
@@ -750,7 +753,7 @@ func (m *Model) setRedact(on bool) {
 		red = m.red
 	}
 	m.table.setRedactor(red)
-	m.detail.red, m.dossier.red, m.facets.red, m.bar.red = red, red, red, red
+	m.detail.red, m.dossier.red, m.facets.red, m.bar.red, m.note.red = red, red, red, red, red
 	m.detail.rebuild()
 	m.dossier.rebuild()
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 
+	"claudit/feed"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -136,4 +138,45 @@ func (l lineInput) Update(msg tea.Msg) lineInput {
 		}
 	}
 	return l
+}
+
+// shown is the value as drawn, with the cursor's rune offset in it. With
+// red (while redacting) every word is drawn through the redactor, the one
+// being typed included (the cursor then sits at the end of its mask):
+// nothing the redactor masks is drawn, not even what the analyst types.
+func (l lineInput) shown(red *feed.Redactor) ([]rune, int) {
+	r := l.value
+	pos := min(l.pos, len(r))
+	if red == nil {
+		return r, pos
+	}
+	out := make([]rune, 0, len(r))
+	shownPos := -1
+	for start := 0; start <= len(r); {
+		end := start
+		for end < len(r) && r[end] != ' ' {
+			end++
+		}
+		typed := string(r[start:end])
+		word := []rune(red.String(typed))
+		if shownPos < 0 && pos >= start && pos <= end {
+			switch {
+			case string(word) == typed:
+				shownPos = len(out) + pos - start
+			case pos == start:
+				shownPos = len(out)
+			default:
+				shownPos = len(out) + len(word)
+			}
+		}
+		out = append(out, word...)
+		if end < len(r) {
+			out = append(out, ' ')
+		}
+		start = end + 1
+	}
+	if shownPos < 0 {
+		shownPos = len(out)
+	}
+	return out, shownPos
 }

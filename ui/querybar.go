@@ -334,45 +334,8 @@ func (b queryBar) editPieces() (before, at, after string, cut int) {
 }
 
 // shown is the text being edited as drawn, with the cursor's rune offset
-// in it. While redacting every word is drawn through the redactor, the
-// one being typed included (the cursor then sits at the end of its mask):
-// nothing the redactor masks is drawn, not even what the analyst types.
-func (b queryBar) shown() ([]rune, int) {
-	r := []rune(b.input.Value())
-	pos := min(b.input.Position(), len(r))
-	if b.red == nil {
-		return r, pos
-	}
-	out := make([]rune, 0, len(r))
-	shownPos := -1
-	for start := 0; start <= len(r); {
-		end := start
-		for end < len(r) && r[end] != ' ' {
-			end++
-		}
-		typed := string(r[start:end])
-		word := []rune(b.red.String(typed))
-		if shownPos < 0 && pos >= start && pos <= end {
-			switch {
-			case string(word) == typed:
-				shownPos = len(out) + pos - start
-			case pos == start:
-				shownPos = len(out)
-			default:
-				shownPos = len(out) + len(word)
-			}
-		}
-		out = append(out, word...)
-		if end < len(r) {
-			out = append(out, ' ')
-		}
-		start = end + 1
-	}
-	if shownPos < 0 {
-		shownPos = len(out)
-	}
-	return out, shownPos
-}
+// in it (lineInput.shown).
+func (b queryBar) shown() ([]rune, int) { return b.input.shown(b.red) }
 
 // extraView renders the lines under the bar: the parse error with a caret
 // at its position, the completion candidates and the pivot breadcrumbs.

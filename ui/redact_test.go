@@ -192,3 +192,30 @@ func TestRedactPrinters(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactNote: while redacting the note editor draws its text masked,
+// a pasted mask is saved as the real value, and the Redactor given in
+// Deps is the one the screen uses (one mask per value per process).
+func TestRedactNote(t *testing.T) {
+	const alice = "alice.admin@example.com"
+	red := feed.NewRedactor([]byte("note"))
+	mail := red.Field("email_address", alice)
+	src := newFakeRows(exampleRows(t))
+	h := newHarness(t, src, 160, 48, withDeps(func(d *Deps) { d.Redact, d.Redactor = true, red }))
+	h.key("j", "M")
+	h.typeText("ask " + alice)
+	if s := h.screen(); strings.Contains(s, alice) || !strings.Contains(s, ": ask "+mail) {
+		t.Fatalf("typed note while redacting:\n%s", s)
+	}
+	h.key("ctrl+u")
+	h.send(tea.PasteMsg{Content: "ask " + mail})
+	h.key("enter")
+	id := h.selectedID()
+	if got := src.notes[id]; got != "ask "+alice {
+		t.Fatalf("saved note %q, want the real value", got)
+	}
+	h.key("M") // editing the saved note again
+	if s := h.screen(); strings.Contains(s, alice) || !strings.Contains(s, "ask "+mail) {
+		t.Fatalf("reopened note while redacting:\n%s", s)
+	}
+}
