@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -140,6 +141,44 @@ func (l lineInput) Update(msg tea.Msg) lineInput {
 	return l
 }
 
+// partialIP matches an IPv4 address being typed (two octets or more) or
+// anything with two colons and hex (IPv6).
+var partialIP = regexp.MustCompile(`^(?:[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{0,3}){0,2}|[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$`)
+
+// maskPartial masks a word as the redactor does (Redactor.String) and, for
+// a word it leaves alone, the value of an e-mail or an IP address still
+// being typed ("bob.security@ex", "198.51."), which the redactor does not
+// recognise yet but which already says who.
+func maskPartial(red *feed.Redactor, word string) string {
+	if m := red.String(word); m != word {
+		return m
+	}
+	head, v := "", word
+	if i := strings.IndexByte(word, ':'); i >= 0 && !partialIP.MatchString(word) {
+		head, v = word[:i+1], word[i+1:]
+	}
+	switch {
+	case strings.IndexByte(v, '@') > 0:
+		return head + red.Field("email_address", v)
+	case partialIP.MatchString(v):
+		return head + red.Field("ip_address", v)
+	}
+	return word
+}
+
+// maskWords is maskPartial for each space-separated word of s: for text
+// that echoes what is being typed (a parse error naming its token).
+func maskWords(red *feed.Redactor, s string) string {
+	if red == nil {
+		return s
+	}
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		words[i] = maskPartial(red, w)
+	}
+	return strings.Join(words, " ")
+}
+
 // shown is the value as drawn, with the cursor's rune offset in it. With
 // red (while redacting) every word is drawn through the redactor, the one
 // being typed included (the cursor then sits at the end of its mask):
@@ -158,7 +197,7 @@ func (l lineInput) shown(red *feed.Redactor) ([]rune, int) {
 			end++
 		}
 		typed := string(r[start:end])
-		word := []rune(red.String(typed))
+		word := []rune(maskPartial(red, typed))
 		if shownPos < 0 && pos >= start && pos <= end {
 			switch {
 			case string(word) == typed:

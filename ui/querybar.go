@@ -359,7 +359,7 @@ func (b queryBar) extraView() []string {
 			}
 		}
 		col = min(col, max(0, b.width-1))
-		line := strings.Repeat(" ", col) + st.Caret.Render("^") + " " + st.Error.Render(safe.Text(b.red.String(msg)))
+		line := strings.Repeat(" ", col) + st.Caret.Render("^") + " " + st.Error.Render(safe.Text(maskWords(b.red, msg)))
 		out = append(out, fit(line, b.width))
 	}
 	if b.editing && len(b.completions) > 0 {

@@ -92,6 +92,13 @@ func TestRedactQueryBar(t *testing.T) {
 		t.Fatalf("want a parse error naming the e-mail, got %v", h.m.bar.err)
 	}
 
+	// Half typed: the e-mail is not one yet, and already masked.
+	h.key("ctrl+u")
+	h.typeText("ip:" + alice[:15])
+	if s := h.screen(); strings.Contains(s, alice[:12]) || h.m.bar.err == nil {
+		t.Fatalf("half-typed e-mail and its parse error (%v) while redacting:\n%s", h.m.bar.err, s)
+	}
+
 	// A pasted mask queries the real value.
 	h.key("ctrl+u")
 	h.send(tea.PasteMsg{Content: masked})
@@ -217,5 +224,28 @@ func TestRedactNote(t *testing.T) {
 	h.key("M") // editing the saved note again
 	if s := h.screen(); strings.Contains(s, alice) || !strings.Contains(s, "ask "+mail) {
 		t.Fatalf("reopened note while redacting:\n%s", s)
+	}
+}
+
+// TestMaskPartial: an e-mail or IP being typed is masked before the
+// redactor would recognise it; other words are left as typed.
+func TestMaskPartial(t *testing.T) {
+	red := feed.NewRedactor([]byte("partial"))
+	for _, c := range []struct{ word, hidden string }{
+		{"actor:bob.security@ex", "bob.security"},
+		{"bob@", "bob"},
+		{"ip:198.51.", "198.51"},
+		{"ip:198.51.100.7", "198.51.100.7"},
+		{"ip:2001:db8:", "2001:db8"},
+		{"actor:alice.admin@example.com", "alice.admin"},
+	} {
+		if got := maskPartial(red, c.word); strings.Contains(got, c.hidden) {
+			t.Errorf("maskPartial(%q) = %q shows %q", c.word, got, c.hidden)
+		}
+	}
+	for _, w := range []string{"type:@keys", "since:24h", "type:scoped_api_key_updated", "is:self", "from:2026-11-25T02:00Z", "ip:"} {
+		if got := maskPartial(red, w); got != w {
+			t.Errorf("maskPartial(%q) = %q, want it as typed", w, got)
+		}
 	}
 }
