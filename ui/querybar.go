@@ -40,10 +40,10 @@ type queryBar struct {
 	total  string   // "1,204 events", right-aligned when not editing
 	width  int
 	styles *Styles
-	// red is non-nil while redacting. The bar then holds display text:
-	// the input is opened with the masked query, history and candidates
-	// are masked as they are put in, and the words not under the cursor
-	// are masked as drawn. query maps masks back to the real values.
+	// red is non-nil while redacting. The input is then opened with the
+	// masked query, history and candidates are masked as they are put in,
+	// and every word is drawn masked (lineInput.shown), even one half
+	// typed. query maps masks back to the real values.
 	red *feed.Redactor
 }
 
@@ -352,7 +352,7 @@ func (b queryBar) extraView() []string {
 			v := b.red.Unmask(b.input.Value())
 			p := min(max(0, pe.Pos), len(v))
 			_, _, _, cut := b.editPieces()
-			col += max(0, ansi.StringWidth(safe.Text(b.red.String(v[:p])))-cut)
+			col += max(0, ansi.StringWidth(safe.Text(maskWords(b.red, v[:p])))-cut)
 			msg = pe.Msg
 			if pe.Token != "" {
 				msg = fmt.Sprintf("%s: %s", pe.Token, pe.Msg)
