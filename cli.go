@@ -68,6 +68,9 @@ type app struct {
 	noColor  bool
 	pageSize int
 	redact   bool
+	// red is the process's one Redactor (redactor), so a value gets the
+	// same mask on stdout, stderr and in files.
+	red *feed.Redactor
 	// Live-tail tuning (hidden flags, for tests and for orgs whose SIEM
 	// needs more of the shared budget): the fastest poll interval and how
 	// often the trailing overlap is re-read.
@@ -164,7 +167,7 @@ permission, 3 network or API failure after retries, 4 cache error.`,
 	pf.StringVar(&a.cache, "cache", "", "cache file (env "+envCache+"; config cache; default <user cache dir>/claudit/<profile>.db)")
 	pf.BoolVar(&a.utc, "utc", false, "show times in UTC instead of local time (config utc)")
 	pf.BoolVar(&a.noColor, "no-color", false, "no colour (also when NO_COLOR is set; config no_color)")
-	pf.BoolVar(&a.redact, "redact", false, "screen-share mode: mask e-mails, ips, user agents and ids in the explorer and in exports (config redact)")
+	pf.BoolVar(&a.redact, "redact", false, "screen-share mode: mask e-mails, ips, user agents and ids everywhere: the explorer, query and key output (json not byte-exact), exports, error messages (config redact)")
 	pf.IntVar(&a.pageSize, "page-size", feed.MaxLimit, "activities per request (1-5000)")
 	_ = pf.MarkHidden("page-size")
 	pf.DurationVar(&a.tailPoll, "tail-poll", 10*time.Second, "fastest live-tail poll interval")
@@ -242,7 +245,7 @@ func (a *app) color(stream any) bool {
 
 // printOptions lays out human output for stdout.
 func (a *app) printOptions() ui.PrintOptions {
-	opt := ui.PrintOptions{Color: a.color(a.env.Stdout), Loc: a.loc()}
+	opt := ui.PrintOptions{Color: a.color(a.env.Stdout), Loc: a.loc(), Redactor: a.redactor()}
 	if a.env.IsTerminal(a.env.Stdout) {
 		opt.Width = a.env.TermWidth(a.env.Stdout)
 	}
@@ -438,29 +441,49 @@ func (a *app) describe(err error) (int, string) {
 	out := "claudit: " + strings.Join(lines, "\n") + "\n"
 	var qe *queryError
 	if errors.As(err, &qe) {
-		out += caretLines(qe)
+		out += caretLines(qe, a.redactor())
 	}
 	return code, out
 }
 
 // scrub removes the environment key from text, as a last line of defence:
-// every layer below already keeps it out of errors.
+// every layer below already keeps it out of errors. While redacting it
+// also masks personal data: it is what every message to stderr passes.
 func (a *app) scrub(text string) string {
 	if k := a.envKey.Reveal(); k != "" && strings.Contains(text, k) {
-		return strings.ReplaceAll(text, k, "["+a.envKey.Masked()+"]")
+		text = strings.ReplaceAll(text, k, "["+a.envKey.Masked()+"]")
 	}
-	return text
+	return a.redactor().String(text)
 }
 
-// caretLines shows the query with a caret under the bad token.
-func caretLines(qe *queryError) string {
+// redactor is the process's Redactor with --redact (or redact = true),
+// else nil, which masks nothing.
+func (a *app) redactor() *feed.Redactor {
+	if !a.redact {
+		return nil
+	}
+	return a.sessionRedactor()
+}
+
+// sessionRedactor is the process's Redactor whether or not redaction is
+// on: the explorer's R switches it on later.
+func (a *app) sessionRedactor() *feed.Redactor {
+	if a.red == nil {
+		a.red = feed.NewRedactor(nil)
+	}
+	return a.red
+}
+
+// caretLines shows the query with a caret under the bad token, masked by
+// red while redacting (the caret then sits under the masked token).
+func caretLines(qe *queryError, red *feed.Redactor) string {
 	var pe *feed.ParseError
 	if !errors.As(qe.err, &pe) || pe.Pos < 0 || pe.Pos > len(qe.text) {
 		return ""
 	}
-	shown := safe.Text(qe.text)
-	col := ansi.StringWidth(safe.Text(qe.text[:pe.Pos]))
-	n := max(1, ansi.StringWidth(safe.Text(pe.Token)))
+	shown := safe.Text(red.String(qe.text))
+	col := ansi.StringWidth(safe.Text(red.String(qe.text[:pe.Pos])))
+	n := max(1, ansi.StringWidth(safe.Text(red.String(pe.Token))))
 	return "  " + shown + "\n  " + strings.Repeat(" ", col) + strings.Repeat("^", n) + "\n"
 }
 

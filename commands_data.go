@@ -68,7 +68,9 @@ cover the window completely.
 
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
-csv (RFC 4180 with a header).
+csv (RFC 4180 with a header). With --redact every format masks e-mails, ips,
+user agents and ids (the same value, the same mask, within one run); json and
+ndjson are then valid JSON but no longer byte-exact.
 
 @view:NAME stands for the query of a saved view of the config file's [views]
 table (see claudit --help); other terms narrow it further.`,
@@ -233,7 +235,7 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				return &cacheError{err: err}
 			}
 			if format == ui.FormatJSON {
-				return ui.WriteDossierJSON(a.env.Stdout, d)
+				return ui.WriteDossierJSON(a.env.Stdout, d, a.printOptions())
 			}
 			return ui.WriteDossier(a.env.Stdout, d, a.printOptions())
 		},
@@ -299,11 +301,7 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 		return err
 	}
 	defer st.Close()
-	var redactor *feed.Redactor
-	if a.redact {
-		redactor = feed.NewRedactor(nil)
-	}
-	m, err := a.writeBundle(ctx, st, q, text, dir, !offline, redactor)
+	m, err := a.writeBundle(ctx, st, q, text, dir, !offline, a.redactor())
 	if err != nil {
 		return err
 	}

@@ -122,6 +122,7 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		UTC:          a.utc,
 		NoColor:      a.noColor,
 		Redact:       a.redact,
+		Redactor:     a.sessionRedactor(),
 		Local:        a.loc(),
 		Views:        cfg.Views,
 		Columns:      cfg.Columns,

@@ -35,6 +35,10 @@ type Redactor struct {
 	mu    sync.Mutex
 	masks map[string]string // kind + "\x00" + normalised value → mask
 	owner map[string]string // mask → the key it was given to
+	// real is the reverse map, mask → the value first seen with it, so a
+	// masked token the analyst types or pastes back can be queried. It
+	// lives only in memory, like the salt.
+	real map[string]string
 }
 
 // NewRedactor returns a Redactor whose masks derive from salt. An empty
@@ -60,6 +64,7 @@ func NewRedactor(salt []byte) *Redactor {
 		ua:    regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._+\-]*/[0-9][^\s]*(?:\s|$)`),
 		masks: map[string]string{},
 		owner: map[string]string{},
+		real:  map[string]string{},
 	}
 }
 
@@ -117,8 +122,29 @@ func (r *Redactor) mask(k maskKind, v string) string {
 			break
 		}
 	}
-	r.masks[key], r.owner[m] = m, key
+	r.masks[key], r.owner[m], r.real[m] = m, key, v
 	return m
+}
+
+// maskToken matches what shape produces, so Unmask finds masks in text.
+var maskToken = regexp.MustCompile(`u-[0-9a-f]{4,64}@…|\b(?:ip|ua)-[0-9a-f]{4,64}\b|(?:[a-z0-9_]+_|\bid)⟨[0-9a-f]{6,64}⟩`)
+
+// Unmask replaces every mask in s that this Redactor gave out with the
+// value it stands for; other text, and masks it does not know, are kept.
+// It is how a masked pivot or a pasted mask still queries the real value.
+// A nil Redactor returns s.
+func (r *Redactor) Unmask(s string) string {
+	if r == nil || !strings.ContainsAny(s, "-⟨") {
+		return s
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maskToken.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := r.real[m]; ok {
+			return v
+		}
+		return m
+	})
 }
 
 // shape formats a mask for its kind.
@@ -213,7 +239,8 @@ func wordBefore(s string, i int) bool {
 // fieldKind says how a JSON member's string value is masked, from its
 // name: e-mail, IP, user agent and id fields are masked whole (whatever
 // they hold: a hostile value must not leak around a partial match), any
-// other string is scanned as free text.
+// other string is scanned as free text. A signed principal (an AWS role
+// ARN) is an id: it holds the account id, masked in account_id.
 func fieldKind(name string) (maskKind, bool) {
 	n := strings.ToLower(name)
 	switch {
@@ -223,7 +250,7 @@ func fieldKind(name string) (maskKind, bool) {
 		return kindIP, true
 	case n == "user_agent" || strings.HasSuffix(n, "_user_agent"):
 		return kindUA, true
-	case n == "id" || n == "subject" || n == "kid_hash" || strings.HasSuffix(n, "_id") ||
+	case n == "id" || n == "subject" || n == "kid_hash" || n == "signed_principal" || strings.HasSuffix(n, "_id") ||
 		strings.HasSuffix(n, "_ids") || strings.HasSuffix(n, "_uuid"):
 		return kindID, true
 	}

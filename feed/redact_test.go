@@ -239,3 +239,39 @@ func BenchmarkRedactorJSON(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(raw)), "bytes/event")
 }
+
+func TestRedactorUnmask(t *testing.T) {
+	r := NewRedactor([]byte("unmask"))
+	mail := r.Field("email_address", "Alice.Admin@example.com")
+	ip := r.Field("ip_address", "192.0.2.10")
+	id := r.Field("api_key_id", "apikey_01EXAMPLE000000000001")
+	ua := r.Field("user_agent", "curl/8.5.0")
+	text := "actor:" + mail + " ip:" + ip + " key:" + id + ` "` + ua + `" ip-ffff u-0000@… apikey_⟨000000⟩`
+	want := `actor:Alice.Admin@example.com ip:192.0.2.10 key:apikey_01EXAMPLE000000000001 "curl/8.5.0" ip-ffff u-0000@… apikey_⟨000000⟩`
+	if got := r.Unmask(text); got != want {
+		t.Fatalf("Unmask(%q) = %q, want %q", text, got, want)
+	}
+	// Masks of another session are not this one's.
+	if other := NewRedactor([]byte("other")); other.Unmask(text) != text {
+		t.Fatal("a Redactor unmasked masks it never gave out")
+	}
+	var none *Redactor
+	if none.Unmask(text) != text {
+		t.Fatal("nil Redactor changed the text")
+	}
+	// Masked text is stable under String, so a bar holding masks can be
+	// drawn through the redactor again.
+	if got := r.String(text); got != text {
+		t.Fatalf("String of masked text changed it: %q", got)
+	}
+}
+
+// TestRedactorSignedPrincipal: an AWS role ARN holds the account id that
+// account_id masks, so the principal is masked whole.
+func TestRedactorSignedPrincipal(t *testing.T) {
+	r := NewRedactor([]byte("arn"))
+	got := string(r.JSON([]byte(`{"provider":{"account_id":"123456789012","signed_principal":"arn:aws:iam::123456789012:role/x"}}`)))
+	if strings.Contains(got, "123456789012") {
+		t.Fatalf("the account id leaks: %s", got)
+	}
+}

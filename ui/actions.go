@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"claudit/feed"
 	"claudit/ui/safe"
 
 	"charm.land/bubbles/v2/key"
@@ -62,12 +63,12 @@ type paletteItem struct {
 
 // paletteItems lists every saved view, then every action the palette
 // offers with the key that also triggers it. Disabled bindings drop their
-// entry.
-func paletteItems(k KeyMap, views []View) []paletteItem {
+// entry. A view's query is shown through red (nil: as written).
+func paletteItems(k KeyMap, views []View, red *feed.Redactor) []paletteItem {
 	var out []paletteItem
 	if k.Query.Enabled() {
 		for _, v := range views {
-			out = append(out, paletteItem{act: actView, title: viewTitle(v), view: v})
+			out = append(out, paletteItem{act: actView, title: viewTitle(v, red), view: v})
 		}
 	}
 	// keyOf is the key shown beside an entry: the binding's i-th key for
@@ -134,6 +135,6 @@ func paletteItems(k KeyMap, views []View) []paletteItem {
 
 // viewTitle is a view's palette entry. The name and query come from the
 // analyst's config file, and are sanitised like any text from outside.
-func viewTitle(v View) string {
-	return "view " + safe.Text(v.Name) + " — " + safe.Text(v.Query)
+func viewTitle(v View, red *feed.Redactor) string {
+	return "view " + safe.Text(red.String(v.Name)) + " — " + safe.Text(red.String(v.Query))
 }

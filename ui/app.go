@@ -168,7 +168,10 @@ func newModel(ctx context.Context, d Deps) Model {
 		help:     help.New(),
 		local:    d.Local,
 		hideSelf: true,
-		red:      feed.NewRedactor(nil),
+		red:      d.Redactor,
+	}
+	if m.red == nil {
+		m.red = feed.NewRedactor(nil)
 	}
 	m.loc = m.local
 	if d.UTC {
@@ -476,10 +479,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.bar.suggestSeq = 0
 		t := m.bar.token()
+		// Values from the cache are listed and inserted masked while
+		// redacting; the query maps them back (queryBar.query).
 		var cands []string
 		for _, v := range msg.values {
-			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(t.partial)) {
-				cands = append(cands, v)
+			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(m.bar.red.Unmask(t.partial))) {
+				cands = append(cands, redactPivot(m.bar.red, t.field, v))
 			}
 		}
 		m.bar.setCandidates(t, cands)
@@ -748,7 +753,7 @@ func (m *Model) setRedact(on bool) {
 		red = m.red
 	}
 	m.table.setRedactor(red)
-	m.detail.red, m.dossier.red, m.facets.red, m.bar.red = red, red, red, red
+	m.detail.red, m.dossier.red, m.facets.red, m.bar.red, m.note.red = red, red, red, red, red
 	m.detail.rebuild()
 	m.dossier.rebuild()
 }

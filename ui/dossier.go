@@ -61,16 +61,16 @@ func (d *dossierModel) rebuild() {
 	case d.loading:
 		put(st.Dim.Render("loading…"))
 	case d.err != nil:
-		put(d.styles.Status.Error.Render(safe.Text("dossier failed: " + d.err.Error())))
+		put(d.styles.Status.Error.Render(safe.Text(d.red.String("dossier failed: " + d.err.Error()))))
 	default:
-		ds := d.dossier
+		ds := RedactDossier(d.dossier, d.red) // the one place it is masked
 		kind := ds.KeyKind
 		if kind == "" {
 			kind = "unknown kind"
 		}
 		line := st.Label.Render("kind ") + st.Value.Render(safe.Text(kind))
 		if ds.Name != "" {
-			line += st.Label.Render("   name ") + st.Value.Render(safe.Text(fmt.Sprintf("%q", d.red.String(ds.Name))))
+			line += st.Label.Render("   name ") + st.Value.Render(safe.Text(fmt.Sprintf("%q", ds.Name)))
 		}
 		put(line)
 		put(st.Label.Render("mentioned by ") + st.Value.Render(fmt.Sprintf("%d", ds.Mentions)) +
@@ -84,34 +84,30 @@ func (d *dossierModel) rebuild() {
 		}
 		for _, ev := range ds.Lifecycle {
 			r := ev.Row
-			a := d.red.Activity(r.Activity)
+			a := r.Activity
 			put("  " + st.Dim.Render(ts(r.CreatedAt)) + "  " +
 				st.Flag.Render(fit(safe.Text(ev.Action), 12)) + " " +
 				st.Value.Render(fit(safe.Text(a.Actor.Label()), 44)) + " " +
 				st.Dim.Render(fit(safe.Text(a.Actor.IPAddress), 16)) + " " +
 				st.Dim.Render(safe.Text(r.Type)))
 			for _, u := range ev.Change {
-				put("      " + st.Change.Render(safe.Text(d.red.String(u.String()))))
+				put("      " + st.Change.Render(safe.Text(u.String())))
 			}
 		}
 		out = append(out, "")
 		put(st.Heading.Render("WHAT IT DID"))
-		facet := func(title string, fs []store.FacetCount, member string) {
+		facet := func(title string, fs []store.FacetCount) {
 			if len(fs) == 0 {
 				return
 			}
 			put("  " + st.Label.Render(title))
 			for _, f := range fs {
-				v := f.Value
-				if member != "" {
-					v = d.red.Field(member, v)
-				}
-				put(fmt.Sprintf("    %8d  %s", f.Count, st.Value.Render(safe.Text(v))))
+				put(fmt.Sprintf("    %8d  %s", f.Count, st.Value.Render(safe.Text(f.Value))))
 			}
 		}
-		facet("by type", ds.ByType, "")
-		facet("ips", ds.IPs, "ip_address")
-		facet("user agents", ds.UserAgents, "user_agent")
+		facet("by type", ds.ByType)
+		facet("ips", ds.IPs)
+		facet("user agents", ds.UserAgents)
 		if len(ds.ByType) == 0 && len(ds.IPs) == 0 {
 			put(st.Dim.Render("  the key never acted in the cached events"))
 		}

@@ -99,7 +99,7 @@ func (f facetsModel) View() string {
 	case f.loading:
 		lines = append(lines, fit(st.Detail.Dim.Render("counting…"), f.width))
 	case f.err != nil:
-		lines = append(lines, fit(st.Status.Error.Render(safeCell("facets failed: "+f.err.Error(), f.width)), f.width))
+		lines = append(lines, fit(st.Status.Error.Render(safeCell(f.red.String("facets failed: "+f.err.Error()), f.width)), f.width))
 	case len(f.items) == 0:
 		lines = append(lines, fit(st.Detail.Dim.Render("no cached events match this query"), f.width))
 	}

@@ -88,7 +88,7 @@ func (m Model) do(a action) (Model, tea.Cmd) {
 	case actHelp:
 		m.overlay = overlayHelp
 	case actPalette:
-		m.palette.open(paletteItems(m.keys, m.deps.Views))
+		m.palette.open(paletteItems(m.keys, m.deps.Views, m.redactor()))
 		m.overlay = overlayPalette
 	case actQuery:
 		m.bar.open()
@@ -279,7 +279,7 @@ func (m Model) pivotTo(field, value string) (Model, tea.Cmd) {
 // applyView makes a saved view's query current. Like a pivot it goes on
 // the stack, so esc returns to the query and row the analyst left.
 func (m Model) applyView(v View) (Model, tea.Cmd) {
-	name := safe.Text(v.Name)
+	name := safe.Text(m.redactor().String(v.Name))
 	q, err := feed.Parse(v.Query)
 	if err != nil {
 		return m, m.setStatus("view "+name+": "+err.Error(), true)
@@ -407,7 +407,7 @@ func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.relayout()
 		return m, nil
 	case key.Matches(msg, k.Apply):
-		q, err := feed.Parse(b.input.Value())
+		q, err := b.query()
 		if err != nil {
 			b.err = err
 			m.relayout()
@@ -433,7 +433,7 @@ func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		b.suggestSeq = m.nextSeq()
 		m.relayout()
-		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), t.partial, 20, b.suggestSeq)
+		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, b.suggestSeq)
 	case key.Matches(msg, k.HistoryPrev):
 		b.historyPrev()
 	case key.Matches(msg, k.HistoryNext):

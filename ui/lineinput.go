@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
+
+	"claudit/feed"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -136,4 +139,83 @@ func (l lineInput) Update(msg tea.Msg) lineInput {
 		}
 	}
 	return l
+}
+
+// partialIP matches an IPv4 address being typed (two octets or more) or
+// anything with two colons and hex (IPv6).
+var partialIP = regexp.MustCompile(`^(?:[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{0,3}){0,2}|[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$`)
+
+// maskPartial masks a word as the redactor does (Redactor.String) and, for
+// a word it leaves alone, the value of an e-mail or an IP address still
+// being typed ("bob.security@ex", "198.51."), which the redactor does not
+// recognise yet but which already says who.
+func maskPartial(red *feed.Redactor, word string) string {
+	if m := red.String(word); m != word {
+		return m
+	}
+	head, v := "", word
+	if i := strings.IndexByte(word, ':'); i >= 0 && !partialIP.MatchString(word) {
+		head, v = word[:i+1], word[i+1:]
+	}
+	switch {
+	case strings.IndexByte(v, '@') > 0:
+		return head + red.Field("email_address", v)
+	case partialIP.MatchString(v):
+		return head + red.Field("ip_address", v)
+	}
+	return word
+}
+
+// maskWords is maskPartial for each space-separated word of s: for text
+// that echoes what is being typed (a parse error naming its token).
+func maskWords(red *feed.Redactor, s string) string {
+	if red == nil {
+		return s
+	}
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		words[i] = maskPartial(red, w)
+	}
+	return strings.Join(words, " ")
+}
+
+// shown is the value as drawn, with the cursor's rune offset in it. With
+// red (while redacting) every word is drawn through the redactor, the one
+// being typed included (the cursor then sits at the end of its mask):
+// nothing the redactor masks is drawn, not even what the analyst types.
+func (l lineInput) shown(red *feed.Redactor) ([]rune, int) {
+	r := l.value
+	pos := min(l.pos, len(r))
+	if red == nil {
+		return r, pos
+	}
+	out := make([]rune, 0, len(r))
+	shownPos := -1
+	for start := 0; start <= len(r); {
+		end := start
+		for end < len(r) && r[end] != ' ' {
+			end++
+		}
+		typed := string(r[start:end])
+		word := []rune(maskPartial(red, typed))
+		if shownPos < 0 && pos >= start && pos <= end {
+			switch {
+			case string(word) == typed:
+				shownPos = len(out) + pos - start
+			case pos == start:
+				shownPos = len(out)
+			default:
+				shownPos = len(out) + len(word)
+			}
+		}
+		out = append(out, word...)
+		if end < len(r) {
+			out = append(out, ' ')
+		}
+		start = end + 1
+	}
+	if shownPos < 0 {
+		shownPos = len(out)
+	}
+	return out, shownPos
 }

@@ -31,6 +31,7 @@ type noteModel struct {
 	input  lineInput
 	width  int
 	styles *Styles
+	red    *feed.Redactor // non-nil while redacting: the note is drawn masked
 }
 
 // noteLimit bounds a note in runes.
@@ -47,11 +48,11 @@ func (n *noteModel) open(r store.Row) {
 }
 
 // View renders the editor line, w cells wide. The note is the analyst's
-// own text but may have been pasted: it is sanitised like the query.
+// own text but may have been pasted: it is sanitised (and masked while
+// redacting) like the query.
 func (n noteModel) View(w int, loc *time.Location) string {
 	st := n.styles.Query
-	r := n.input.value
-	pos := min(n.input.pos, len(r))
+	r, pos := n.input.shown(n.red)
 	at := " "
 	rest := ""
 	if pos < len(r) {
@@ -81,7 +82,7 @@ func (m Model) handleNoteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Apply):
 		m.overlay = overlayNone
 		m.markSeq = m.nextSeq()
-		return m, markCmd(m.base, m.deps.Source, m.note.id, true, strings.TrimSpace(m.note.input.Value()), m.markSeq)
+		return m, markCmd(m.base, m.deps.Source, m.note.id, true, strings.TrimSpace(m.note.red.Unmask(m.note.input.Value())), m.markSeq)
 	}
 	m.note.input = m.note.input.Update(msg)
 	return m, nil
@@ -263,11 +264,8 @@ func timelineCmd(ctx context.Context, src Source, now time.Time, dir, name, ext,
 			msg.err = err
 			return msg
 		}
-		if red != nil {
-			for i := range rows {
-				rows[i].Activity = red.Activity(rows[i].Activity)
-				rows[i].Note = red.String(rows[i].Note)
-			}
+		for i := range rows {
+			rows[i] = RedactRow(rows[i], red)
 		}
 		msg.what = plural(len(rows), "marked event")
 		msg.path, msg.err = writeTimelineFile(dir, name, ext, func(f *os.File) error {

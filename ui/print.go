@@ -3,7 +3,9 @@ package ui
 // This file holds the CLI's renderers: the headless commands print through
 // them, never through the TUI. Every string that came from an event passes
 // safe.Text exactly once, here, before it is measured or written; the raw
-// formats (json, ndjson) print the server's bytes and stay exact.
+// formats (json, ndjson) print the server's bytes and stay exact, except
+// while redacting: PrintOptions.Redactor masks every row and dossier here,
+// before any format sees it, so redacted JSON is valid but not byte-exact.
 
 import (
 	"bytes"
@@ -53,6 +55,9 @@ type PrintOptions struct {
 	Color bool
 	// Loc is the time zone times are shown in (nil = UTC).
 	Loc *time.Location
+	// Redactor, when non-nil, masks e-mails, ips, user agents and ids in
+	// every row and dossier printed (--redact).
+	Redactor *feed.Redactor
 }
 
 func (o PrintOptions) loc() *time.Location {
@@ -71,6 +76,81 @@ type RowWriter interface {
 
 // NewRowWriter returns the writer for format (one of RowFormats).
 func NewRowWriter(format string, w io.Writer, opt PrintOptions) (RowWriter, error) {
+	rw, err := newFormatWriter(format, w, opt)
+	if err != nil || opt.Redactor == nil {
+		return rw, err
+	}
+	return &redactingWriter{next: rw, red: opt.Redactor}, nil
+}
+
+// redactingWriter masks each row as the redacted explorer shows it (the
+// typed fields, the raw JSON and the note) before its format writes it.
+type redactingWriter struct {
+	next RowWriter
+	red  *feed.Redactor
+}
+
+func (r *redactingWriter) WriteRows(rows []store.Row) error {
+	masked := make([]store.Row, len(rows))
+	for i, row := range rows {
+		masked[i] = RedactRow(row, r.red)
+	}
+	return r.next.WriteRows(masked)
+}
+
+func (r *redactingWriter) Close() error { return r.next.Close() }
+
+// RedactRow returns row with its activity and note masked by red (nil:
+// unchanged).
+func RedactRow(row store.Row, red *feed.Redactor) store.Row {
+	if red == nil {
+		return row
+	}
+	row.Activity = red.Activity(row.Activity)
+	row.Note = red.String(row.Note)
+	return row
+}
+
+// RedactDossier returns d with everything personal masked by red (nil:
+// unchanged): the key id and name, each lifecycle event and its changes,
+// and the ips and user agents the key acted from.
+func RedactDossier(d store.Dossier, red *feed.Redactor) store.Dossier {
+	if red == nil {
+		return d
+	}
+	d.KeyID = red.Field("api_key_id", d.KeyID)
+	d.Name = red.String(d.Name)
+	life := make([]store.LifecycleEvent, len(d.Lifecycle))
+	for i, ev := range d.Lifecycle {
+		ev.Row = RedactRow(ev.Row, red)
+		change := make([]feed.Update, len(ev.Change))
+		for j, u := range ev.Change {
+			if len(u.Previous) > 0 {
+				u.Previous = red.JSON(u.Previous)
+			}
+			if len(u.Current) > 0 {
+				u.Current = red.JSON(u.Current)
+			}
+			change[j] = u
+		}
+		ev.Change = change
+		life[i] = ev
+	}
+	d.Lifecycle = life
+	mask := func(fs []store.FacetCount, member string) []store.FacetCount {
+		out := make([]store.FacetCount, len(fs))
+		for i, f := range fs {
+			out[i] = store.FacetCount{Value: red.Field(member, f.Value), Count: f.Count}
+		}
+		return out
+	}
+	d.IPs = mask(d.IPs, "ip_address")
+	d.UserAgents = mask(d.UserAgents, "user_agent")
+	return d
+}
+
+// newFormatWriter returns the writer of one format, unredacted.
+func newFormatWriter(format string, w io.Writer, opt PrintOptions) (RowWriter, error) {
 	switch format {
 	case FormatTable:
 		return newTableWriter(w, opt), nil
@@ -502,6 +582,7 @@ func truncateCell(s string, w int) string {
 // lifecycle (who created, renamed, switched, revoked and deleted it, with
 // time, ip and user agent, each change as before → after) and what it did.
 func WriteDossier(w io.Writer, d store.Dossier, opt PrintOptions) error {
+	d = RedactDossier(d, opt.Redactor)
 	var st Styles
 	if opt.Color {
 		st = NewStyles(true)
@@ -702,9 +783,10 @@ func facetsJSON(fs []store.FacetCount) []FacetJSON {
 	return out
 }
 
-// WriteDossierJSON prints the dossier as indented JSON.
-func WriteDossierJSON(w io.Writer, d store.Dossier) error {
-	return WriteJSON(w, NewDossierJSON(d))
+// WriteDossierJSON prints the dossier as indented JSON, masked by
+// opt.Redactor when set (the other options do not apply).
+func WriteDossierJSON(w io.Writer, d store.Dossier, opt PrintOptions) error {
+	return WriteJSON(w, NewDossierJSON(RedactDossier(d, opt.Redactor)))
 }
 
 // WriteJSON prints v as indented JSON that is safe on a terminal:

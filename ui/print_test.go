@@ -260,7 +260,7 @@ func TestWriteDossier(t *testing.T) {
 func TestDossierJSON(t *testing.T) {
 	d := testDossier(t)
 	var buf bytes.Buffer
-	if err := WriteDossierJSON(&buf, d); err != nil {
+	if err := WriteDossierJSON(&buf, d, PrintOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	checkFrame(t, "dossier json", buf.String(), true)

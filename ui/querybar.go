@@ -40,8 +40,10 @@ type queryBar struct {
 	total  string   // "1,204 events", right-aligned when not editing
 	width  int
 	styles *Styles
-	// red masks the applied query and the crumbs while redacting. The
-	// text being edited is shown as typed: masked text cannot be edited.
+	// red is non-nil while redacting. The input is then opened with the
+	// masked query, history and candidates are masked as they are put in,
+	// and every word is drawn masked (lineInput.shown), even one half
+	// typed. query maps masks back to the real values.
 	red *feed.Redactor
 }
 
@@ -55,7 +57,7 @@ func (b *queryBar) SetWidth(w int) { b.width = max(0, w) }
 // open starts editing with the applied query text.
 func (b *queryBar) open() {
 	b.editing = true
-	b.input.SetValue(b.applied)
+	b.input.SetValue(b.red.String(b.applied))
 	b.input.CursorEnd()
 	b.histPos = len(b.history)
 	b.clearCompletions()
@@ -78,9 +80,15 @@ func (b *queryBar) commit(text string) {
 	b.close()
 }
 
+// query parses the text being edited, with every mask the session gave
+// out replaced by the real value it stands for.
+func (b *queryBar) query() (feed.Query, error) {
+	return feed.Parse(b.red.Unmask(b.input.Value()))
+}
+
 // validate parses the current value so the error shows while typing.
 func (b *queryBar) validate() {
-	_, b.err = feed.Parse(b.input.Value())
+	_, b.err = b.query()
 }
 
 // edited must be called after the input changed.
@@ -103,7 +111,7 @@ func (b *queryBar) historyPrev() {
 		b.draft = b.input.Value()
 	}
 	b.histPos--
-	b.input.SetValue(b.history[b.histPos])
+	b.input.SetValue(b.red.String(b.history[b.histPos]))
 	b.input.CursorEnd()
 	b.edited()
 }
@@ -116,7 +124,7 @@ func (b *queryBar) historyNext() {
 	if b.histPos == len(b.history) {
 		b.input.SetValue(b.draft)
 	} else {
-		b.input.SetValue(b.history[b.histPos])
+		b.input.SetValue(b.red.String(b.history[b.histPos]))
 	}
 	b.input.CursorEnd()
 	b.edited()
@@ -306,8 +314,7 @@ func (b queryBar) View() string {
 // horizontally so the cursor stays visible; cut is how many cells of the
 // text were cut on the left.
 func (b queryBar) editPieces() (before, at, after string, cut int) {
-	r := []rune(b.input.Value())
-	pos := min(b.input.Position(), len(r))
+	r, pos := b.shown()
 	before = safe.Text(string(r[:pos]))
 	at = " "
 	rest := ""
@@ -326,6 +333,10 @@ func (b queryBar) editPieces() (before, at, after string, cut int) {
 	return before, at, after, cut
 }
 
+// shown is the text being edited as drawn, with the cursor's rune offset
+// in it (lineInput.shown).
+func (b queryBar) shown() ([]rune, int) { return b.input.shown(b.red) }
+
 // extraView renders the lines under the bar: the parse error with a caret
 // at its position, the completion candidates and the pivot breadcrumbs.
 func (b queryBar) extraView() []string {
@@ -336,17 +347,19 @@ func (b queryBar) extraView() []string {
 		col := ansi.StringWidth(queryPrompt)
 		var pe *feed.ParseError
 		if errors.As(b.err, &pe) {
-			v := b.input.Value()
+			// The error's position is in the unmasked text; the text
+			// before it, masked, is as wide as what is drawn before it.
+			v := b.red.Unmask(b.input.Value())
 			p := min(max(0, pe.Pos), len(v))
 			_, _, _, cut := b.editPieces()
-			col += max(0, ansi.StringWidth(safe.Text(v[:p]))-cut)
+			col += max(0, ansi.StringWidth(safe.Text(maskWords(b.red, v[:p])))-cut)
 			msg = pe.Msg
 			if pe.Token != "" {
 				msg = fmt.Sprintf("%s: %s", pe.Token, pe.Msg)
 			}
 		}
 		col = min(col, max(0, b.width-1))
-		line := strings.Repeat(" ", col) + st.Caret.Render("^") + " " + st.Error.Render(safe.Text(msg))
+		line := strings.Repeat(" ", col) + st.Caret.Render("^") + " " + st.Error.Render(safe.Text(maskWords(b.red, msg)))
 		out = append(out, fit(line, b.width))
 	}
 	if b.editing && len(b.completions) > 0 {

@@ -52,7 +52,11 @@ type Deps struct {
 	// current directory).
 	ExportDir string
 	// Redact starts the program in screen-share mode (--redact); R toggles.
-	Redact   bool
+	Redact bool
+	// Redactor masks while redacting; the CLI passes its own so a value
+	// gets one mask on screen and in what the process prints after. nil:
+	// a fresh one with a random salt.
+	Redactor *feed.Redactor
 	Query    feed.Query // initial query
 	Profile  string
 	KeyLabel string // already masked, e.g. "admin key …x9Qa" ("" = none/demo)
