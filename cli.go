@@ -325,6 +325,9 @@ func (a *app) parseQuery(args []string) (feed.Query, string, error) {
 	if _, err := q.ServerFilter(); err != nil {
 		return q, text, &queryError{text: text, err: err}
 	}
+	for _, w := range feed.Warnings(text) {
+		fprintf(a.env.Stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token))
+	}
 	return q, text, nil
 }
 
@@ -455,12 +458,20 @@ func (a *app) scrub(text string) string {
 // caretLines shows the query with a caret under the bad token.
 func caretLines(qe *queryError) string {
 	var pe *feed.ParseError
-	if !errors.As(qe.err, &pe) || pe.Pos < 0 || pe.Pos > len(qe.text) {
+	if !errors.As(qe.err, &pe) {
 		return ""
 	}
-	shown := safe.Text(qe.text)
-	col := ansi.StringWidth(safe.Text(qe.text[:pe.Pos]))
-	n := max(1, ansi.StringWidth(safe.Text(pe.Token)))
+	return caretAt(qe.text, pe.Pos, pe.Token)
+}
+
+// caretAt shows text with a caret under token at byte offset pos.
+func caretAt(text string, pos int, token string) string {
+	if pos < 0 || pos > len(text) {
+		return ""
+	}
+	shown := safe.Text(text)
+	col := ansi.StringWidth(safe.Text(text[:pos]))
+	n := max(1, ansi.StringWidth(safe.Text(token)))
 	return "  " + shown + "\n  " + strings.Repeat(" ", col) + strings.Repeat("^", n) + "\n"
 }
 

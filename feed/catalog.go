@@ -257,10 +257,20 @@ func PlausibleTypeName(name string) bool {
 // an exact type name the catalogue does not know.
 func UnknownTypeHint(name string) string {
 	msg := fmt.Sprintf("activity type %q is not in the built-in catalogue", name)
-	if s := Catalogue().SuggestType(name); len(s) > 0 {
-		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	if s := DidYouMean(name); s != "" {
+		msg += "; " + s
 	}
 	return msg
+}
+
+// DidYouMean is "did you mean a or b?" with the nearest catalogued type
+// names (SuggestType), or "" when none is close.
+func DidYouMean(name string) string {
+	s := Catalogue().SuggestType(name)
+	if len(s) == 0 {
+		return ""
+	}
+	return "did you mean " + strings.Join(s, " or ") + "?"
 }
 
 func abs(n int) int {

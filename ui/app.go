@@ -226,7 +226,7 @@ func (m *Model) prepareQuery(q feed.Query, anchor *store.Row) {
 	}
 	m.queryCtx, m.cancelQuery = context.WithCancel(m.base)
 	m.query = q
-	m.bar.applied = q.String()
+	m.bar.setApplied(q.String())
 	m.prepareReads(anchor)
 }
 
