@@ -536,7 +536,7 @@ func isAPIRunErr(err error) bool {
 
 // isCacheErr reports whether err is one of the store's sentinel errors.
 func isCacheErr(err error) bool {
-	for _, s := range []error{store.ErrBusy, store.ErrCorrupt, store.ErrFull, store.ErrPermission} {
+	for _, s := range []error{store.ErrBusy, store.ErrCorrupt, store.ErrFull, store.ErrPermission, store.ErrNewer, store.ErrSymlink} {
 		if errors.Is(err, s) {
 			return true
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,5 +51,55 @@ func TestTypoTypeIsAUsageError(t *testing.T) {
 	// A catalogued type has no warning.
 	if code, _, stderr := e.run("query", "--offline", "since:2d", "type:scoped_api_key_updated"); code != 0 || strings.Contains(stderr, "warning") {
 		t.Fatalf("catalogued type: exit %d: %s", code, stderr)
+	}
+}
+
+// execCache runs SQL on the cache file with database/sql.
+func execCache(t *testing.T, path, stmt string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrokenCacheIsExit4(t *testing.T) {
+	for _, c := range []struct{ stmt, want string }{
+		{`DROP TABLE sync_runs`, "sync_runs"},
+		{`DROP TABLE activities`, "activities"},
+		{`INSERT INTO migrations(version, name, applied) VALUES (999, '0999_future.sql', 0)`, "written by a newer claudit: upgrade, or use another --cache"},
+	} {
+		e, _, _ := syncedEnv(t)
+		execCache(t, e.vars[envCache], c.stmt)
+		for _, args := range [][]string{{"query", "since:2d"}, {"query", "--offline", "since:2d"}, {"sync", "since:2d"}, {"status"}} {
+			code, _, stderr := e.run(args...)
+			if code != exitCache || !strings.Contains(stderr, c.want) {
+				t.Fatalf("%s, then %v: exit %d, want %d naming %q: %s", c.stmt, args, code, exitCache, c.want, stderr)
+			}
+		}
+	}
+}
+
+func TestSymlinkCacheRefused(t *testing.T) {
+	e, _, _ := syncedEnv(t)
+	target := e.vars[envCache]
+	if err := os.Chmod(target, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	e.vars[envCache] = link
+	code, _, stderr := e.run("query", "--offline", "since:2d")
+	if code != exitCache || !strings.Contains(stderr, "symbolic link to "+target) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("the target was chmodded through the link: %v %v", fi.Mode(), err)
 	}
 }

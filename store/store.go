@@ -101,16 +101,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, err
 	}
-	// A cache made before the schema took its present form has migration
-	// 1 recorded but other tables: it cannot be read, only rebuilt.
-	var n int
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name IN ('vtx', 'idbloom', 'roll_h')`).Scan(&n); err != nil {
+	if err := s.checkSchema(ctx); err != nil {
 		s.w.Close()
-		return nil, mapErr("open cache "+abs, err)
-	}
-	if n != 3 {
-		s.w.Close()
-		return nil, fmt.Errorf("open cache %s: made by an older claudit build: %w", abs, ErrCorrupt)
+		return nil, err
 	}
 	if s.r, err = openDB(abs, true); err != nil {
 		s.w.Close()
@@ -125,6 +118,46 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.ck = newCheckpointer(abs)
 	return s, nil
+}
+
+// schemaTables are the tables every cache has once migrated. A cache made
+// before the schema took its present form has migration 1 recorded but
+// other tables, and a damaged one may have lost some: neither can be read,
+// only rebuilt.
+func schemaTables() []string {
+	return []string{"terms", "activities", "idbloom", "idhashes", "fts", "vtx", "textvals", "roll_h", "roll_m",
+		"meta", "notes", "anomalies", "coverage", "cursors", "request_ids", "own_keys", "sync_runs", "suggest"}
+}
+
+// checkSchema reports a missing table as ErrCorrupt, naming it.
+func (s *Store) checkSchema(ctx context.Context) error {
+	rs, err := s.w.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return mapErr("open cache "+s.path, err)
+	}
+	have := map[string]bool{}
+	for rs.Next() {
+		var name string
+		if err := rs.Scan(&name); err != nil {
+			rs.Close()
+			return mapErr("open cache "+s.path, err)
+		}
+		have[name] = true
+	}
+	if err := rs.Close(); err != nil {
+		return mapErr("open cache "+s.path, err)
+	}
+	var missing []string
+	for _, t := range schemaTables() {
+		if !have[t] {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("open cache %s: table %s missing (an older claudit build, or a damaged file): %w",
+			s.path, strings.Join(missing, ", "), ErrCorrupt)
+	}
+	return nil
 }
 
 // openDB opens one connection pool on the file with the cache's pragmas.
@@ -178,14 +211,22 @@ func secureFiles(path string) (tightened bool, err error) {
 			return false, fmt.Errorf("create cache directory %s: %w", dir, errors.Join(ErrPermission, err))
 		}
 	}
+	// A link is refused rather than followed: tightening through it would
+	// chmod a file that is not claudit's (Lstat, never Stat, below).
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			return false, fmt.Errorf("open cache %s: it is a symbolic link to %s: %w", p, target, ErrSymlink)
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return false, fmt.Errorf("open cache %s: %w", path, errors.Join(ErrPermission, err))
 	}
 	f.Close()
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		fi, err := os.Stat(p)
-		if err != nil {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
 			continue // WAL and SHM exist only while in use
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
@@ -234,17 +275,36 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read embedded migrations: %w", err)
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
+	type migration struct {
+		version int
+		name    string
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		num, _, ok := strings.Cut(name, "_")
+	var known []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
 		version, err := strconv.Atoi(num)
 		if !ok || err != nil {
-			return fmt.Errorf("embedded migration %s: name must start with a number and _", name)
+			return fmt.Errorf("embedded migration %s: name must start with a number and _", e.Name())
 		}
+		known = append(known, migration{version, e.Name()})
+	}
+	// Applied in the order of their numbers (not of their names: 10 after 9).
+	sort.Slice(known, func(i, j int) bool { return known[i].version < known[j].version })
+	newest := 0
+	if len(known) > 0 {
+		newest = known[len(known)-1].version
+	}
+	// A migration this binary does not have means a newer claudit wrote
+	// the file: reading it with an older schema could give wrong answers.
+	var top sql.NullInt64
+	if err := s.w.QueryRowContext(ctx, `SELECT max(version) FROM migrations`).Scan(&top); err != nil {
+		return mapErr("open cache "+s.path, err)
+	}
+	if top.Valid && int(top.Int64) > newest {
+		return fmt.Errorf("open cache %s: schema version %d, this claudit knows up to %d: %w", s.path, top.Int64, newest, ErrNewer)
+	}
+	for _, m := range known {
+		version, name := m.version, m.name
 		body, err := migrationFS.ReadFile("migrations/" + name)
 		if err != nil {
 			return fmt.Errorf("read embedded migration %s: %w", name, err)

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"claudit/feed"
+)
+
+// rawExec runs SQL on a closed cache file with database/sql, as a damaged
+// or foreign file would have been written.
+func rawExec(t *testing.T, path, stmt string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func closedCache(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(context.Background(), path, WithNow(func() time.Time { return testNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, _ := simActivities(t, 3, 200, testNow)
+	putPages(t, s, acts, 100)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := closedCache(t)
+	rawExec(t, path, `INSERT INTO migrations(version, name, applied) VALUES (999, '0999_future.sql', 0)`)
+	_, err := Open(context.Background(), path)
+	if !errors.Is(err, ErrNewer) || !strings.Contains(err.Error(), "written by a newer claudit") {
+		t.Fatalf("Open of a newer cache: %v", err)
+	}
+}
+
+func TestOpenRefusesMissingTable(t *testing.T) {
+	path := closedCache(t)
+	rawExec(t, path, `DROP TABLE sync_runs`)
+	_, err := Open(context.Background(), path)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "sync_runs") {
+		t.Fatalf("Open without sync_runs: %v", err)
+	}
+}
+
+func TestTableDroppedWhileOpenIsCorrupt(t *testing.T) {
+	s := openTest(t)
+	acts, _ := simActivities(t, 3, 50, testNow)
+	putPages(t, s, acts, 50)
+	rawExec(t, s.Path(), `DROP TABLE roll_h`)
+	_, _, err := s.Count(context.Background(), mustQuery(t, "since:30d"), testNow, 0)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("count after roll_h was dropped: %v", err)
+	}
+}
+
+func TestOpenRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.db")
+	if err := os.WriteFile(target, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), link)
+	if !errors.Is(err, ErrSymlink) || !strings.Contains(err.Error(), link) || !strings.Contains(err.Error(), target) {
+		t.Fatalf("Open through a link: %v", err)
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Fatalf("the link's target was chmodded to %v", fi.Mode().Perm())
+	}
+}
+
+func mustQuery(t *testing.T, s string) feed.Query {
+	t.Helper()
+	q, err := feed.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
