@@ -28,6 +28,18 @@ type Query struct {
 	// Is holds the flags self (claudit's own compliance_api_accessed
 	// polls), late, marked and tripwire; the cache evaluates them.
 	Is Terms
+	// ShowSelf keeps claudit's own calls in a query without an is:self
+	// term, which otherwise leaves them out (HidesSelf). It has no text
+	// form (String omits it): the explorer's S sets it on what it reads.
+	ShowSelf bool
+}
+
+// HidesSelf reports whether q leaves claudit's own API calls out: by
+// default, unless an is:self term says otherwise (is:self shows only them)
+// or ShowSelf is set. Every count, histogram, facet and answer of the
+// cache follows it.
+func (q Query) HidesSelf() bool {
+	return !q.ShowSelf && !slices.Contains(q.Is.Include, IsSelf) && !slices.Contains(q.Is.Exclude, IsSelf)
 }
 
 // Terms holds the values of one field: an event must match at least one

@@ -102,3 +102,75 @@ func mustQuery(t *testing.T, s string) feed.Query {
 	}
 	return q
 }
+
+func TestSelfHiddenByDefault(t *testing.T) {
+	s := openTest(t)
+	acts, _ := simActivities(t, 5, 3000, testNow)
+	putPages(t, s, acts, 500)
+	ctx := context.Background()
+	res, err := s.w.ExecContext(ctx, `UPDATE activities SET self = 1 WHERE type = (SELECT id FROM terms WHERE v = 'compliance_api_accessed') AND rid % 3 != 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfN, _ := res.RowsAffected()
+	if selfN < 10 {
+		t.Fatalf("only %d self rows to test with", selfN)
+	}
+	all := func(q feed.Query) (n, self int) {
+		rows, err := s.Search(ctx, q, testNow, Cursor{}, Older, 100_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Self {
+				self++
+			}
+		}
+		return len(rows), self
+	}
+	for _, qs := range []string{"since:30d", "", "type:compliance_api_accessed", "since:7d type:*api*", "-type:claude_chat_viewed since:20d"} {
+		q := mustQuery(t, qs)
+		rows, self := all(q)
+		if self != 0 {
+			t.Fatalf("%q: %d own calls in the answer", qs, self)
+		}
+		n, _, err := s.Count(ctx, q, testNow, 0)
+		if err != nil || n != rows {
+			t.Fatalf("%q: count %d (%v), the answer has %d rows", qs, n, err, rows)
+		}
+		from, to := testNow.Add(-30*24*time.Hour), testNow
+		h, err := s.Histogram(ctx, q, testNow, from, to, 97)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for _, b := range h.Buckets {
+			sum += b
+		}
+		// Every time term here lies inside the histogram's 30 days.
+		inWin := rows
+		if !q.HasTimeTerm() {
+			inWin, _ = all(q.WithWindow(feed.Window{From: from, To: to}))
+		}
+		if sum != inWin {
+			t.Fatalf("%q: histogram sums to %d, the answer has %d rows", qs, sum, inWin)
+		}
+		f, err := s.Facets(ctx, q, testNow, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Rows != rows {
+			t.Fatalf("%q: facets read %d rows, the answer has %d", qs, f.Rows, rows)
+		}
+		shown := q
+		shown.ShowSelf = true
+		withSelf, self := all(shown)
+		if n, _, _ := s.Count(ctx, shown, testNow, 0); n != withSelf || self == 0 || withSelf != rows+self {
+			t.Fatalf("%q with ShowSelf: count %d, rows %d (%d own), hidden answer %d", qs, n, withSelf, self, rows)
+		}
+	}
+	only := mustQuery(t, "is:self")
+	if rows, self := all(only); rows != int(selfN) || self != rows {
+		t.Fatalf("is:self: %d rows (%d own), want %d", rows, self, selfN)
+	}
+}
