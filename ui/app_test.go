@@ -194,7 +194,12 @@ func TestCountCapped(t *testing.T) {
 }
 
 func TestSelfAndLateMarked(t *testing.T) {
-	h := newHarness(t, newFakeRows(exampleRows(t)), 160, 48)
+	h := newHarness(t, newFakeRows(selfRows(t)), 160, 48)
+	if strings.Contains(h.screen(), "compliance_api_acc") {
+		t.Fatalf("claudit's own call shown by default:\n%s", h.screen())
+	}
+	h.mustContain("1 own hidden")
+	h.key("S", "g") // shows them, in any mode; the newest row is one
 	lines := strings.Split(h.screen(), "\n")
 	var self, late bool
 	for _, l := range lines {
