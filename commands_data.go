@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"claudit/feed"
 	"claudit/store"
@@ -172,10 +173,47 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
-	if printed == 0 && format == ui.FormatTable && a.env.IsTerminal(a.env.Stdout) {
-		a.warn("no cached activity matches the query")
+	if printed == 0 && format == ui.FormatTable {
+		// On stderr, so stdout stays the table (here: its header alone).
+		msg, err := a.zeroResults(ctx, st, q, now)
+		if err != nil {
+			return err
+		}
+		a.warn("%s", msg)
 	}
 	return nil
+}
+
+// zeroResults says that nothing matched, where it looked and how much of
+// that the cache holds, so "no events" is not mistaken for "not fetched":
+// "0 events in 2026-09-13 15:00 UTC – 2026-09-15 15:00 UTC (the cache
+// covers 100% of it)".
+func (a *app) zeroResults(ctx context.Context, st *store.Store, q feed.Query, now time.Time) (string, error) {
+	filter, err := q.ServerFilter()
+	if err != nil {
+		return "", &queryError{text: q.String(), err: err}
+	}
+	w := syncWindow(q, now)
+	cov, err := st.Coverage(ctx, filter.Encode(), w)
+	if err != nil {
+		return "", &cacheError{err: err}
+	}
+	pct := fmt.Sprintf("%d%%", int(cov.Fraction*100))
+	if !q.HasTimeTerm() {
+		return "0 events in the whole cache (it covers " + pct + " of the last 30 days)", nil
+	}
+	const layout = "2006-01-02 15:04 MST"
+	from, to := q.Bounds(now, 0)
+	span := "… – " + to.In(a.loc()).Format(layout)
+	if !from.IsZero() {
+		span = from.In(a.loc()).Format(layout) + " – "
+		if to.IsZero() {
+			span += "…"
+		} else {
+			span += to.In(a.loc()).Format(layout)
+		}
+	}
+	return fmt.Sprintf("0 events in %s (the cache covers %s of it)", span, pct), nil
 }
 
 // searchError classifies a failed search: the store's own failures are

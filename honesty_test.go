@@ -103,3 +103,21 @@ func TestSymlinkCacheRefused(t *testing.T) {
 		t.Fatalf("the target was chmodded through the link: %v %v", fi.Mode(), err)
 	}
 }
+
+func TestZeroResultsSaySo(t *testing.T) {
+	e, _, _ := syncedEnv(t)
+	code, stdout, stderr := e.run("query", "--offline", "since:2d", "actor:nobody@example.com")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "0 events in 2026-") || !strings.Contains(stderr, "(the cache covers 100% of it)") {
+		t.Fatalf("stderr does not say so:\n%s", stderr)
+	}
+	if strings.Contains(stdout, "0 events") {
+		t.Fatalf("the note belongs on stderr, stdout stays the table:\n%s", stdout)
+	}
+	// Other formats stay silent: an empty array or nothing is the answer.
+	if _, _, stderr := e.run("query", "--offline", "since:2d", "actor:nobody@example.com", "--format", "json"); strings.Contains(stderr, "0 events") {
+		t.Fatalf("json: %s", stderr)
+	}
+}
