@@ -65,7 +65,9 @@ func (a *app) queryCommand() *cobra.Command {
 		Long: `query syncs the gaps of the query's window, then answers from the cache, newest
 first. A query without a time term syncs the last 30 days and searches the whole
 cache. With --offline nothing is fetched and stderr says when the cache does not
-cover the window completely.
+cover the window completely. claudit's own API calls are left out unless the query
+says is:self. With no match, the table format says "0 events in <window> (the cache
+covers N% of it)" on stderr.
 
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
@@ -296,7 +298,8 @@ empty): activities.ndjson holds the matching activities' raw JSON exactly as
 received, newest first; manifest.json records the query, the parameters sent to
 the API, the window, when and with which claudit version it ran, the sync runs'
 start and end cursors and every request-id, the counts, and the SHA-256 of every
-line and of the whole file.
+line and of the whole file. The bundle holds exactly what "claudit query" answers
+for the query: claudit's own API calls only with is:self.
 
 export --verify DIR re-checks a bundle: exit 0 when every digest matches, else
 exit 1 naming the first mismatch.`,
