@@ -258,6 +258,22 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
+// openStoreOffline opens the cache for a command that only reads it: as
+// openStore does, else, when the file or its directory cannot be written,
+// read-only (store.OpenReadOnly).
+func (a *app) openStoreOffline(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.Now))
+	if errors.Is(err, store.ErrPermission) {
+		if ro, rerr := store.OpenReadOnly(ctx, a.cache, store.WithNow(a.env.Now)); rerr == nil {
+			return ro, nil
+		}
+	}
+	if err != nil {
+		return nil, &cacheError{err: err}
+	}
+	return st, nil
+}
+
 // Key sources, for status and error advice.
 const (
 	sourceEnv      = "env"

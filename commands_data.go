@@ -97,7 +97,11 @@ table (see claudit --help); other terms narrow it further.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			open := a.openStore
+			if offline {
+				open = a.openStoreOffline
+			}
+			st, err := open(ctx)
 			if err != nil {
 				return err
 			}
@@ -256,7 +260,11 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				return &usageError{err: errors.New("KEY_ID is empty")}
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			open := a.openStore
+			if offline {
+				open = a.openStoreOffline
+			}
+			st, err := open(ctx)
 			if err != nil {
 				return err
 			}

@@ -121,3 +121,28 @@ func TestZeroResultsSaySo(t *testing.T) {
 		t.Fatalf("json: %s", stderr)
 	}
 }
+
+func TestOfflineQueryOnReadOnlyCache(t *testing.T) {
+	e, _, _ := syncedEnv(t)
+	path := e.vars[envCache]
+	_, want, _ := e.run("query", "--offline", "since:2d", "--format", "ndjson")
+	if want == "" {
+		t.Fatal("no rows to compare")
+	}
+	dir := filepath.Dir(path)
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700); os.Chmod(path, 0o600) })
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+		f.Close()
+		t.Skip("running as root: a 0400 file stays writable")
+	}
+	code, got, stderr := e.run("query", "--offline", "since:2d", "--format", "ndjson")
+	if code != 0 || got != want {
+		t.Fatalf("read-only cache: exit %d, %d bytes (want %d): %s", code, len(got), len(want), stderr)
+	}
+}

@@ -174,3 +174,45 @@ func TestSelfHiddenByDefault(t *testing.T) {
 		t.Fatalf("is:self: %d rows (%d own), want %d", rows, self, selfN)
 	}
 }
+
+func TestOpenReadOnlyWritesNothing(t *testing.T) {
+	path := closedCache(t)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := s.Count(ctx, mustQuery(t, ""), testNow, 0)
+	if err != nil || n == 0 {
+		t.Fatalf("count on a read-only cache: %d, %v", n, err)
+	}
+	rows, err := s.Search(ctx, mustQuery(t, ""), testNow, Cursor{}, Older, 10)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("search on a read-only cache: %d rows, %v", len(rows), err)
+	}
+	if err := s.Mark(ctx, rows[0].ID, "x"); err == nil {
+		t.Fatal("a write through a read-only store succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Fatal("opening read-only changed the file")
+	}
+	// A cache that needs a migration cannot take it read-only.
+	rawExec(t, path, `DELETE FROM migrations`)
+	if _, err := OpenReadOnly(ctx, path); err == nil {
+		t.Fatal("a cache that needs migrating opened read-only")
+	}
+	if _, err := OpenReadOnly(ctx, filepath.Join(t.TempDir(), "absent.db")); !errors.Is(err, ErrPermission) {
+		t.Fatalf("absent file: %v", err)
+	}
+}

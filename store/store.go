@@ -160,6 +160,88 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	return nil
 }
 
+// OpenReadOnly opens an existing cache for reading only, without creating,
+// tightening, migrating or checkpointing anything, so a read-only file or
+// directory can be searched (query --offline). A file that needs a
+// migration first is refused: it cannot take one. Writes fail.
+func OpenReadOnly(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open cache %s: %w", path, err)
+	}
+	fi, err := os.Lstat(abs)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("open cache %s: %w", abs, errors.Join(ErrPermission, err))
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(abs)
+		return nil, fmt.Errorf("open cache %s: it is a symbolic link to %s: %w", abs, target, ErrSymlink)
+	}
+	var s *Store
+	// Without a writable directory or -shm file the WAL cannot be shared:
+	// the file is then read as immutable (nothing can be writing it).
+	for _, immutable := range []bool{false, true} {
+		if s, err = openReadOnly(ctx, abs, immutable, o.now); err == nil {
+			return s, nil
+		}
+	}
+	return nil, err
+}
+
+func openReadOnly(ctx context.Context, abs string, immutable bool, now func() time.Time) (*Store, error) {
+	s := &Store{path: abs, now: now, terms: map[string]int64{}, vals: map[string]int64{}, ids: idTuning{recentMax: recentMax, minCap: bloomMinCap}}
+	var err error
+	if s.w, err = openRODB(abs, immutable); err != nil {
+		return nil, err
+	}
+	s.w.SetMaxOpenConns(1)
+	if s.r, err = openRODB(abs, immutable); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(4)
+	known, err := embeddedMigrations()
+	if err == nil {
+		var v int
+		if v, err = s.schemaVersion(ctx, known); err == nil && len(known) > 0 && v < known[len(known)-1].version {
+			err = fmt.Errorf("open cache %s: it needs a schema upgrade, which a read-only file cannot take: %w", abs, ErrPermission)
+		}
+	}
+	if err == nil {
+		err = s.checkSchema(ctx)
+	}
+	if err != nil {
+		s.w.Close()
+		s.r.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openRODB opens a read-only connection pool (mode=ro, optionally
+// immutable) with the readers' pragmas.
+func openRODB(path string, immutable bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	if immutable {
+		q.Set("immutable", "1")
+	}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "cache_size(-8192)")
+	q.Add("_pragma", "query_only(1)")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, mapErr("open cache "+path, err)
+	}
+	return db, nil
+}
+
 // openDB opens one connection pool on the file with the cache's pragmas.
 func openDB(path string, readOnly bool) (*sql.DB, error) {
 	q := url.Values{}
@@ -261,6 +343,50 @@ func (s *Store) Close() error {
 // Path returns the absolute path of the cache file.
 func (s *Store) Path() string { return s.path }
 
+// migration is one embedded schema migration.
+type migration struct {
+	version int
+	name    string
+}
+
+// embeddedMigrations lists the embedded migrations in the order they are
+// applied: by number (not by name: 10 after 9).
+func embeddedMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	var known []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("embedded migration %s: name must start with a number and _", e.Name())
+		}
+		known = append(known, migration{version, e.Name()})
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].version < known[j].version })
+	return known, nil
+}
+
+// schemaVersion returns the newest migration the file has applied. One
+// this binary does not have means a newer claudit wrote the file: reading
+// it with an older schema could give wrong answers (ErrNewer).
+func (s *Store) schemaVersion(ctx context.Context, known []migration) (int, error) {
+	newest := 0
+	if len(known) > 0 {
+		newest = known[len(known)-1].version
+	}
+	var top sql.NullInt64
+	if err := s.w.QueryRowContext(ctx, `SELECT max(version) FROM migrations`).Scan(&top); err != nil {
+		return 0, mapErr("open cache "+s.path, err)
+	}
+	if top.Valid && int(top.Int64) > newest {
+		return 0, fmt.Errorf("open cache %s: schema version %d, this claudit knows up to %d: %w", s.path, top.Int64, newest, ErrNewer)
+	}
+	return int(top.Int64), nil
+}
+
 // migrate applies the embedded migrations that the file has not seen yet,
 // each in its own transaction recorded in the migrations table.
 func (s *Store) migrate(ctx context.Context) error {
@@ -271,37 +397,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return mapErr("open cache "+s.path, err)
 	}
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+	known, err := embeddedMigrations()
 	if err != nil {
-		return fmt.Errorf("read embedded migrations: %w", err)
+		return err
 	}
-	type migration struct {
-		version int
-		name    string
-	}
-	var known []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("embedded migration %s: name must start with a number and _", e.Name())
-		}
-		known = append(known, migration{version, e.Name()})
-	}
-	// Applied in the order of their numbers (not of their names: 10 after 9).
-	sort.Slice(known, func(i, j int) bool { return known[i].version < known[j].version })
-	newest := 0
-	if len(known) > 0 {
-		newest = known[len(known)-1].version
-	}
-	// A migration this binary does not have means a newer claudit wrote
-	// the file: reading it with an older schema could give wrong answers.
-	var top sql.NullInt64
-	if err := s.w.QueryRowContext(ctx, `SELECT max(version) FROM migrations`).Scan(&top); err != nil {
-		return mapErr("open cache "+s.path, err)
-	}
-	if top.Valid && int(top.Int64) > newest {
-		return fmt.Errorf("open cache %s: schema version %d, this claudit knows up to %d: %w", s.path, top.Int64, newest, ErrNewer)
+	if _, err := s.schemaVersion(ctx, known); err != nil {
+		return err
 	}
 	for _, m := range known {
 		version, name := m.version, m.name
