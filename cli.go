@@ -261,6 +261,22 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
+// openStoreOffline opens the cache for a command that only reads it: as
+// openStore does, else, when the file or its directory cannot be written,
+// read-only (store.OpenReadOnly).
+func (a *app) openStoreOffline(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.Now))
+	if errors.Is(err, store.ErrPermission) {
+		if ro, rerr := store.OpenReadOnly(ctx, a.cache, store.WithNow(a.env.Now)); rerr == nil {
+			return ro, nil
+		}
+	}
+	if err != nil {
+		return nil, &cacheError{err: err}
+	}
+	return st, nil
+}
+
 // Key sources, for status and error advice.
 const (
 	sourceEnv      = "env"
@@ -327,6 +343,9 @@ func (a *app) parseQuery(args []string) (feed.Query, string, error) {
 	}
 	if _, err := q.ServerFilter(); err != nil {
 		return q, text, &queryError{text: text, err: err}
+	}
+	for _, w := range feed.Warnings(text) {
+		fprintf(a.env.Stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
 	}
 	return q, text, nil
 }
@@ -478,12 +497,21 @@ func (a *app) sessionRedactor() *feed.Redactor {
 // red while redacting (the caret then sits under the masked token).
 func caretLines(qe *queryError, red *feed.Redactor) string {
 	var pe *feed.ParseError
-	if !errors.As(qe.err, &pe) || pe.Pos < 0 || pe.Pos > len(qe.text) {
+	if !errors.As(qe.err, &pe) {
 		return ""
 	}
-	shown := safe.Text(red.String(qe.text))
-	col := ansi.StringWidth(safe.Text(red.String(qe.text[:pe.Pos])))
-	n := max(1, ansi.StringWidth(safe.Text(red.String(pe.Token))))
+	return caretAt(qe.text, pe.Pos, pe.Token, red)
+}
+
+// caretAt shows text with a caret under token at byte offset pos, masked
+// by red while redacting (the caret then sits under the masked token).
+func caretAt(text string, pos int, token string, red *feed.Redactor) string {
+	if pos < 0 || pos > len(text) {
+		return ""
+	}
+	shown := safe.Text(red.String(text))
+	col := ansi.StringWidth(safe.Text(red.String(text[:pos])))
+	n := max(1, ansi.StringWidth(safe.Text(red.String(token))))
 	return "  " + shown + "\n  " + strings.Repeat(" ", col) + strings.Repeat("^", n) + "\n"
 }
 
@@ -548,7 +576,7 @@ func isAPIRunErr(err error) bool {
 
 // isCacheErr reports whether err is one of the store's sentinel errors.
 func isCacheErr(err error) bool {
-	for _, s := range []error{store.ErrBusy, store.ErrCorrupt, store.ErrFull, store.ErrPermission} {
+	for _, s := range []error{store.ErrBusy, store.ErrCorrupt, store.ErrFull, store.ErrPermission, store.ErrNewer, store.ErrSymlink} {
 		if errors.Is(err, s) {
 			return true
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"claudit/feed"
 	"claudit/store"
@@ -64,7 +65,9 @@ func (a *app) queryCommand() *cobra.Command {
 		Long: `query syncs the gaps of the query's window, then answers from the cache, newest
 first. A query without a time term syncs the last 30 days and searches the whole
 cache. With --offline nothing is fetched and stderr says when the cache does not
-cover the window completely.
+cover the window completely. claudit's own API calls are left out unless the query
+says is:self. With no match, the table format says "0 events in <window> (the cache
+covers N% of it)" on stderr.
 
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
@@ -96,7 +99,11 @@ table (see claudit --help); other terms narrow it further.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			open := a.openStore
+			if offline {
+				open = a.openStoreOffline
+			}
+			st, err := open(ctx)
 			if err != nil {
 				return err
 			}
@@ -174,10 +181,47 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
-	if printed == 0 && format == ui.FormatTable && a.env.IsTerminal(a.env.Stdout) {
-		a.warn("no cached activity matches the query")
+	if printed == 0 && format == ui.FormatTable {
+		// On stderr, so stdout stays the table (here: its header alone).
+		msg, err := a.zeroResults(ctx, st, q, now)
+		if err != nil {
+			return err
+		}
+		a.warn("%s", msg)
 	}
 	return nil
+}
+
+// zeroResults says that nothing matched, where it looked and how much of
+// that the cache holds, so "no events" is not mistaken for "not fetched":
+// "0 events in 2026-09-13 15:00 UTC – 2026-09-15 15:00 UTC (the cache
+// covers 100% of it)".
+func (a *app) zeroResults(ctx context.Context, st *store.Store, q feed.Query, now time.Time) (string, error) {
+	filter, err := q.ServerFilter()
+	if err != nil {
+		return "", &queryError{text: q.String(), err: err}
+	}
+	w := syncWindow(q, now)
+	cov, err := st.Coverage(ctx, filter.Encode(), w)
+	if err != nil {
+		return "", &cacheError{err: err}
+	}
+	pct := fmt.Sprintf("%d%%", int(cov.Fraction*100))
+	if !q.HasTimeTerm() {
+		return "0 events in the whole cache (it covers " + pct + " of the last 30 days)", nil
+	}
+	const layout = "2006-01-02 15:04 MST"
+	from, to := q.Bounds(now, 0)
+	span := "… – " + to.In(a.loc()).Format(layout)
+	if !from.IsZero() {
+		span = from.In(a.loc()).Format(layout) + " – "
+		if to.IsZero() {
+			span += "…"
+		} else {
+			span += to.In(a.loc()).Format(layout)
+		}
+	}
+	return fmt.Sprintf("0 events in %s (the cache covers %s of it)", span, pct), nil
 }
 
 // searchError classifies a failed search: the store's own failures are
@@ -218,7 +262,11 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				return &usageError{err: errors.New("KEY_ID is empty")}
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
+			open := a.openStore
+			if offline {
+				open = a.openStoreOffline
+			}
+			st, err := open(ctx)
 			if err != nil {
 				return err
 			}
@@ -260,7 +308,8 @@ empty): activities.ndjson holds the matching activities' raw JSON exactly as
 received, newest first; manifest.json records the query, the parameters sent to
 the API, the window, when and with which claudit version it ran, the sync runs'
 start and end cursors and every request-id, the counts, and the SHA-256 of every
-line and of the whole file.
+line and of the whole file. The bundle holds exactly what "claudit query" answers
+for the query: claudit's own API calls only with is:self.
 
 export --verify DIR re-checks a bundle: exit 0 when every digest matches, else
 exit 1 naming the first mismatch.`,

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"claudit/feed"
@@ -92,6 +94,9 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		res.Info, res.RunID = runs[0].Info, runs[0].ID
 	}
 	if err != nil {
+		if rej := rejectedType(q, err); rej != nil {
+			return res, rej
+		}
 		return res, syncError(err)
 	}
 	if summary && !tty {
@@ -117,4 +122,29 @@ func syncError(err error) error {
 		return &cacheError{err: err}
 	}
 	return &apiRunError{err: err}
+}
+
+// rejectedType turns the server's 400 for a type the catalogue does not
+// know either into a usage error with the nearest catalogue names (exit 1):
+// the query is wrong, not the network or the API. nil when err is anything
+// else.
+func rejectedType(q feed.Query, err error) error {
+	var ae *feed.APIError
+	if !feed.IsInvalidRequest(err) || !errors.As(err, &ae) {
+		return nil
+	}
+	for _, name := range q.UnknownTypes() {
+		if strings.Contains(ae.Message, name) {
+			msg := fmt.Sprintf("the API rejected activity type %q (%d %s", name, ae.Status, ae.Type)
+			if ae.RequestID != "" {
+				msg += ", request-id " + ae.RequestID
+			}
+			msg += "), and the built-in catalogue does not know it either"
+			if s := feed.DidYouMean(name); s != "" {
+				msg += ": " + s
+			}
+			return &usageError{err: errors.New(msg)}
+		}
+	}
+	return nil
 }

@@ -207,3 +207,96 @@ func (c *Catalog) ExpandAll(terms []string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// SuggestType returns the catalogued type names nearest to name by edit
+// distance (those at the smallest distance, at most three; none when
+// nothing is close), for "did you mean …?" hints about a type the
+// catalogue does not know.
+func (c *Catalog) SuggestType(name string) []string {
+	limit := max(2, len(name)/4)
+	type cand struct {
+		name string
+		d    int
+	}
+	var cands []cand
+	for _, n := range c.names {
+		if abs(len(n)-len(name)) > limit {
+			continue
+		}
+		if d := editDistance(name, n); d <= limit {
+			cands = append(cands, cand{n, d})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return a.d - b.d })
+	var out []string
+	for _, cd := range cands[:min(3, len(cands))] {
+		if cd.d == cands[0].d {
+			out = append(out, cd.name)
+		}
+	}
+	return out
+}
+
+// PlausibleTypeName reports whether name could be an activity type the
+// catalogue does not know yet: lower-case snake_case ([a-z0-9_]+). Such a
+// name is sent to the server, which may know it; anything else is a typo.
+func PlausibleTypeName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// UnknownTypeHint is the "not in the catalogue; did you mean …?" text for
+// an exact type name the catalogue does not know.
+func UnknownTypeHint(name string) string {
+	msg := fmt.Sprintf("activity type %q is not in the built-in catalogue", name)
+	if s := DidYouMean(name); s != "" {
+		msg += "; " + s
+	}
+	return msg
+}
+
+// DidYouMean is "did you mean a or b?" with the nearest catalogued type
+// names (SuggestType), or "" when none is close.
+func DidYouMean(name string) string {
+	s := Catalogue().SuggestType(name)
+	if len(s) == 0 {
+		return ""
+	}
+	return "did you mean " + strings.Join(s, " or ") + "?"
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// editDistance is the Levenshtein distance of two byte strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -28,6 +28,18 @@ type Query struct {
 	// Is holds the flags self (claudit's own compliance_api_accessed
 	// polls), late, marked and tripwire; the cache evaluates them.
 	Is Terms
+	// ShowSelf keeps claudit's own calls in a query without an is:self
+	// term, which otherwise leaves them out (HidesSelf). It has no text
+	// form (String omits it): the explorer's S sets it on what it reads.
+	ShowSelf bool
+}
+
+// HidesSelf reports whether q leaves claudit's own API calls out: by
+// default, unless an is:self term says otherwise (is:self shows only them)
+// or ShowSelf is set. Every count, histogram, facet and answer of the
+// cache follows it.
+func (q Query) HidesSelf() bool {
+	return !q.ShowSelf && !slices.Contains(q.Is.Include, IsSelf) && !slices.Contains(q.Is.Exclude, IsSelf)
 }
 
 // MinFreeText is the shortest free-text term, in characters, Parse accepts:
@@ -135,6 +147,44 @@ func Parse(s string) (Query, error) {
 	return p.q, nil
 }
 
+// Warning is a term that parses but may not mean what was meant: an exact
+// type name the catalogue does not know (it is still sent: the server may
+// know newer types). Pos and Token locate it as in ParseError.
+type Warning struct {
+	Pos   int    // 0-based byte offset of the token in the input
+	Token string // the token as written
+	Msg   string // what is odd and what was probably meant
+}
+
+// String renders the warning like ParseError.Error.
+func (w Warning) String() string {
+	return fmt.Sprintf("%s — %s at column %d", w.Token, w.Msg, w.Pos+1)
+}
+
+// Warnings parses s and returns the warnings of its terms, in input order
+// (none when s does not parse: the error says more).
+func Warnings(s string) []Warning {
+	p := parser{src: s}
+	if err := p.run(); err != nil {
+		return nil
+	}
+	return p.warnings
+}
+
+// UnknownTypes returns the exact type names of q's type terms (included or
+// excluded) that the catalogue does not know, sorted.
+func (q Query) UnknownTypes() []string {
+	var out []string
+	for _, v := range append(slices.Clone(q.Type.Include), q.Type.Exclude...) {
+		if !IsPattern(v) {
+			if _, ok := Catalogue().Lookup(v); !ok {
+				out = append(out, v)
+			}
+		}
+	}
+	return sortedSet(out)
+}
+
 // parser holds the state of one Parse call.
 type parser struct {
 	src string
@@ -143,6 +193,7 @@ type parser struct {
 	sincePos, fromPos, toPos int
 	sinceTok, fromTok, toTok string
 	hasSince, hasFrom, hasTo bool
+	warnings                 []Warning
 }
 
 func (p *parser) errAt(pos int, tok, format string, args ...any) *ParseError {
@@ -433,6 +484,9 @@ func (p *parser) apply(field, value string, neg bool, pos int, tok string) error
 			hint := "use an exact type name, a glob like *api_key*, or a preset (" + presetList() + ")"
 			return p.errAt(pos, tok, "%v; %s", err, hint)
 		}
+		if err := p.checkTypeName(v, pos, tok); err != nil {
+			return err
+		}
 		addTerm(&p.q.Type, v, neg)
 	case "org":
 		v, ok := canonicalOrg(value)
@@ -455,6 +509,24 @@ func (p *parser) apply(field, value string, neg bool, pos int, tok string) error
 	default:
 		return p.errAt(pos, tok, "unknown field %q; valid fields: %s", field, fieldNames())
 	}
+	return nil
+}
+
+// checkTypeName looks an exact type name up in the catalogue: an unknown
+// one that looks like a type name is kept with a warning (the server may
+// know it), anything else is an error. Both suggest the nearest names.
+func (p *parser) checkTypeName(v string, pos int, tok string) error {
+	if IsPattern(v) {
+		return nil
+	}
+	if _, ok := Catalogue().Lookup(v); ok {
+		return nil
+	}
+	if !PlausibleTypeName(v) {
+		return p.errAt(pos, tok, "%s (type names are lower-case letters, digits and _)", UnknownTypeHint(v))
+	}
+	p.warnings = append(p.warnings, Warning{Pos: pos, Token: tok,
+		Msg: UnknownTypeHint(v) + " (sent as is: the server may know newer types)"})
 	return nil
 }
 

@@ -123,6 +123,9 @@ type rollCounter struct {
 	// hour, with prefix sums: sum[i] counts hours[:i].
 	hours []int64
 	sum   []int64
+	// self holds the times of the selected self rows, ascending, when the
+	// plan hides them: the rollups count them, so count subtracts them.
+	self []int64
 }
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
@@ -186,7 +189,49 @@ func (s *Store) newRollCounter(ctx context.Context, p *plan, lo, hi int64) (*rol
 	for i, h := range rc.hours {
 		rc.sum[i+1] = rc.sum[i] + counts[h]
 	}
+	if p.hideSelf && rc.cond != "0" {
+		if rc.self, err = rc.selfTimes(lo, hi); err != nil {
+			return nil, err
+		}
+	}
 	return rc, nil
+}
+
+// selfTimes reads the times of the selected self rows in [lo, hi) through
+// the partial index on self (whose entries are in rid, so time, order).
+func (rc *rollCounter) selfTimes(lo, hi int64) ([]int64, error) {
+	q := `SELECT a.t FROM activities a WHERE a.self AND a.rid >= ? AND a.rid <= ? AND a.t >= ? AND a.t < ?`
+	if rc.cond != "" {
+		q += " AND " + rc.cond
+	}
+	rlo, rhi := ridRange(timeBuckets(lo, hi))
+	rs, err := rc.s.r.QueryContext(rc.ctx, q, rlo, rhi, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []int64
+	for rs.Next() {
+		var t int64
+		if err := rs.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out, rs.Err()
+}
+
+// count counts the selected activities in [a, b), less the self rows when
+// the plan hides them.
+func (rc *rollCounter) count(a, b int64) (int64, error) {
+	n, err := rc.countAll(a, b)
+	if err != nil || len(rc.self) == 0 || a >= b {
+		return n, err
+	}
+	i, _ := slices.BinarySearch(rc.self, a)
+	j, _ := slices.BinarySearch(rc.self, b)
+	return n - int64(j-i), nil
 }
 
 // hourSum counts the selected activities in hours [h0, h1).
@@ -200,8 +245,8 @@ func (rc *rollCounter) hourSum(h0, h1 int64) int64 {
 // 1824 to 2116); counts beyond it are made row by row.
 const rollSafe = 1 << 62
 
-// count counts the selected activities in [a, b).
-func (rc *rollCounter) count(a, b int64) (int64, error) {
+// countAll counts the selected activities in [a, b), self rows included.
+func (rc *rollCounter) countAll(a, b int64) (int64, error) {
 	if a >= b || rc.cond == "0" {
 		return 0, nil
 	}
@@ -221,7 +266,7 @@ func (rc *rollCounter) count(a, b int64) (int64, error) {
 			}
 			n, b = n+x, rollSafe
 		}
-		y, err := rc.count(a, b)
+		y, err := rc.countAll(a, b)
 		return n + y, err
 	}
 	h0, h1 := ceilDiv(a, hourNs), floorDiv(b, hourNs)

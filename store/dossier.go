@@ -42,8 +42,10 @@ func (s *Store) Dossier(ctx context.Context, keyID string) (Dossier, error) {
 
 	acted := "r : " + token(tokActor, norm)
 	var first, last *int64
+	// What it did leaves claudit's own calls out, like every query
+	// without is:self (feed.Query.HidesSelf).
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*), min(a.t), max(a.t) FROM fts CROSS JOIN activities a
-		ON a.rid = fts.rowid WHERE fts MATCH ?`, acted).Scan(&d.ActedCount, &first, &last); err != nil {
+		ON a.rid = fts.rowid WHERE fts MATCH ? AND a.self = 0`, acted).Scan(&d.ActedCount, &first, &last); err != nil {
 		return d, mapErr("key dossier", err)
 	}
 	if first != nil {
@@ -52,7 +54,7 @@ func (s *Store) Dossier(ctx context.Context, keyID string) (Dossier, error) {
 	if d.ActedCount > 0 {
 		group := func(col string, limit int) ([]FacetCount, error) {
 			rs, err := s.r.QueryContext(ctx, `SELECT t.v, c FROM (SELECT `+col+` AS k, count(*) AS c
-				FROM fts CROSS JOIN activities a ON a.rid = fts.rowid WHERE fts MATCH ? GROUP BY k)
+				FROM fts CROSS JOIN activities a ON a.rid = fts.rowid WHERE fts MATCH ? AND a.self = 0 GROUP BY k)
 				JOIN terms t ON t.id = k ORDER BY c DESC, t.v LIMIT ?`, acted, limit)
 			if err != nil {
 				return nil, err

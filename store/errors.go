@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -20,6 +21,12 @@ var (
 	ErrCorrupt = errors.New("the cache file is damaged: delete it (it is only a cache) or point --cache elsewhere")
 	// ErrFull means the disk holding the cache is full.
 	ErrFull = errors.New("the cache disk is full: free space or point --cache elsewhere")
+	// ErrNewer means the cache was written by a newer claudit (it has a
+	// migration this binary does not know).
+	ErrNewer = errors.New("the cache was written by a newer claudit: upgrade, or use another --cache")
+	// ErrSymlink means the cache path (or its WAL or SHM file) is a
+	// symbolic link, which claudit neither follows nor chmods through.
+	ErrSymlink = errors.New("claudit does not follow a symbolic link for its cache: give the target's path to --cache")
 	// ErrPermission means the cache file or its directory cannot be read or written.
 	ErrPermission = errors.New("the cache cannot be opened or written (permissions, or a read-only disk): fix its permissions or point --cache elsewhere")
 )
@@ -47,6 +54,13 @@ func mapErr(what string, err error) error {
 			sentinel = ErrPermission
 		case sqlite3.SQLITE_INTERRUPT:
 			return fmt.Errorf("%s: interrupted: %w", what, context.Canceled)
+		case sqlite3.SQLITE_ERROR:
+			// The store's statements name only its own schema: a missing
+			// table, column or index means the file's schema is damaged.
+			if msg := err.Error(); strings.Contains(msg, "no such table") || strings.Contains(msg, "no such column") ||
+				strings.Contains(msg, "no such index") {
+				sentinel = ErrCorrupt
+			}
 		}
 		if sentinel != nil {
 			return fmt.Errorf("%s: %w (%v)", what, sentinel, err)

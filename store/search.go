@@ -33,6 +33,10 @@ type plan struct {
 	// keeps and drops, so counts can come from the rollups.
 	typesOnly       bool
 	typeIn, typeOut []int64
+	// hideSelf leaves claudit's own calls out (feed.Query.HidesSelf): a
+	// condition on the row, and for the rollups (which count every row)
+	// a subtraction of the self rows, which are few.
+	hideSelf bool
 }
 
 // maxFTSTypes bounds how many type names go into the FTS expression;
@@ -145,6 +149,10 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 		}
 		p.where = append(p.where, c+" = 0")
 		p.typesOnly = false
+	}
+	if q.HidesSelf() {
+		p.hideSelf = true
+		p.where = append(p.where, "a.self = 0")
 	}
 
 	// Type tokens alone do not make the query more than a type filter.

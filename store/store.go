@@ -101,16 +101,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, err
 	}
-	// A cache made before the schema took its present form has migration
-	// 1 recorded but other tables: it cannot be read, only rebuilt.
-	var n int
-	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name IN ('vtx', 'idbloom', 'roll_h')`).Scan(&n); err != nil {
+	if err := s.checkSchema(ctx); err != nil {
 		s.w.Close()
-		return nil, mapErr("open cache "+abs, err)
-	}
-	if n != 3 {
-		s.w.Close()
-		return nil, fmt.Errorf("open cache %s: made by an older claudit build: %w", abs, ErrCorrupt)
+		return nil, err
 	}
 	if s.r, err = openDB(abs, true); err != nil {
 		s.w.Close()
@@ -125,6 +118,128 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.ck = newCheckpointer(abs)
 	return s, nil
+}
+
+// schemaTables are the tables every cache has once migrated. A cache made
+// before the schema took its present form has migration 1 recorded but
+// other tables, and a damaged one may have lost some: neither can be read,
+// only rebuilt.
+func schemaTables() []string {
+	return []string{"terms", "activities", "idbloom", "idhashes", "fts", "vtx", "textvals", "roll_h", "roll_m",
+		"meta", "notes", "anomalies", "coverage", "cursors", "request_ids", "own_keys", "sync_runs", "suggest"}
+}
+
+// checkSchema reports a missing table as ErrCorrupt, naming it.
+func (s *Store) checkSchema(ctx context.Context) error {
+	rs, err := s.w.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return mapErr("open cache "+s.path, err)
+	}
+	have := map[string]bool{}
+	for rs.Next() {
+		var name string
+		if err := rs.Scan(&name); err != nil {
+			rs.Close()
+			return mapErr("open cache "+s.path, err)
+		}
+		have[name] = true
+	}
+	if err := rs.Close(); err != nil {
+		return mapErr("open cache "+s.path, err)
+	}
+	var missing []string
+	for _, t := range schemaTables() {
+		if !have[t] {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("open cache %s: table %s missing (an older claudit build, or a damaged file): %w",
+			s.path, strings.Join(missing, ", "), ErrCorrupt)
+	}
+	return nil
+}
+
+// OpenReadOnly opens an existing cache for reading only, without creating,
+// tightening, migrating or checkpointing anything, so a read-only file or
+// directory can be searched (query --offline). A file that needs a
+// migration first is refused: it cannot take one. Writes fail.
+func OpenReadOnly(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open cache %s: %w", path, err)
+	}
+	fi, err := os.Lstat(abs)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("open cache %s: %w", abs, errors.Join(ErrPermission, err))
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(abs)
+		return nil, fmt.Errorf("open cache %s: it is a symbolic link to %s: %w", abs, target, ErrSymlink)
+	}
+	var s *Store
+	// Without a writable directory or -shm file the WAL cannot be shared:
+	// the file is then read as immutable (nothing can be writing it).
+	for _, immutable := range []bool{false, true} {
+		if s, err = openReadOnly(ctx, abs, immutable, o.now); err == nil {
+			return s, nil
+		}
+	}
+	return nil, err
+}
+
+func openReadOnly(ctx context.Context, abs string, immutable bool, now func() time.Time) (*Store, error) {
+	s := &Store{path: abs, now: now, terms: map[string]int64{}, ids: idTuning{recentMax: recentMax, minCap: bloomMinCap}}
+	var err error
+	if s.w, err = openRODB(abs, immutable); err != nil {
+		return nil, err
+	}
+	s.w.SetMaxOpenConns(1)
+	if s.r, err = openRODB(abs, immutable); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(4)
+	known, err := embeddedMigrations()
+	if err == nil {
+		var v int
+		if v, err = s.schemaVersion(ctx, known); err == nil && len(known) > 0 && v < known[len(known)-1].version {
+			err = fmt.Errorf("open cache %s: it needs a schema upgrade, which a read-only file cannot take: %w", abs, ErrPermission)
+		}
+	}
+	if err == nil {
+		err = s.checkSchema(ctx)
+	}
+	if err != nil {
+		s.w.Close()
+		s.r.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openRODB opens a read-only connection pool (mode=ro, optionally
+// immutable) with the readers' pragmas.
+func openRODB(path string, immutable bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	if immutable {
+		q.Set("immutable", "1")
+	}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "cache_size(-8192)")
+	q.Add("_pragma", "query_only(1)")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, mapErr("open cache "+path, err)
+	}
+	return db, nil
 }
 
 // openDB opens one connection pool on the file with the cache's pragmas.
@@ -178,14 +293,22 @@ func secureFiles(path string) (tightened bool, err error) {
 			return false, fmt.Errorf("create cache directory %s: %w", dir, errors.Join(ErrPermission, err))
 		}
 	}
+	// A link is refused rather than followed: tightening through it would
+	// chmod a file that is not claudit's (Lstat, never Stat, below).
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			return false, fmt.Errorf("open cache %s: it is a symbolic link to %s: %w", p, target, ErrSymlink)
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return false, fmt.Errorf("open cache %s: %w", path, errors.Join(ErrPermission, err))
 	}
 	f.Close()
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		fi, err := os.Stat(p)
-		if err != nil {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
 			continue // WAL and SHM exist only while in use
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
@@ -220,6 +343,50 @@ func (s *Store) Close() error {
 // Path returns the absolute path of the cache file.
 func (s *Store) Path() string { return s.path }
 
+// migration is one embedded schema migration.
+type migration struct {
+	version int
+	name    string
+}
+
+// embeddedMigrations lists the embedded migrations in the order they are
+// applied: by number (not by name: 10 after 9).
+func embeddedMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	var known []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("embedded migration %s: name must start with a number and _", e.Name())
+		}
+		known = append(known, migration{version, e.Name()})
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].version < known[j].version })
+	return known, nil
+}
+
+// schemaVersion returns the newest migration the file has applied. One
+// this binary does not have means a newer claudit wrote the file: reading
+// it with an older schema could give wrong answers (ErrNewer).
+func (s *Store) schemaVersion(ctx context.Context, known []migration) (int, error) {
+	newest := 0
+	if len(known) > 0 {
+		newest = known[len(known)-1].version
+	}
+	var top sql.NullInt64
+	if err := s.w.QueryRowContext(ctx, `SELECT max(version) FROM migrations`).Scan(&top); err != nil {
+		return 0, mapErr("open cache "+s.path, err)
+	}
+	if top.Valid && int(top.Int64) > newest {
+		return 0, fmt.Errorf("open cache %s: schema version %d, this claudit knows up to %d: %w", s.path, top.Int64, newest, ErrNewer)
+	}
+	return int(top.Int64), nil
+}
+
 // migrate applies the embedded migrations that the file has not seen yet,
 // each in its own transaction recorded in the migrations table.
 func (s *Store) migrate(ctx context.Context) error {
@@ -230,21 +397,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return mapErr("open cache "+s.path, err)
 	}
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+	known, err := embeddedMigrations()
 	if err != nil {
-		return fmt.Errorf("read embedded migrations: %w", err)
+		return err
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
+	if _, err := s.schemaVersion(ctx, known); err != nil {
+		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("embedded migration %s: name must start with a number and _", name)
-		}
+	for _, m := range known {
+		version, name := m.version, m.name
 		body, err := migrationFS.ReadFile("migrations/" + name)
 		if err != nil {
 			return fmt.Errorf("read embedded migration %s: %w", name, err)

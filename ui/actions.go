@@ -110,7 +110,7 @@ func paletteItems(k KeyMap, views []View, red *feed.Redactor) []paletteItem {
 		{actExport, "export evidence bundle (marked events, else the query)", k.Export, -1},
 		{actFollow, "live tail: follow new events", k.Follow, -1},
 		{actPause, "live tail: pause / resume", k.Pause, -1},
-		{actSelfToggle, "live tail: show / hide claudit's own API calls", k.SelfToggle, -1},
+		{actSelfToggle, "show / hide claudit's own API calls", k.SelfToggle, -1},
 		{actFreeze, "freeze the window into absolute bounds", k.Freeze, -1},
 		{actToggleUTC, "toggle UTC / local time", k.ToggleUTC, -1},
 		{actRedact, "redact personal data (screen share)", k.Redact, -1},

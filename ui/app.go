@@ -78,12 +78,12 @@ type Model struct {
 	queryCtx    context.Context
 	cancelQuery context.CancelFunc
 	// Reads run under readCtx, a child of queryCtx: a change of what is
-	// shown (live mode hides claudit's own calls) restarts the reads while
+	// shown (S shows or hides claudit's own calls) restarts the reads while
 	// the sync and the tail of the query keep running.
 	readCtx     context.Context
 	cancelReads context.CancelFunc
-	// eff is the query every read uses: query plus the implicit -is:self
-	// of the live mode.
+	// eff is the query every read uses: query, with ShowSelf when S shows
+	// claudit's own calls.
 	eff feed.Query
 	// anchor, when has, is the row the first page is read around (context
 	// view, back to where the analyst was).
@@ -120,7 +120,7 @@ type Model struct {
 
 	// Live tail (live.go).
 	live       bool
-	hideSelf   bool // while live, claudit's own API calls are hidden
+	hideSelf   bool // claudit's own API calls are hidden (S toggles)
 	tailSeq    uint64
 	cancelTail context.CancelFunc
 	pausedTop  store.Cursor // the newest row when following paused
@@ -229,7 +229,7 @@ func (m *Model) prepareQuery(q feed.Query, anchor *store.Row) {
 	}
 	m.queryCtx, m.cancelQuery = context.WithCancel(m.base)
 	m.query = q
-	m.bar.applied = q.String()
+	m.bar.setApplied(q.String())
 	m.prepareReads(anchor)
 }
 
@@ -789,7 +789,7 @@ func (m *Model) syncKeys() {
 	k.Facets.SetEnabled(ready)
 	k.Export.SetEnabled(ready && m.deps.Export != nil)
 	k.Pause.SetEnabled(ready && m.live)
-	k.SelfToggle.SetEnabled(ready && m.live)
+	k.SelfToggle.SetEnabled(ready)
 	k.Freeze.SetEnabled(ready && m.query.Window.From.IsZero() && m.query.Window.To.IsZero())
 	k.Dossier.SetEnabled(ready && m.table.selectedHasKey())
 	k.Back.SetEnabled(len(m.stack) > 0 || m.focus == focusDetail || m.overlay != overlayNone)

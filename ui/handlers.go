@@ -588,13 +588,15 @@ func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
 // emptyText explains an empty result: "no events" is never confused with
 // "not fetched".
 func (m Model) emptyText() string {
+	win := m.header.window
+	pct := int(m.header.covFraction * 100)
 	switch {
 	case m.header.covFraction < 0:
-		return "no cached events match this query"
+		return fmt.Sprintf("0 cached events in %s (measuring what the cache covers…)", win)
 	case m.header.covFraction < 1 && m.header.syncing:
-		return fmt.Sprintf("no cached events yet — the cache holds %d%% of the window; fetching…", int(m.header.covFraction*100))
+		return fmt.Sprintf("0 events in %s so far (cache covers %d%% of it; fetching…)", win, pct)
 	case m.header.covFraction < 1:
-		return fmt.Sprintf("no cached events match — the cache holds only %d%% of the window", int(m.header.covFraction*100))
+		return fmt.Sprintf("0 events in %s (cache covers only %d%% of it)", win, pct)
 	}
-	return "no events match this query (the window is fully cached)"
+	return fmt.Sprintf("0 events in %s (cache covers 100%% of it)", win)
 }

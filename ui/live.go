@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"claudit/feed"
@@ -16,8 +15,8 @@ import (
 // Live mode (f): Deps.Tail polls the feed into the cache while the table
 // streams new rows in at the top. Moving away from the top (or space)
 // pauses the stream: the cursor stays on its row and a badge counts what
-// arrived since. claudit's own compliance_api_accessed calls are hidden by
-// an implicit -is:self (S shows them). The newest minute is dimmed: the
+// arrived since. claudit's own compliance_api_accessed calls are hidden
+// here as in every mode (S shows them). The newest minute is dimmed: the
 // feed may still be indexing it.
 
 // indexingLag is how late the feed may index an event: rows this young are
@@ -31,19 +30,19 @@ const newerCap = 1000
 // the indexing shade are brought up to date.
 const liveClock = time.Second
 
-// hidesSelf reports whether the reads add -is:self: while live, unless the
-// analyst asked to see claudit's own calls or the query already says.
+// hidesSelf reports whether the reads leave claudit's own calls out (the
+// cache's default, feed.Query.HidesSelf), in any mode, unless the analyst
+// pressed S or the query has an is:self term.
 func (m Model) hidesSelf() bool {
-	return m.live && m.hideSelf && !slices.Contains(m.query.Is.Include, feed.IsSelf) &&
-		!slices.Contains(m.query.Is.Exclude, feed.IsSelf)
+	return m.hideSelf && m.query.HidesSelf()
 }
 
-// effectiveQuery is the query every read uses.
+// effectiveQuery is the query every read uses: the query, with the own
+// calls kept when S shows them.
 func (m Model) effectiveQuery() feed.Query {
-	if !m.hidesSelf() {
-		return m.query
-	}
-	return m.query.With("is", feed.IsSelf, true)
+	q := m.query
+	q.ShowSelf = !m.hideSelf
+	return q
 }
 
 // indexingAfter is the instant after which rows are dimmed (zero when not
@@ -162,7 +161,7 @@ func (m Model) togglePause() (Model, tea.Cmd) {
 	return m, m.setStatus("paused: new events are counted · space or f resumes", false)
 }
 
-// toggleSelf shows or hides claudit's own API calls while live.
+// toggleSelf shows or hides claudit's own API calls (S, in any mode).
 func (m Model) toggleSelf() (Model, tea.Cmd) {
 	m.hideSelf = !m.hideSelf
 	var anchor *store.Row

@@ -113,7 +113,7 @@ func liveRow(t *testing.T, id string, at time.Time, self bool) store.Row {
 // liveHarness opens the explorer on the example rows with a fake tail and
 // a clock the test moves.
 func liveHarness(t *testing.T, query string) (*harness, *fakeSource, *fakeTail, *time.Time) {
-	src := newFakeRows(exampleRows(t))
+	src := newFakeRows(selfRows(t))
 	ft := newFakeTail(t)
 	clock := testNow
 	h := newHarness(t, src, 160, 48, withQuery(query), parkWaits(),
@@ -128,7 +128,7 @@ func liveHarness(t *testing.T, query string) (*harness, *fakeSource, *fakeTail, 
 
 func TestLiveTail(t *testing.T) {
 	h, src, ft, clock := liveHarness(t, "since:24h")
-	rows := exampleRows(t)
+	rows := selfRows(t)
 	h.key("f")
 	if !h.m.live || !h.m.follow {
 		t.Fatal("f starts the live tail, following")
@@ -136,8 +136,8 @@ func TestLiveTail(t *testing.T) {
 	if r := ft.current(); r.query != "since:24h" {
 		t.Fatalf("the tail runs %q", r.query)
 	}
-	if got := h.m.eff.String(); got != "since:24h -is:self" {
-		t.Fatalf("live reads %q", got)
+	if got := h.m.eff.String(); got != "since:24h" || !h.m.eff.HidesSelf() {
+		t.Fatalf("live reads %q, hiding own calls %v", got, h.m.eff.HidesSelf())
 	}
 	for _, r := range h.m.table.rows {
 		if r.Self {
@@ -200,8 +200,8 @@ func TestLiveTail(t *testing.T) {
 
 	// S shows claudit's own calls.
 	h.key("S")
-	if h.m.eff.String() != "since:24h" {
-		t.Fatalf("S: reads %q", h.m.eff.String())
+	if h.m.eff.String() != "since:24h" || h.m.eff.HidesSelf() {
+		t.Fatalf("S: reads %q, hiding own calls %v", h.m.eff.String(), h.m.eff.HidesSelf())
 	}
 	var selfShown bool
 	for _, r := range h.m.table.rows {
@@ -298,7 +298,7 @@ func TestLiveWindowSlidesAndFreezes(t *testing.T) {
 
 func TestLiveGolden(t *testing.T) {
 	h, src, ft, _ := liveHarness(t, "since:24h")
-	rows := exampleRows(t)
+	rows := selfRows(t)
 	h.key("f")
 	rows = append(rows,
 		liveRow(t, "activity_01LIVE0000000000000002", testNow.Add(-30*time.Second), false),

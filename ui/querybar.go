@@ -22,6 +22,10 @@ type queryBar struct {
 	editing bool
 	applied string // canonical text of the applied query
 	err     error  // parse error of the text being edited
+	// warn and appliedWarn are the first warning (feed.Warnings: a type
+	// the catalogue does not know) of the text being edited and of the
+	// applied query; a warning never blocks the query.
+	warn, appliedWarn *feed.Warning
 
 	// Completion state: candidates replace value[compStart:compEnd]
 	// (rune offsets); compSel cycles through them on repeated tab.
@@ -48,7 +52,22 @@ type queryBar struct {
 }
 
 func newQueryBar(st *Styles, applied string) queryBar {
-	return queryBar{input: lineInput{limit: 4096}, applied: applied, styles: st}
+	b := queryBar{input: lineInput{limit: 4096}, styles: st}
+	b.setApplied(applied)
+	return b
+}
+
+// setApplied makes text the applied query's text.
+func (b *queryBar) setApplied(text string) {
+	b.applied, b.appliedWarn = text, firstWarning(text)
+}
+
+// firstWarning is the first of text's warnings, or nil.
+func firstWarning(text string) *feed.Warning {
+	if ws := feed.Warnings(text); len(ws) > 0 {
+		return &ws[0]
+	}
+	return nil
 }
 
 // SetWidth sets the bar width.
@@ -67,13 +86,13 @@ func (b *queryBar) open() {
 // close stops editing without applying.
 func (b *queryBar) close() {
 	b.editing = false
-	b.err = nil
+	b.err, b.warn = nil, nil
 	b.clearCompletions()
 }
 
 // commit records text in the history and makes it the applied text.
 func (b *queryBar) commit(text string) {
-	b.applied = text
+	b.setApplied(text)
 	if text != "" && (len(b.history) == 0 || b.history[len(b.history)-1] != text) {
 		b.history = append(b.history, text)
 	}
@@ -89,6 +108,10 @@ func (b *queryBar) query() (feed.Query, error) {
 // validate parses the current value so the error shows while typing.
 func (b *queryBar) validate() {
 	_, b.err = b.query()
+	b.warn = nil
+	if b.err == nil {
+		b.warn = firstWarning(b.input.Value())
+	}
 }
 
 // edited must be called after the input changed.
@@ -277,7 +300,7 @@ func (b *queryBar) replaceToken(start, end int, with string) {
 // extraLines is how many lines the bar needs below itself.
 func (b queryBar) extraLines() int {
 	n := 0
-	if b.editing && b.err != nil {
+	if b.editing && (b.err != nil || b.warn != nil) || !b.editing && b.appliedWarn != nil {
 		n++
 	}
 	if b.editing && len(b.completions) > 0 {
@@ -337,8 +360,18 @@ func (b queryBar) editPieces() (before, at, after string, cut int) {
 // in it (lineInput.shown).
 func (b queryBar) shown() ([]rune, int) { return b.input.shown(b.red) }
 
-// extraView renders the lines under the bar: the parse error with a caret
-// at its position, the completion candidates and the pivot breadcrumbs.
+// shownWarning is the warning under the bar: the edited text's while
+// editing (when it parses), else the applied query's.
+func (b queryBar) shownWarning() *feed.Warning {
+	if b.editing {
+		return b.warn
+	}
+	return b.appliedWarn
+}
+
+// extraView renders the lines under the bar: the parse error or warning
+// with a caret at its position, the completion candidates and the pivot
+// breadcrumbs.
 func (b queryBar) extraView() []string {
 	st := b.styles.Query
 	var out []string
@@ -360,6 +393,20 @@ func (b queryBar) extraView() []string {
 		}
 		col = min(col, max(0, b.width-1))
 		line := strings.Repeat(" ", col) + st.Caret.Render("^") + " " + st.Error.Render(safe.Text(maskWords(b.red, msg)))
+		out = append(out, fit(line, b.width))
+	}
+	if w := b.shownWarning(); w != nil {
+		col := ansi.StringWidth(queryPrompt)
+		if b.editing {
+			v := b.input.Value()
+			_, _, _, cut := b.editPieces()
+			col += max(0, ansi.StringWidth(safe.Text(v[:min(max(0, w.Pos), len(v))]))-cut)
+		} else if b.red == nil {
+			col += ansi.StringWidth(safe.Text(b.applied[:min(max(0, w.Pos), len(b.applied))]))
+		}
+		col = min(col, max(0, b.width-1))
+		line := strings.Repeat(" ", col) + st.WarnCaret.Render("^") + " " +
+			st.Warn.Render(safe.Text(fmt.Sprintf("%s: %s", b.red.String(w.Token), w.Msg)))
 		out = append(out, fit(line, b.width))
 	}
 	if b.editing && len(b.completions) > 0 {

@@ -15,7 +15,7 @@ type Styles struct {
 		Bar, Title, Sep, Dim, Good, Warn, Bad, Live lipgloss.Style
 	}
 	Query struct {
-		Prompt, Text, Cursor, Error, Caret, Completion, CompletionSel, Crumb, CrumbSep, Total lipgloss.Style
+		Prompt, Text, Cursor, Error, Caret, Warn, WarnCaret, Completion, CompletionSel, Crumb, CrumbSep, Total lipgloss.Style
 	}
 	Hist struct {
 		Bar, Marker, Axis lipgloss.Style
@@ -101,6 +101,8 @@ func NewStyles(isDark bool) Styles {
 	s.Query.Cursor = st().Reverse(true)
 	s.Query.Error = st().Foreground(red)
 	s.Query.Caret = st().Foreground(red).Bold(true)
+	s.Query.Warn = st().Foreground(yellow)
+	s.Query.WarnCaret = st().Foreground(yellow).Bold(true)
 	s.Query.Completion = st().Foreground(dim)
 	s.Query.CompletionSel = st().Foreground(accent).Bold(true)
 	s.Query.Crumb = st().Foreground(dim)
@@ -201,6 +203,7 @@ func plainStyles() Styles {
 	s.Query.Prompt = st().Bold(true)
 	s.Query.Cursor = st().Reverse(true)
 	s.Query.Caret = st().Bold(true)
+	s.Query.WarnCaret = st().Bold(true)
 	s.Query.CompletionSel = st().Reverse(true)
 	s.Hist.Marker = st().Bold(true)
 	s.Table.Header = st().Bold(true)
