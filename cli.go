@@ -81,6 +81,9 @@ type app struct {
 	cfg *config
 
 	envKey feed.Secret
+	// envKeyErr is why checkKey refused the environment's key; every
+	// command that needs a key (and the explorer) fails with it, exit 2.
+	envKeyErr error
 	// loggingIn is set while login verifies a key that is not stored yet,
 	// so a rejection gets advice about the pasted key, not about login.
 	loggingIn bool
@@ -90,10 +93,14 @@ type app struct {
 // are printed to env.Stderr as one or two plain sentences.
 func run(ctx context.Context, args []string, env *Env) int {
 	a := &app{env: env}
-	// The key variable is read once and removed, so nothing this process
-	// starts inherits it.
+	// The key variable is read once and removed from the Go environment, so
+	// nothing this process starts inherits it; it is checked as login
+	// checks a key, before anything could send it.
 	if k := env.Getenv(envKeyVar); k != "" {
 		a.envKey = feed.NewSecret(k)
+		if _, err := checkKey(k); err != nil {
+			a.envKeyErr = keyFrom(err, "It comes from "+envKeyVar+", which overrides the keychain: fix it, or unset it and run \"claudit login\".")
+		}
 		_ = env.Unsetenv(envKeyVar)
 	}
 	root := a.rootCommand()
@@ -284,8 +291,11 @@ const (
 )
 
 // key returns the key to use: the environment variable's, else the
-// keychain's for the profile.
+// keychain's for the profile; either passes checkKey or is refused.
 func (a *app) key(ctx context.Context) (feed.Secret, string, error) {
+	if a.envKeyErr != nil {
+		return feed.Secret{}, "", a.envKeyErr
+	}
 	if !a.envKey.IsZero() {
 		return a.envKey, sourceEnv, nil
 	}
@@ -293,11 +303,23 @@ func (a *app) key(ctx context.Context) (feed.Secret, string, error) {
 	if err != nil {
 		return feed.Secret{}, "", err
 	}
-	s := feed.NewSecret(k)
-	if s.IsZero() {
-		return s, "", &KeychainError{Op: "read", Profile: a.profile, Backend: a.env.Keyring.Backend(), Kind: ErrNoKey}
+	if feed.NewSecret(k).IsZero() {
+		return feed.Secret{}, "", &KeychainError{Op: "read", Profile: a.profile, Backend: a.env.Keyring.Backend(), Kind: ErrNoKey}
+	}
+	s, err := checkKey(k)
+	if err != nil {
+		return feed.Secret{}, "", keyFrom(err, fmt.Sprintf("It is the key stored in the keychain for profile %q: run \"claudit login --profile %s\" to store a valid one.", a.profile, a.profile))
 	}
 	return s, sourceKeychain, nil
+}
+
+// keyFrom adds to checkKey's refusal where the refused key came from.
+func keyFrom(err error, where string) error {
+	var kk *keyKindError
+	if errors.As(err, &kk) {
+		return &keyKindError{msg: kk.msg + "\n" + where}
+	}
+	return err
 }
 
 // newClient builds the API client for key; hook (may be nil) sees every

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"claudit/feed"
 	"claudit/store"
@@ -45,34 +45,51 @@ the feed only. A Claude API key (sk-ant-api03-…) is refused: the feed rejects 
 	}
 }
 
-// readKey prompts for the key and reads it.
-func (a *app) readKey() (feed.Secret, error) {
+// readKey prompts for the key and reads it: the terminal line as typed, or
+// all of stdin without one final line ending ("\n" or "\r\n"), so a second
+// line is part of what checkKey judges, not silently dropped.
+func (a *app) readKey() (string, error) {
 	if a.env.IsTerminal(a.env.Stdin) {
 		fprintf(a.env.Stderr, "Compliance Access Key or Admin API key for profile %q (input hidden): ", a.profile)
 		b, err := a.env.ReadPassword(a.env.Stdin)
 		fprintf(a.env.Stderr, "\n")
 		if err != nil {
-			return feed.Secret{}, &usageError{err: fmt.Errorf("read the key: %w", err)}
+			return "", &usageError{err: fmt.Errorf("read the key: %w", err)}
 		}
-		return feed.NewSecret(string(b)), nil
+		return string(b), nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(a.env.Stdin, maxKeyInput)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return feed.Secret{}, &usageError{err: fmt.Errorf("read the key from stdin: %w", err)}
+	b, err := io.ReadAll(io.LimitReader(a.env.Stdin, maxKeyInput))
+	if err != nil {
+		return "", &usageError{err: fmt.Errorf("read the key from stdin: %w", err)}
 	}
-	return feed.NewSecret(line), nil
+	in := string(b)
+	if l, ok := strings.CutSuffix(in, "\n"); ok {
+		in = strings.TrimSuffix(l, "\r")
+	}
+	return in, nil
 }
 
-// checkKeyKind refuses keys the feed cannot accept, by prefix.
-func checkKeyKind(k feed.Secret) error {
+// checkKey is the one local check of a key, wherever it comes from (login,
+// ANTHROPIC_COMPLIANCE_ACCESS_KEY, the keychain), made before any request:
+// raw must be a Compliance Access Key or an Admin API key, with no
+// whitespace or control character anywhere (a CR or LF inside a key would
+// end up in the x-api-key header). It returns the key as a Secret.
+func checkKey(raw string) (feed.Secret, error) {
+	for _, c := range raw {
+		if c <= ' ' || c == 0x7f || unicode.IsSpace(c) || unicode.IsControl(c) {
+			return feed.Secret{}, &keyKindError{msg: "the key contains whitespace or a control character (a line break, a tab, a space), which no key has.\n" +
+				"Check that the whole key, and only the key, was pasted."}
+		}
+	}
+	k := feed.NewSecret(raw)
 	switch k.Kind() {
 	case feed.KeyAdmin, feed.KeyCompliance:
-		return nil
+		return k, nil
 	case feed.KeyModel:
-		return &keyKindError{msg: "that is a Claude API key (sk-ant-api03-…), which the Compliance API rejects.\n" +
+		return feed.Secret{}, &keyKindError{msg: "that is a Claude API key (sk-ant-api03-…), which the Compliance API rejects.\n" +
 			"Use a Compliance Access Key (sk-ant-api01-…, claude.ai › Organization settings › API) or an Admin API key (sk-ant-admin01-…, Console › Settings › Admin keys)."}
 	}
-	return &keyKindError{msg: "that does not look like a Compliance Access Key (sk-ant-api01-…) or an Admin API key (sk-ant-admin01-…).\n" +
+	return feed.Secret{}, &keyKindError{msg: "that does not look like a Compliance Access Key (sk-ant-api01-…) or an Admin API key (sk-ant-admin01-…).\n" +
 		"Check that the whole key was pasted."}
 }
 
@@ -91,14 +108,15 @@ func (a *app) login(ctx context.Context) error {
 	if !a.envKey.IsZero() {
 		a.warn("note: %s is set and overrides the keychain in this shell", envKeyVar)
 	}
-	key, err := a.readKey()
+	raw, err := a.readKey()
 	if err != nil {
 		return err
 	}
-	if key.IsZero() {
+	if raw == "" {
 		return &usageError{err: errors.New("no key given")}
 	}
-	if err := checkKeyKind(key); err != nil {
+	key, err := checkKey(raw)
+	if err != nil {
 		return err
 	}
 	client, err := a.newClient(key, nil)
@@ -185,7 +203,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 	key, source, keyErr := a.key(ctx)
 	switch {
 	case keyErr != nil:
-		row("key", "none: "+keyErr.Error())
+		row("key", "none: "+strings.ReplaceAll(keyErr.Error(), "\n", " "))
 	case source == sourceEnv:
 		row("key", key.Masked()+" from "+envKeyVar+" (overrides the keychain)")
 	default:
@@ -229,7 +247,8 @@ func (a *app) status(ctx context.Context, check bool) error {
 		}
 	}
 	fprintf(a.env.Stdout, "%s", safe.Multiline(a.scrub(out.String())))
-	if check && keyErr != nil {
+	var refused *keyKindError
+	if check && keyErr != nil || errors.As(keyErr, &refused) {
 		return keyErr
 	}
 	return runErr

@@ -132,8 +132,13 @@ func TestLoginStatusLogout(t *testing.T) {
 	if code, _, stderr := e.run("login"); code != exitAuth || !strings.Contains(stderr, "read:compliance_user_data") || len(e.keyring.m) != 0 {
 		t.Fatalf("403 key: exit %d, %q", code, stderr)
 	}
-	// A good key from a pipe (no terminal) is verified and stored.
+	// Spaces around a piped key are refused as login refuses any whitespace.
 	e.Stdin = strings.NewReader("  " + sim.ComplianceKey + "  \n")
+	if code, _, stderr := e.run("login"); code != exitAuth || !strings.Contains(stderr, "whitespace") || len(e.keyring.m) != 0 {
+		t.Fatalf("spaced key: exit %d, %q", code, stderr)
+	}
+	// A good key from a pipe (no terminal, a CRLF line end) is verified and stored.
+	e.Stdin = strings.NewReader(sim.ComplianceKey + "\r\n")
 	code, stdout, stderr := e.run("login", "--profile", "prod")
 	if code != 0 || e.keyring.m[keychainService+"/prod"] != sim.ComplianceKey {
 		t.Fatalf("login: exit %d, %s%s", code, stdout, stderr)

@@ -30,6 +30,9 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if a.envKeyErr != nil { // refused before the explorer starts, as every command does
+		return a.envKeyErr
+	}
 	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
 		return &usageError{err: errors.New("the explorer needs a terminal: in scripts and pipes use claudit query (see claudit query --help)")}
 	}
