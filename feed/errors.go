@@ -36,6 +36,11 @@ const (
 // RetryPolicy.UnreachableAfter.
 var ErrUnreachable = errors.New("server unreachable")
 
+// ErrStalled is wrapped by the error of an attempt during which the server
+// sent nothing for RetryPolicy.IdleTimeout: no response headers, or a body
+// that stopped flowing.
+var ErrStalled = errors.New("the server stopped sending")
+
 // ErrNoProgress is wrapped by the error an iterator stops with when the
 // server keeps answering has_more:true without a cursor that moves.
 var ErrNoProgress = errors.New("server reports more results but the cursor does not advance")
