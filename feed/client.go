@@ -213,6 +213,9 @@ type Meta struct {
 	Received  time.Time // local time the response was read
 }
 
+// RetryPolicy returns the policy the client retries with, defaults filled in.
+func (c *Client) RetryPolicy() RetryPolicy { return c.retry }
+
 // LastMeta returns the metadata of the most recent response of any status
 // (for status displays and the rate budget).
 func (c *Client) LastMeta() Meta {
