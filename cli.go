@@ -323,13 +323,17 @@ func keyFrom(err error, where string) error {
 }
 
 // newClient builds the API client for key; hook (may be nil) sees every
-// retry wait.
-func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent)) (*feed.Client, error) {
+// retry wait. It gives up as a command without a screen should
+// (feed.HeadlessRetryPolicy) unless extra options say otherwise; the
+// environment's Retry (tests) overrides both.
+func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...feed.Option) (*feed.Client, error) {
 	opts := []feed.Option{
 		feed.WithBaseURL(a.baseURL),
 		feed.WithKey(key),
 		feed.WithUserAgent("claudit/" + toolVersion()),
+		feed.WithRetry(feed.HeadlessRetryPolicy()),
 	}
+	opts = append(opts, extra...)
 	if a.env.Retry != nil {
 		opts = append(opts, feed.WithRetry(*a.env.Retry))
 	}

@@ -108,14 +108,18 @@ table (see claudit --help); other terms narrow it further.`,
 				return err
 			}
 			defer st.Close()
+			var syncErr error
 			if offline {
 				if err := a.noteCoverage(ctx, st, q); err != nil {
 					return err
 				}
-			} else if _, err := a.runSync(ctx, st, q, false); err != nil {
+			} else if syncErr = a.syncBeforeAnswer(ctx, st, q); syncErr != nil && !a.answerDespite(syncErr) {
+				return syncErr
+			}
+			if err := a.printRows(ctx, st, q, format, limit); err != nil {
 				return err
 			}
-			return a.printRows(ctx, st, q, format, limit)
+			return a.incompleteAnswer(ctx, st, q, syncErr)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", ui.FormatTable, "output format: "+strings.Join(ui.RowFormats(), ", "))
@@ -146,6 +150,58 @@ func (a *app) noteCoverage(ctx context.Context, st *store.Store, q feed.Query) e
 			int(cov.Fraction*100), what)
 	}
 	return nil
+}
+
+// syncBeforeAnswer syncs q's window before query or key answers.
+func (a *app) syncBeforeAnswer(ctx context.Context, st *store.Store, q feed.Query) error {
+	_, err := a.runSync(ctx, st, q, false)
+	return err
+}
+
+// answerDespite reports whether a failed sync still lets query and key
+// answer from the cache: a network or API failure (exit 3) does; a bad
+// key, a broken cache or an interrupt does not.
+func (a *app) answerDespite(syncErr error) bool {
+	code, _ := a.classify(syncErr)
+	return code == exitAPI
+}
+
+// incompleteAnswer follows an answer given after a failed sync: it says on
+// stderr what the cache holds and lacks for the window, and returns the
+// sync's error so the command still exits 3 (scripts must not take the
+// answer for a complete one). With syncErr nil it does nothing.
+func (a *app) incompleteAnswer(ctx context.Context, st *store.Store, q feed.Query, syncErr error) error {
+	if syncErr == nil {
+		return nil
+	}
+	what := "the query's window"
+	if !q.HasTimeTerm() {
+		what = "the last 30 days"
+	}
+	gap := "its coverage could not be read"
+	if filter, err := q.ServerFilter(); err == nil {
+		if cov, err := st.Coverage(ctx, filter.Encode(), syncWindow(q, a.env.Now())); err == nil {
+			gap = a.describeGaps(cov)
+		}
+	}
+	a.warn("the sync failed, so this answer comes from the cache alone and may be incomplete: for %s %s", what, gap)
+	return syncErr
+}
+
+// describeGaps says how much of a window the cache covers and names its
+// newest gap.
+func (a *app) describeGaps(cov store.Coverage) string {
+	if len(cov.Missing) == 0 {
+		return "the cache is complete"
+	}
+	layout := "2006-01-02 15:04 MST"
+	g := cov.Missing[0] // newest first
+	msg := fmt.Sprintf("the cache covers %d%%; it lacks %s → %s", int(cov.Fraction*100),
+		g.From.In(a.loc()).Format(layout), g.To.In(a.loc()).Format(layout))
+	if n := len(cov.Missing) - 1; n > 0 {
+		msg += fmt.Sprintf(" and %s before that", ui.Count(n, "older gap"))
+	}
+	return msg
 }
 
 // printRows streams the matching rows, newest first, in format.
@@ -271,21 +327,27 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				return err
 			}
 			defer st.Close()
+			var syncErr error
 			if offline {
 				if err := a.noteCoverage(ctx, st, feed.Query{}); err != nil {
 					return err
 				}
-			} else if _, err := a.runSync(ctx, st, feed.Query{}, false); err != nil {
-				return err
+			} else if syncErr = a.syncBeforeAnswer(ctx, st, feed.Query{}); syncErr != nil && !a.answerDespite(syncErr) {
+				return syncErr
 			}
 			d, err := st.Dossier(ctx, keyID)
 			if err != nil {
 				return &cacheError{err: err}
 			}
 			if format == ui.FormatJSON {
-				return ui.WriteDossierJSON(a.env.Stdout, d, a.printOptions())
+				err = ui.WriteDossierJSON(a.env.Stdout, d, a.printOptions())
+			} else {
+				err = ui.WriteDossier(a.env.Stdout, d, a.printOptions())
 			}
-			return ui.WriteDossier(a.env.Stdout, d, a.printOptions())
+			if err != nil {
+				return err
+			}
+			return a.incompleteAnswer(ctx, st, feed.Query{}, syncErr)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", ui.FormatTable, "output format: table or json")

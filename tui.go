@@ -82,9 +82,11 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		if err != nil {
 			return nil, err
 		}
+		// The explorer shows a retry countdown, so it keeps retrying
+		// longer than a headless command would.
 		c, err := a.newClient(key, func(e feed.RetryEvent) {
 			report(feed.Progress{Phase: "retry", RetryWait: e.Wait, RetryStatus: e.Status})
-		})
+		}, feed.WithRetry(feed.DefaultRetryPolicy()))
 		if err != nil {
 			return nil, err
 		}

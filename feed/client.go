@@ -1,10 +1,12 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -37,9 +39,11 @@ const (
 // decode buffers from the body length.
 const minActivityBytes = 128
 
-// maxBodyBytes caps one response body. A full page of 5000 activities is a
-// few MiB; anything near this cap is a broken or hostile server.
-const maxBodyBytes = 256 << 20
+// MaxPageBytes caps one response body, so a broken or hostile server
+// cannot make one response take more memory than this (plus the decoded
+// activities, which share the buffer). A full page of 5000 activities is a
+// few MiB; anything near 64 MiB is not a page of this feed.
+const MaxPageBytes = 64 << 20
 
 // Client talks to the Activity Feed. It is safe for concurrent use.
 type Client struct {
@@ -52,6 +56,8 @@ type Client struct {
 	hook    func(RetryEvent)
 	// jitter draws a backoff wait in [0, d]; tests replace it.
 	jitter func(d time.Duration) time.Duration
+	// maxBody is MaxPageBytes; tests lower it.
+	maxBody int64
 
 	mu   sync.Mutex
 	last Meta
@@ -108,7 +114,7 @@ func WithRetryHook(f func(RetryEvent)) Option {
 // http to anything but loopback (127.0.0.0/8, ::1, localhost): the key must
 // never cross a network in clear text.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{ua: DefaultUserAgent, jitter: fullJitter}
+	c := &Client{ua: DefaultUserAgent, jitter: fullJitter, maxBody: MaxPageBytes}
 	for _, o := range opts {
 		o(c)
 	}
@@ -137,12 +143,12 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// defaultHTTPClient has no overall timeout on purpose: a slow page that
+// keeps flowing must not be cut off. A server that accepts the connection
+// but never answers, or stops mid-body, is caught by the per-attempt idle
+// watch (RetryPolicy.IdleTimeout).
 func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	// A server that accepts the connection but never answers is retried
-	// rather than waited on forever.
-	t.ResponseHeaderTimeout = 90 * time.Second
-	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
+	return &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 }
 
 // checkBaseURL enforces https, or http to loopback only.
@@ -206,6 +212,9 @@ type Meta struct {
 	Attempts  int       // 1 + retries so far
 	Received  time.Time // local time the response was read
 }
+
+// RetryPolicy returns the policy the client retries with, defaults filled in.
+func (c *Client) RetryPolicy() RetryPolicy { return c.retry }
 
 // LastMeta returns the metadata of the most recent response of any status
 // (for status displays and the rate budget).
@@ -272,11 +281,21 @@ func (c *Client) ListPage(ctx context.Context, p PageParams) (*Page, error) {
 		hint = defaultLimit
 	}
 	r := retrier{pol: c.retry, jitter: c.jitter, host: c.base.Host, start: time.Now()}
+	stalled := false
 	for attempt := 1; ; attempt++ {
-		page, f := c.attempt(ctx, u, attempt, hint)
+		// After a stall, the next attempt must end within the request's
+		// stall budget, so a server that keeps stalling is given up on
+		// within StalledAfter in all. The first attempt has no such cap: a
+		// slow page that keeps flowing is never cut off.
+		var deadline time.Time
+		if stalled {
+			deadline = r.start.Add(c.retry.StalledAfter)
+		}
+		page, f := c.attempt(ctx, u, attempt, hint, deadline)
 		if f == nil {
 			return page, nil
 		}
+		stalled = f.stalled
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("list activities: %w", err)
 		}
@@ -293,8 +312,12 @@ func (c *Client) ListPage(ctx context.Context, p PageParams) (*Page, error) {
 	}
 }
 
-// attempt makes one request and reads and decodes the whole response.
-func (c *Client) attempt(ctx context.Context, u string, attempt, hint int) (*Page, *failure) {
+// attempt makes one request and reads and decodes the whole response. It
+// fails as stalled when no byte arrives for the IdleTimeout, or when a
+// non-zero deadline passes.
+func (c *Client) attempt(ctx context.Context, u string, attempt, hint int, deadline time.Time) (*Page, *failure) {
+	ctx, watch := newIdleWatch(ctx, c.retry.IdleTimeout, deadline)
+	defer watch.stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, &failure{kind: failFatal, err: fmt.Errorf("list activities: %w", c.scrubErr(err))}
@@ -307,11 +330,18 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int) (*Pag
 	req.Header.Set("accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if serr := watch.stalled(); serr != nil {
+			return nil, &failure{kind: failTransient, stalled: true, err: fmt.Errorf("list activities: waiting for the response headers: %w", serr)}
+		}
 		err = c.scrubErr(err)
 		return nil, &failure{kind: classifyNetError(err), err: fmt.Errorf("list activities: %w", err)}
 	}
-	body, readErr := readBody(resp)
+	watch.kick()
+	body, readErr := readBody(resp, c.maxBody, watch.kick)
 	resp.Body.Close()
+	if serr := watch.stalled(); serr != nil {
+		readErr = serr
+	}
 	received := time.Now()
 	meta := Meta{
 		RequestID: resp.Header.Get("request-id"),
@@ -326,10 +356,11 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int) (*Pag
 	c.setLast(meta)
 	if readErr != nil {
 		kind := failTransient
-		if errors.Is(readErr, errBodyTooLarge) {
+		var tooLarge *bodyTooLargeError
+		if errors.As(readErr, &tooLarge) {
 			kind = failFatal
 		}
-		return nil, &failure{kind: kind, status: resp.StatusCode, requestID: meta.RequestID,
+		return nil, &failure{kind: kind, stalled: errors.Is(readErr, ErrStalled), status: resp.StatusCode, requestID: meta.RequestID,
 			err: fmt.Errorf("list activities: reading response (HTTP %d, request-id %s): %w", resp.StatusCode, meta.RequestID, c.scrubErr(readErr))}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -351,6 +382,12 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int) (*Pag
 		}
 		return nil, f
 	}
+	if err := notJSON(resp, body); err != nil {
+		// A captive portal or a proxy's page does not turn into the feed
+		// by asking again.
+		return nil, &failure{kind: failFatal, status: resp.StatusCode, requestID: meta.RequestID,
+			err: fmt.Errorf("list activities: %w", err)}
+	}
 	page, err := decodePage(body, hint)
 	if err != nil {
 		// A truncated or garbled body is retried like a dropped connection:
@@ -362,27 +399,41 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int) (*Pag
 	return page, nil
 }
 
-var errBodyTooLarge = fmt.Errorf("response body larger than %d MiB", maxBodyBytes>>20)
+// bodyTooLargeError is a response body over the client's cap.
+type bodyTooLargeError struct{ limit int64 }
 
-// readBody reads the whole body (bounded); a short body is an error.
-func readBody(resp *http.Response) ([]byte, error) {
+func (e *bodyTooLargeError) Error() string {
+	return fmt.Sprintf("response larger than %d MiB, more than any page of the feed: a broken server or a proxy?", e.limit>>20)
+}
+
+// readBody reads the whole body, at most limit bytes (a longer one is an
+// error, found without reading more than limit+1 bytes); a short body is an
+// error. progress is called after every read that returned data.
+func readBody(resp *http.Response, limit int64, progress func()) ([]byte, error) {
 	n := resp.ContentLength
-	if n > maxBodyBytes {
-		return nil, errBodyTooLarge
+	if n > limit {
+		return nil, &bodyTooLargeError{limit}
 	}
 	var buf []byte
 	if n > 0 {
-		buf = make([]byte, 0, n+1) // +1 so ReadAll sees EOF without growing
+		buf = make([]byte, 0, n+1) // +1 so the loop sees EOF without growing
 	} else {
 		buf = make([]byte, 0, 64<<10)
 	}
-	r := io.LimitReader(resp.Body, maxBodyBytes+1)
+	r := io.LimitReader(resp.Body, limit+1)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			// Grow by doubling, but never past the cap: an endless body
+			// costs limit+1 bytes of memory, not twice that.
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			copy(grown, buf)
+			buf = grown
 		}
 		m, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+m]
+		if m > 0 {
+			progress()
+		}
 		if err == io.EOF {
 			break
 		}
@@ -390,13 +441,84 @@ func readBody(resp *http.Response) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if len(buf) > maxBodyBytes {
-		return nil, errBodyTooLarge
+	if int64(len(buf)) > limit {
+		return nil, &bodyTooLargeError{limit}
 	}
 	if n >= 0 && int64(len(buf)) != n {
 		return nil, fmt.Errorf("body is %d bytes, content-length said %d: %w", len(buf), n, io.ErrUnexpectedEOF)
 	}
 	return buf, nil
+}
+
+// notJSON reports a 2xx body that is plainly not the feed's JSON: one
+// whose first byte is not '{' and that is HTML ('<') or declared as a
+// non-JSON media type. Such a body comes from a captive portal, a login
+// page or a proxy, and saying so beats "invalid JSON at offset 0".
+func notJSON(resp *http.Response, body []byte) error {
+	first := bytes.TrimLeft(body, " \t\r\n")
+	if len(first) == 0 || first[0] == '{' {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("content-type"))
+	isJSON := err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	if first[0] != '<' && (err != nil || isJSON) {
+		return nil // let the decoder say where the JSON is broken
+	}
+	what := "HTML"
+	if err == nil && !isJSON {
+		what = escapeText(mt, 64)
+	}
+	return fmt.Errorf("the server answered %s, not JSON (HTTP %d, %d bytes) — a proxy or captive portal?", what, resp.StatusCode, len(body))
+}
+
+// idleWatch cancels an attempt's context when no byte arrives for idle:
+// first for the response headers, then between reads of the body. A
+// non-zero deadline caps every wait (the attempt after a stall must end
+// within the request's stall budget).
+type idleWatch struct {
+	timer    *time.Timer
+	idle     time.Duration
+	deadline time.Time
+	cancel   context.CancelCauseFunc
+	ctx      context.Context
+}
+
+func newIdleWatch(ctx context.Context, idle time.Duration, deadline time.Time) (context.Context, *idleWatch) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &idleWatch{idle: idle, deadline: deadline, cancel: cancel, ctx: ctx}
+	w.arm()
+	return ctx, w
+}
+
+// arm starts a timer for the next wait.
+func (w *idleWatch) arm() {
+	d := w.idle
+	if !w.deadline.IsZero() {
+		d = max(0, min(d, time.Until(w.deadline)))
+	}
+	w.timer = time.AfterFunc(d, func() {
+		w.cancel(fmt.Errorf("no byte from the server for %s: %w", d.Round(time.Millisecond), ErrStalled))
+	})
+}
+
+// kick restarts the idle timer after data arrived.
+func (w *idleWatch) kick() {
+	if w.timer.Stop() {
+		w.arm()
+	}
+}
+
+// stalled returns the stall error when the watch fired, else nil.
+func (w *idleWatch) stalled() error {
+	if err := context.Cause(w.ctx); errors.Is(err, ErrStalled) {
+		return err
+	}
+	return nil
+}
+
+func (w *idleWatch) stop() {
+	w.timer.Stop()
+	w.cancel(nil)
 }
 
 // parseRateLimit reads the anthropic-ratelimit-requests-* headers.

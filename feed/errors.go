@@ -36,9 +36,75 @@ const (
 // RetryPolicy.UnreachableAfter.
 var ErrUnreachable = errors.New("server unreachable")
 
+// ErrStalled is wrapped by the error of an attempt during which the server
+// sent nothing for RetryPolicy.IdleTimeout: no response headers, or a body
+// that stopped flowing.
+var ErrStalled = errors.New("the server stopped sending")
+
 // ErrNoProgress is wrapped by the error an iterator stops with when the
 // server keeps answering has_more:true without a cursor that moves.
 var ErrNoProgress = errors.New("server reports more results but the cursor does not advance")
+
+// CursorCycleError is returned when a walk is handed a cursor it has
+// already sent: the server's cursors go round in a circle (A → B → A) while
+// it keeps saying has_more:true. Positions only ever move one way, so
+// following the cycle would repeat the same pages for ever and spend the
+// organisation's shared rate budget; the walk stops at the first repeat.
+type CursorCycleError struct {
+	Cursor    string // the cursor that came back (untrusted: escaped by Error)
+	Pages     int    // pages fetched in the walk, the repeating one included
+	Distance  int    // pages between the cursor's first and second appearance
+	RequestID string // request-id of the response that repeated it
+}
+
+// Error names the repeated cursor, the length of the cycle and the request.
+func (e *CursorCycleError) Error() string {
+	msg := fmt.Sprintf("the server's cursors go in a circle: %s came back after %d pages while has_more stayed true (stopped after %d requests",
+		escapeText(e.Cursor, 64), e.Distance, e.Pages)
+	if e.RequestID != "" {
+		msg += ", request-id " + escapeText(e.RequestID, 64)
+	}
+	return msg + ")"
+}
+
+// cursorLog remembers, for one walk, which page first handed out each
+// cursor, so a cursor that comes back is caught on its first repeat.
+type cursorLog struct {
+	seen  map[string]int // cursor → the page (1-based) that first returned it
+	pages int
+}
+
+// check records the cursor a page returned and reports a *CursorCycleError
+// when it is one an earlier page already returned, or the cursor the walk
+// started from. An empty cursor is not a position and never cycles; the
+// cursor the page was requested with (no move at all) is the caller's
+// "stuck" case, not a cycle.
+func (l *cursorLog) check(sent, got, requestID string) error {
+	if l.seen == nil {
+		l.seen = map[string]int{}
+	}
+	l.pages++
+	if got == "" || got == sent {
+		return nil
+	}
+	if first, ok := l.seen[got]; ok {
+		return &CursorCycleError{Cursor: got, Pages: l.pages, Distance: l.pages - first, RequestID: requestID}
+	}
+	l.seen[got] = l.pages
+	return nil
+}
+
+// start records the cursor a walk starts from (page 0), so a server that
+// leads back to it is caught too.
+func (l *cursorLog) start(cursor string) {
+	if cursor == "" {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[string]int{}
+	}
+	l.seen[cursor] = 0
+}
 
 // APIError is an error response from the API. Branch on Status and Type
 // (the helpers IsAuth, IsPermission, IsRateLimit and IsInvalidRequest do):

@@ -65,12 +65,11 @@ func (c *Client) walk(ctx context.Context, p PageParams, after bool, yield func(
 		set = func(q *PageParams, cur string) { q.AfterID = cur }
 	}
 	stuck := 0
-	// sent remembers every cursor this walk has sent: positions move one
-	// way only, so a cursor coming back means the server is going round in
-	// circles.
-	sent := map[string]bool{}
+	// Positions move one way only: a cursor handed out twice means the
+	// server is going round in circles, and the walk stops at once.
+	var log cursorLog
+	log.start(cursor(p))
 	for {
-		sent[cursor(p)] = true
 		page, err := c.ListPage(ctx, p)
 		if err != nil {
 			yield(nil, err)
@@ -81,25 +80,31 @@ func (c *Client) walk(ctx context.Context, p PageParams, after bool, yield func(
 			return
 		}
 		cur := next(page)
-		if cur == "" || sent[cur] {
-			// has_more with no way forward: pass on any rows (the store
-			// dedupes), then ask again with the same cursor a few times.
-			if len(page.Data) > 0 && !yield(page, nil) {
-				return
-			}
-			stuck++
-			if stuck >= maxStuckPages {
-				yield(nil, fmt.Errorf("after %d pages with has_more:true and no new cursor (last request-id %s): %w",
-					stuck, page.Meta.RequestID, ErrNoProgress))
-				return
-			}
-			continue
-		}
-		stuck = 0
-		if !yield(page, nil) {
+		if err := log.check(cursor(p), cur, page.Meta.RequestID); err != nil {
+			yield(nil, err)
 			return
 		}
-		set(&p, cur)
+		// has_more with no way forward (no cursor, or the one just sent), or
+		// with no rows: pass on any rows (the store dedupes), then ask again
+		// a few times. Empty pages count even when the cursor moves, so a
+		// server answering has_more:true with nothing, for ever, is bounded.
+		moved := cur != "" && cur != cursor(p)
+		if moved && len(page.Data) > 0 {
+			stuck = 0
+		} else {
+			stuck++
+		}
+		if (moved || len(page.Data) > 0) && !yield(page, nil) {
+			return
+		}
+		if stuck >= maxStuckPages {
+			yield(nil, fmt.Errorf("after %d pages with has_more:true and no rows or no new cursor (last request-id %s): %w",
+				stuck, page.Meta.RequestID, ErrNoProgress))
+			return
+		}
+		if moved {
+			set(&p, cur)
+		}
 	}
 }
 

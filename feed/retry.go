@@ -24,8 +24,19 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration // clamp for a server's retry-after; default 120s
 	MaxElapsed    time.Duration // total time budget per request; default 5 min
 	// UnreachableAfter is how long connection refused, DNS and no-route
-	// errors are retried before giving up with ErrUnreachable; default 30s.
+	// errors are retried before giving up with ErrUnreachable; default 30s
+	// (the explorer, which shows a countdown). HeadlessRetryPolicy uses 8s.
 	UnreachableAfter time.Duration
+	// IdleTimeout is how long an attempt may go without receiving a byte
+	// (waiting for the response headers, or between reads of the body)
+	// before it fails with ErrStalled and is retried; default 30s. A slow
+	// page that keeps flowing is never cut off.
+	IdleTimeout time.Duration
+	// StalledAfter bounds a request whose server keeps stalling: a stall
+	// is not retried, and the attempt after one is cut off, past this much
+	// time since the request began; default MaxElapsed. HeadlessRetryPolicy
+	// uses 60s.
+	StalledAfter time.Duration
 }
 
 // DefaultRetryPolicy returns the policy used when none is given.
@@ -37,7 +48,21 @@ func DefaultRetryPolicy() RetryPolicy {
 		MaxRetryAfter:    120 * time.Second,
 		MaxElapsed:       5 * time.Minute,
 		UnreachableAfter: 30 * time.Second,
+		IdleTimeout:      30 * time.Second,
+		StalledAfter:     5 * time.Minute,
 	}
+}
+
+// HeadlessRetryPolicy is the policy of commands without a screen (sync,
+// query, key, export), where nobody watches a countdown: a refused
+// connection fails within 10 s (8 s of retries) and a server that stops
+// sending is given up on within 60 s in all (two attempts of 30 s without a
+// byte). Rate limits and 5xx are retried as by DefaultRetryPolicy.
+func HeadlessRetryPolicy() RetryPolicy {
+	p := DefaultRetryPolicy()
+	p.UnreachableAfter = 8 * time.Second
+	p.StalledAfter = time.Minute
+	return p
 }
 
 // withDefaults fills the zero fields of p from DefaultRetryPolicy.
@@ -63,6 +88,12 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.UnreachableAfter <= 0 {
 		p.UnreachableAfter = d.UnreachableAfter
+	}
+	if p.IdleTimeout <= 0 {
+		p.IdleTimeout = d.IdleTimeout
+	}
+	if p.StalledAfter <= 0 {
+		p.StalledAfter = p.MaxElapsed
 	}
 	return p
 }
@@ -108,6 +139,7 @@ type failure struct {
 	requestID  string
 	retryAfter time.Duration // 429 only
 	hasAfter   bool
+	stalled    bool // no byte arrived for IdleTimeout (kind failTransient)
 }
 
 // retrier decides, for one request, whether and how long to wait after
@@ -157,7 +189,8 @@ func (r *retrier) next(f *failure, attempt int) (wait time.Duration, clamped boo
 	default:
 		wait = r.jitter(pol.exponential(attempt))
 	}
-	if time.Since(r.start)+wait > pol.MaxElapsed {
+	elapsed := time.Since(r.start)
+	if elapsed+wait > pol.MaxElapsed || (f.stalled && elapsed+wait >= pol.StalledAfter) {
 		return 0, false, &RetryExhaustedError{Attempts: attempt, Last: f.err}
 	}
 	return wait, clamped, nil

@@ -363,7 +363,6 @@ func TestTransientNetworkErrorsAreRetried(t *testing.T) {
 		"truncated json": truncated,
 		"short body":     shortBody,
 		"reset mid-body": resetMidBody,
-		"html 200":       status(200, "<html>captive portal</html>", "content-type", "text/html"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

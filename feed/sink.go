@@ -68,12 +68,15 @@ type RunInfo struct {
 
 // RunSummary is the outcome of a sync run.
 type RunSummary struct {
-	Finished       time.Time
-	Pages          int
-	Events         int // activities received
-	Inserted       int
-	Late           int
-	Anomalies      int
+	Finished  time.Time
+	Pages     int
+	Events    int // activities received
+	Inserted  int
+	Late      int
+	Anomalies int
+	// OutOfWindow counts rows the server sent outside the range asked
+	// for: a server anomaly; they are neither stored nor trusted.
+	OutOfWindow    int
 	Retries        int
 	StartCursor    string
 	EndCursor      string
@@ -103,7 +106,9 @@ type Progress struct {
 	Inserted  int
 	Late      int
 	Anomalies int
-	Retries   int
+	// OutOfWindow counts rows received outside the range requested (not stored).
+	OutOfWindow int
+	Retries     int
 	// RetryWait and RetryStatus describe a wait in progress (Phase "retry").
 	RetryWait   time.Duration
 	RetryStatus int

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -191,7 +192,7 @@ func (s *Syncer) finish(ctx context.Context, run *runState, err error) (RunSumma
 	}
 	s.report(Progress{Phase: "done", Pages: run.summary.Pages, Events: run.summary.Events,
 		Inserted: run.summary.Inserted, Late: run.summary.Late, Anomalies: run.summary.Anomalies,
-		Retries: run.summary.Retries, Err: err})
+		OutOfWindow: run.summary.OutOfWindow, Retries: run.summary.Retries, Err: err})
 	return run.summary, err
 }
 
@@ -255,6 +256,7 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 	pending := s.fetch(fctx, p)
 	prog := Progress{Phase: "window", Window: r, Reached: r.To}
 	emptyStreak := 0
+	var log cursorLog
 	for {
 		res := <-pending
 		if res.err != nil {
@@ -274,18 +276,34 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 		run.summary.FinalRequestID = page.Meta.RequestID
 		run.summary.RequestIDs = append(run.summary.RequestIDs, page.Meta.RequestID)
 
-		// has_more with no way forward (an empty page or a cursor that does
-		// not move) is retried with the same cursor a few times, then given
-		// up on loudly rather than looping forever or skipping data.
+		// A cursor handed out before means the server goes in circles:
+		// stop before following it (the page repeats rows already seen).
+		if page.HasMore {
+			if err := log.check(p.AfterID, page.LastID, page.Meta.RequestID); err != nil {
+				return err
+			}
+		}
+		// Rows outside the range asked for are the server's error: they
+		// are not stored, and they prove no coverage.
+		rows, outside := clipToRange(page.Data, r)
+		run.summary.OutOfWindow += outside
+
+		// has_more with no way forward (no rows in the range, or a cursor
+		// that does not move) is retried a few times, following the cursor
+		// when it moves, then given up on loudly rather than looping for
+		// ever or skipping data.
 		next := p
 		if page.HasMore {
-			if len(page.Data) == 0 || page.LastID == "" || page.LastID == p.AfterID {
-				emptyStreak++
-			} else {
-				emptyStreak = 0
+			moved := page.LastID != "" && page.LastID != p.AfterID
+			if moved {
 				next.AfterID = page.LastID
 			}
-			if emptyStreak <= 3 {
+			if moved && len(rows) > 0 {
+				emptyStreak = 0
+			} else {
+				emptyStreak++
+			}
+			if emptyStreak <= maxStuckPages {
 				pending = s.fetch(fctx, next)
 			}
 		}
@@ -294,14 +312,14 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 		switch {
 		case !page.HasMore:
 			covered.From = r.From
-		case len(page.Data) > 0:
-			covered.From = oldest(page.Data).Add(coverageEpsilon)
+		case len(rows) > 0:
+			covered.From = oldest(rows).Add(coverageEpsilon)
 		}
 		// The server clock may show the range's end is not yet safe.
 		if safe := s.safeEnd(); covered.To.After(safe) {
 			covered.To = safe
 		}
-		b := Batch{Filter: sig, Activities: page.Data, RunID: run.id, RequestID: page.Meta.RequestID}
+		b := Batch{Filter: sig, Activities: rows, RunID: run.id, RequestID: page.Meta.RequestID}
 		if !covered.From.IsZero() && covered.To.After(covered.From) {
 			b.Covered = covered
 		}
@@ -315,10 +333,10 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 
 		prog.Pages, prog.Events = run.summary.Pages, run.summary.Events
 		prog.Inserted, prog.Late, prog.Anomalies = run.summary.Inserted, run.summary.Late, run.summary.Anomalies
-		prog.Retries = run.summary.Retries
+		prog.Retries, prog.OutOfWindow = run.summary.Retries, run.summary.OutOfWindow
 		prog.RateLimit = page.Meta.RateLimit
-		if len(page.Data) > 0 {
-			prog.Reached = oldest(page.Data)
+		if len(rows) > 0 {
+			prog.Reached = oldest(rows)
 		}
 		if !page.HasMore {
 			prog.Reached = r.From
@@ -326,8 +344,9 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 			return nil
 		}
 		s.report(prog)
-		if emptyStreak > 3 {
-			return fmt.Errorf("sync: the server keeps answering has_more with no next cursor (request %s); the cache holds everything up to %s", page.Meta.RequestID, prog.Reached.UTC().Format(time.RFC3339))
+		if emptyStreak > maxStuckPages {
+			return fmt.Errorf("sync: the server keeps answering has_more with no rows or no next cursor (request-id %s); the cache holds everything up to %s: %w",
+				escapeText(page.Meta.RequestID, 64), prog.Reached.UTC().Format(time.RFC3339), ErrNoProgress)
 		}
 		p = next
 	}
@@ -348,6 +367,28 @@ func (s *Syncer) fetch(ctx context.Context, p PageParams) <-chan pageResult {
 		ch <- pageResult{page, err}
 	}()
 	return ch
+}
+
+// clipToRange returns the activities whose created_at lies in r (a zero
+// From is unbounded) and how many did not. The common case, every row
+// inside, returns acts itself without copying.
+func clipToRange(acts []Activity, r Range) ([]Activity, int) {
+	inside := func(a Activity) bool {
+		return (r.From.IsZero() || !a.CreatedAt.Before(r.From)) && (r.To.IsZero() || a.CreatedAt.Before(r.To))
+	}
+	for i, a := range acts {
+		if inside(a) {
+			continue
+		}
+		kept := slices.Clone(acts[:i])
+		for _, b := range acts[i+1:] {
+			if inside(b) {
+				kept = append(kept, b)
+			}
+		}
+		return kept, len(acts) - len(kept)
+	}
+	return acts, 0
 }
 
 func oldest(acts []Activity) time.Time {

@@ -2,9 +2,12 @@ package feed_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,42 +45,94 @@ func TestSyncChildProcess(t *testing.T) {
 	}
 }
 
+// holdingHandler serves the simulator but holds the hold-th request after
+// each arm, signalling held, until that request's connection goes away:
+// the syncing child can then neither finish nor get further, so the kill
+// lands at a known point without any timing.
+type holdingHandler struct {
+	s    *sim.Server
+	mu   sync.Mutex
+	n    int // requests since arm
+	hold int
+	held chan struct{}
+}
+
+func (h *holdingHandler) arm(hold int) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.n, h.hold, h.held = 0, hold, make(chan struct{})
+	return h.held
+}
+
+func (h *holdingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	h.n++
+	hold := h.n == h.hold
+	held := h.held
+	h.mu.Unlock()
+	if hold {
+		close(held)
+		<-r.Context().Done() // until the killed child's connection closes
+		return
+	}
+	h.s.ServeHTTP(w, r)
+}
+
 // Row 6: a syncing process is killed with SIGKILL twice at different points
-// (mid-request or mid-commit, whichever it is in); after each kill the
-// cache holds only whole pages and honest coverage, and a rerun completes
-// the window without re-reading any committed page.
+// (while its next request is in flight, the previous page committed or
+// being committed); after each kill the cache holds only whole pages and
+// honest coverage, and a rerun completes the window without re-reading
+// any committed page. The kill is ordered by the server holding the
+// child's Nth request, not by a delay.
 func TestSyncSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
-	s, srv := loopbackSim(t, sim.Config{Seed: 6, Events: 10000, RateLimit: -1,
-		Faults: sim.Faults{Latency: 60 * time.Millisecond}})
+	now := simEnd.Add(time.Hour)
+	s := sim.New(sim.Config{Seed: 6, Events: 10000, RateLimit: -1, End: simEnd, Now: func() time.Time { return now }})
+	h := &holdingHandler{s: s}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	total := len(s.Truth(killWindow.From, killWindow.To))
 
-	for _, killAfter := range []int{1000, 5000} {
+	for _, holdAt := range []int{3, 9} {
+		held := h.arm(holdAt)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestSyncChildProcess$", "-test.count=1")
 		cmd.Env = append(os.Environ(), childURL+"="+srv.URL, childCache+"="+path)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		n := waitForEvents(t, path, killAfter, 60*time.Second)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-held:
+		case err := <-done:
+			t.Fatalf("the child exited (%v) before its request %d", err, holdAt)
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("the child never sent request %d", holdAt)
+		}
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		_ = cmd.Wait()
-		if n >= total {
-			t.Fatalf("the child finished (%d events) before it could be killed", n)
-		}
+		<-done
 
 		st, err := store.Open(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		stats, err := st.Stats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.Events >= total {
+			t.Fatalf("the cache holds all %d events although the child was killed", stats.Events)
+		}
 		assertCoverageHonest(t, st, s, "", killWindow)
 		assertNothingUncovered(t, st, killWindow)
 		st.Close()
 	}
+	h.arm(0)
 
 	st, err := store.Open(context.Background(), path)
 	if err != nil {
@@ -137,27 +192,5 @@ func assertNothingUncovered(t *testing.T, st *store.Store, w feed.Range) {
 			return
 		}
 		cur = rows[len(rows)-1].Cursor()
-	}
-}
-
-// waitForEvents polls the cache, as a second process would, until it holds
-// at least n events or the deadline passes.
-func waitForEvents(t *testing.T, path string, n int, within time.Duration) int {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			if st, err := store.Open(context.Background(), path); err == nil {
-				stats, err := st.Stats(context.Background())
-				st.Close()
-				if err == nil && stats.Events >= n {
-					return stats.Events
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the child did not reach %d cached events within %v", n, within)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for a condition
 	}
 }

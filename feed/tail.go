@@ -83,8 +83,12 @@ type tailState struct {
 }
 
 // isFatal reports errors that no amount of retrying fixes.
+// A server whose cursors go in circles is one too: polling it again would
+// only repeat the cycle on the shared rate budget.
 func isFatal(err error) bool {
-	return IsAuth(err) || IsPermission(err) || IsInvalidRequest(err) || errors.Is(err, context.Canceled)
+	var cycle *CursorCycleError
+	return IsAuth(err) || IsPermission(err) || IsInvalidRequest(err) || errors.Is(err, context.Canceled) ||
+		errors.As(err, &cycle)
 }
 
 // nextInterval adapts the poll interval: back to the minimum when new
@@ -138,6 +142,9 @@ func (s *Syncer) catchUp(ctx context.Context, q Query, sig string, t *tailState)
 	}
 	p := PageParams{Filter: filter, Limit: s.cfg.pageLimit, BeforeID: t.cursor}
 	fresh := 0
+	var log cursorLog
+	log.start(t.cursor)
+	empty := 0
 	for {
 		page, err := s.pager.ListPage(ctx, p)
 		if err != nil {
@@ -151,6 +158,11 @@ func (s *Syncer) catchUp(ctx context.Context, q Query, sig string, t *tailState)
 		s.observe(page.Meta)
 		t.rate = page.Meta.RateLimit
 		t.self.addRequest(page.Meta.RequestID)
+		if page.HasMore {
+			if err := log.check(p.BeforeID, page.FirstID, page.Meta.RequestID); err != nil {
+				return fresh, t.rate, err
+			}
+		}
 		// A first poll without a cursor reads the newest page only: the
 		// past is window sync's job.
 		atPresent := !page.HasMore || t.cursor == ""
@@ -173,9 +185,15 @@ func (s *Syncer) catchUp(ctx context.Context, q Query, sig string, t *tailState)
 			t.cursor = next
 			return fresh, t.rate, nil
 		}
-		if next == p.BeforeID {
-			// has_more without a moving cursor: stop this poll; the next
-			// one retries from the same, still-valid cursor.
+		if len(page.Data) == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if next == p.BeforeID || empty >= maxStuckPages {
+			// has_more without a moving cursor, or page after page of
+			// nothing: stop this poll; the next one retries from the same,
+			// still-valid cursor.
 			return fresh, t.rate, nil
 		}
 		p.BeforeID = next

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -558,9 +559,14 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.header.syncing = false
 		m.header.synced = msg.err == nil
 		var status tea.Cmd
-		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
+		switch {
+		case msg.err != nil && !errors.Is(msg.err, context.Canceled):
 			m.header.syncErr = msg.err
 			status = m.setStatus("sync failed: "+msg.err.Error(), true)
+		case m.header.progress.OutOfWindow > 0:
+			// A server anomaly, said once per sync.
+			status = m.setStatus(fmt.Sprintf("the server sent %s dated outside the window asked for; not stored",
+				Count(m.header.progress.OutOfWindow, "activity")), true)
 		}
 		return m, tea.Batch(status, m.refresh())
 	case statusExpiredMsg:

@@ -668,6 +668,25 @@ func TestSyncFailureShown(t *testing.T) {
 	h.mustContain("sync failed", "network unreachable")
 }
 
+func TestSyncCursorCycleShown(t *testing.T) {
+	syncFn := func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+		return &feed.CursorCycleError{Cursor: "A\x1b[31m", Pages: 3, Distance: 2, RequestID: "req_3"}
+	}
+	h := newHarness(t, newFakeRows(exampleRows(t)), 200, 48, withSync(syncFn))
+	// The cursor is the server's text: shown escaped, never as an escape.
+	h.mustContain("sync failed", "cursors go in a circle", `A\x1b[31m came back`, "req_3")
+}
+
+func TestSyncOutOfWindowRowsShownOnce(t *testing.T) {
+	syncFn := func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+		report(feed.Progress{Phase: "window", Pages: 1, OutOfWindow: 2})
+		report(feed.Progress{Phase: "done", Pages: 1, OutOfWindow: 2})
+		return nil
+	}
+	h := newHarness(t, newFakeRows(exampleRows(t)), 200, 48, withSync(syncFn))
+	h.mustContain("the server sent 2 activities dated outside the window", "synced")
+}
+
 func TestFollow(t *testing.T) {
 	src := synthSource(400)
 	h := newHarness(t, src, 100, 30, withQuery(""))
