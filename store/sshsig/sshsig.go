@@ -110,6 +110,9 @@ func Sign(signer ssh.Signer, namespace string, message []byte) ([]byte, error) {
 // ErrNotAllowed or ErrBadSignature and say why. Signatures made by certificates
 // are refused (cert-authority lines are not supported either).
 func Verify(armored, message []byte, namespace string, allowed []AllowedSigner) (AllowedSigner, error) {
+	if namespace == "" {
+		return AllowedSigner{}, fmt.Errorf("%w: empty namespace", ErrNamespace)
+	}
 	blob, err := dearmor(armored)
 	if err != nil {
 		return AllowedSigner{}, err
@@ -184,8 +187,12 @@ func toBeSigned(namespace, reserved, hashAlg string, hash []byte) []byte {
 	})...)
 }
 
-// isRSA reports whether pub is a plain RSA key.
+// isRSA reports whether pub is an RSA key or a certificate of one: both must be
+// signed with an explicit rsa-sha2-* algorithm, since the default is SHA-1 ssh-rsa.
 func isRSA(pub ssh.PublicKey) bool {
+	if c, ok := pub.(*ssh.Certificate); ok {
+		pub = c.Key
+	}
 	return pub.Type() == ssh.KeyAlgoRSA
 }
 

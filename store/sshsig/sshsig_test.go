@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha512"
 	"encoding/base64"
 	"errors"
@@ -260,6 +261,44 @@ func TestSignVerifyRoundTripInProcess(t *testing.T) {
 	if _, err := Sign(signer, "", msg); err == nil {
 		t.Error("Sign with empty namespace succeeded")
 	}
+	if _, err := Verify(sig, msg, "", allowed); !errors.Is(err, ErrNamespace) {
+		t.Errorf("Verify with empty namespace: err = %v", err)
+	}
+}
+
+func TestSignRSACertificateUsesSHA512(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, caPriv, _ := ed25519.GenerateKey(rand.Reader)
+	ca, err := ssh.NewSignerFromKey(caPriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := &ssh.Certificate{Key: signer.PublicKey(), CertType: ssh.UserCert, ValidPrincipals: []string{"alice"}, ValidBefore: ssh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	certSigner, err := ssh.NewCertSigner(cert, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := Sign(certSigner, testNS, []byte("m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := sigFormat(t, sig); f != ssh.KeyAlgoRSASHA512 {
+		t.Errorf("RSA certificate signature format = %q, want %q", f, ssh.KeyAlgoRSASHA512)
+	}
+	allowed := []AllowedSigner{{Principals: []string{"a"}, Key: cert}}
+	if _, err := Verify(sig, []byte("m"), testNS, allowed); !errors.Is(err, ErrNotAllowed) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("certificate signature: err = %v, want refusal", err)
+	}
 }
 
 func TestVerifyRefusesSHA1RSA(t *testing.T) {
@@ -292,7 +331,7 @@ func sha512sum(b []byte) []byte {
 
 func TestLoadSignerEncryptedKey(t *testing.T) {
 	dir := t.TempDir()
-	key := genKey(t, dir, "id_enc", "-t", "ed25519", "-N", "correct horse")
+	key := genKey(t, dir, "id_enc", "-t", "ed25519", "-a", "1", "-N", "correct horse")
 	allowed := allowedFile(t, dir, "alice@example.com", key+".pub")
 
 	if _, _, err := LoadSigner(key, nil); err == nil || !strings.Contains(err.Error(), "encrypted") {
