@@ -575,3 +575,43 @@ func TestParseAllowedSigners(t *testing.T) {
 		})
 	}
 }
+
+// Ed25519 signatures are deterministic, so claudit's armored output must be
+// byte-identical to ssh-keygen's for the same key, namespace and message.
+func TestSignByteIdenticalToSSHKeygen(t *testing.T) {
+	dir := t.TempDir()
+	key := genKey(t, dir, "id_ed25519", "-t", "ed25519", "-N", "")
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 64)
+	signer, _, err := LoadSigner(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Sign(signer, testNS, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := keygenSign(t, key, testNS, msg); !bytes.Equal(got, want) {
+		t.Errorf("claudit signature differs from ssh-keygen's:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestVerifyAcceptsSHA256FromSSHKeygen(t *testing.T) {
+	keygen := requireTool(t, "ssh-keygen")
+	dir := t.TempDir()
+	key := genKey(t, dir, "id_ed25519", "-t", "ed25519", "-N", "")
+	msg := []byte("hashed with sha256")
+	msgPath := writeFile(t, filepath.Join(dir, "msg"), msg)
+	if out, err := exec.Command(keygen, "-q", "-Y", "sign", "-O", "hashalg=sha256", "-f", key, "-n", testNS, msgPath).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -Y sign: %v\n%s", err, out)
+	}
+	allowed, err := ParseAllowedSigners(readFile(t, allowedFile(t, dir, "alice", key+".pub")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(readFile(t, msgPath+".sig"), msg, testNS, allowed); err != nil {
+		t.Fatalf("Verify(sha256 signature): %v", err)
+	}
+	if _, err := Verify(readFile(t, msgPath+".sig"), []byte("other"), testNS, allowed); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("tampered sha256 message: err = %v", err)
+	}
+}
