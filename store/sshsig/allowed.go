@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -17,6 +18,21 @@ type AllowedSigner struct {
 	Namespaces []string
 	// Key is the public key allowed to sign for the principals.
 	Key ssh.PublicKey
+	// ValidAfter and ValidBefore are the valid-after/valid-before options; the zero
+	// time means unbounded. Verify checks them against the current time, as
+	// ssh-keygen -Y verify does.
+	ValidAfter, ValidBefore time.Time
+}
+
+// validAt reports why the line is not valid at t, or "" when it is.
+func (a AllowedSigner) validAt(t time.Time) string {
+	if !a.ValidAfter.IsZero() && t.Before(a.ValidAfter) {
+		return "not valid before " + a.ValidAfter.Format(time.RFC3339)
+	}
+	if !a.ValidBefore.IsZero() && !t.Before(a.ValidBefore) {
+		return "expired at " + a.ValidBefore.Format(time.RFC3339)
+	}
+	return ""
 }
 
 // allowsNamespace reports whether the line permits signatures under namespace.
@@ -40,8 +56,8 @@ func (a AllowedSigner) allowsNamespace(namespace string) bool {
 // optional comment; blank lines and lines starting with # are skipped.
 //
 // Options: namespaces="a,b" restricts the line to those namespaces;
-// valid-after and valid-before are accepted but ignored (a signature is never
-// refused for the time it is checked); cert-authority is refused with an error
+// valid-after="T" and valid-before="T" bound when the key is valid (T is
+// YYYYMMDD or YYYYMMDDHHMM[SS], local time unless suffixed with Z); cert-authority is refused with an error
 // because certificates are not supported. Any other option is an error.
 func ParseAllowedSigners(data []byte) ([]AllowedSigner, error) {
 	var out []AllowedSigner
@@ -132,7 +148,16 @@ func parseAllowedLine(line string) (AllowedSigner, error) {
 				return AllowedSigner{}, fmt.Errorf("namespaces: empty list")
 			}
 		case "valid-after", "valid-before":
-			if _, err := unquote(value, hasValue); err != nil {
+			v, err := unquote(value, hasValue)
+			if err == nil {
+				var t time.Time
+				if t, err = parseSSHTime(v); err == nil && strings.EqualFold(name, "valid-after") {
+					a.ValidAfter = t
+				} else if err == nil {
+					a.ValidBefore = t
+				}
+			}
+			if err != nil {
 				return AllowedSigner{}, fmt.Errorf("%s: %w", name, err)
 			}
 		default:
@@ -140,6 +165,24 @@ func parseAllowedLine(line string) (AllowedSigner, error) {
 		}
 	}
 	return a, nil
+}
+
+// parseSSHTime parses the YYYYMMDD[Z] and YYYYMMDDHHMM[SS][Z] times of ssh-keygen(1).
+func parseSSHTime(v string) (time.Time, error) {
+	loc := time.Local
+	if s, ok := strings.CutSuffix(v, "Z"); ok {
+		v, loc = s, time.UTC
+	}
+	layouts := map[int]string{8: "20060102", 12: "200601021504", 14: "20060102150405"}
+	layout, ok := layouts[len(v)]
+	if !ok {
+		return time.Time{}, fmt.Errorf("time %q is not YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z]", v)
+	}
+	t, err := time.ParseInLocation(layout, v, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time %q: %w", v, err)
+	}
+	return t, nil
 }
 
 // unquote returns the value of a name="value" option.

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -35,6 +36,9 @@ const (
 	armorEnd    = "-----END SSH SIGNATURE-----"
 	armorColumn = 70
 )
+
+// now is the clock valid-after/valid-before are checked against; tests replace it.
+var now = time.Now
 
 // Errors returned (wrapped) by Verify; test them with errors.Is.
 var (
@@ -107,7 +111,8 @@ func Sign(signer ssh.Signer, namespace string, message []byte) ([]byte, error) {
 
 // Verify checks the armored signature of message under namespace against allowed,
 // returning the matching signer. Errors wrap ErrMalformed, ErrNamespace,
-// ErrNotAllowed or ErrBadSignature and say why. Signatures made by certificates
+// ErrNotAllowed or ErrBadSignature and say why. A key outside its valid-after/
+// valid-before window now is not allowed. Signatures made by certificates
 // are refused (cert-authority lines are not supported either).
 func Verify(armored, message []byte, namespace string, allowed []AllowedSigner) (AllowedSigner, error) {
 	if namespace == "" {
@@ -159,15 +164,23 @@ func Verify(armored, message []byte, namespace string, allowed []AllowedSigner) 
 		return AllowedSigner{}, fmt.Errorf("%w: %s key %s: %v", ErrBadSignature, pub.Type(), ssh.FingerprintSHA256(pub), err)
 	}
 
-	keyListed := false
+	keyListed, invalid := false, ""
+	at := now()
 	for _, a := range allowed {
 		if a.Key == nil || !bytes.Equal(a.Key.Marshal(), w.PublicKey) {
 			continue
 		}
 		keyListed = true
-		if a.allowsNamespace(namespace) {
+		if !a.allowsNamespace(namespace) {
+			continue
+		}
+		if invalid = a.validAt(at); invalid == "" {
 			return a, nil
 		}
+	}
+	if invalid != "" {
+		return AllowedSigner{}, fmt.Errorf("%w: %s key %s is %s",
+			ErrNotAllowed, pub.Type(), ssh.FingerprintSHA256(pub), invalid)
 	}
 	if keyListed {
 		return AllowedSigner{}, fmt.Errorf("%w: %s key %s is not allowed for namespace %q",

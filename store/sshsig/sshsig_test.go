@@ -532,7 +532,7 @@ func TestParseAllowedSigners(t *testing.T) {
 			principals: [][]string{{"alice"}}, namespaces: [][]string{{"claudit", "git"}}},
 		{name: "option name case-insensitive", in: `alice NAMESPACES="claudit" ` + pub,
 			principals: [][]string{{"alice"}}, namespaces: [][]string{{"claudit"}}},
-		{name: "validity ignored", in: `alice valid-after="20260101",valid-before="20270101Z",namespaces="claudit" ` + pub,
+		{name: "validity options", in: `alice valid-after="20260101",valid-before="20270101Z",namespaces="claudit" ` + pub,
 			principals: [][]string{{"alice"}}, namespaces: [][]string{{"claudit"}}},
 		{name: "two lines", in: "alice " + pub + "\n" + `bob namespaces="x" ` + pub,
 			principals: [][]string{{"alice"}, {"bob"}}, namespaces: [][]string{nil, {"x"}}},
@@ -542,6 +542,7 @@ func TestParseAllowedSigners(t *testing.T) {
 		{name: "unquoted namespaces", in: `alice namespaces=claudit ` + pub, wantErr: "double quotes"},
 		{name: "namespace pattern", in: `alice namespaces="claudit*" ` + pub, wantErr: "pattern"},
 		{name: "missing key", in: "alice", wantErr: "missing key"},
+		{name: "bad valid-before", in: `alice valid-before="2027-01-01" ` + pub, wantErr: "valid-before"},
 		{name: "bad key", in: "alice ssh-ed25519 AAAAnotbase64!!", wantErr: "line 1: key"},
 		{name: "unterminated quote", in: `"alice ` + pub, wantErr: "unterminated"},
 		{name: "error names line", in: "alice " + pub + "\n\nbob", wantErr: "line 3"},
@@ -613,5 +614,56 @@ func TestVerifyAcceptsSHA256FromSSHKeygen(t *testing.T) {
 	}
 	if _, err := Verify(readFile(t, msgPath+".sig"), []byte("other"), testNS, allowed); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("tampered sha256 message: err = %v", err)
+	}
+}
+
+func TestVerifyHonoursValidity(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := `alice valid-after="20260101Z",valid-before="202701021530Z" ` + string(ssh.MarshalAuthorizedKey(signer.PublicKey()))
+	allowed, err := ParseAllowedSigners([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); !allowed[0].ValidAfter.Equal(want) {
+		t.Errorf("ValidAfter = %v, want %v", allowed[0].ValidAfter, want)
+	}
+	if want := time.Date(2027, 1, 2, 15, 30, 0, 0, time.UTC); !allowed[0].ValidBefore.Equal(want) {
+		t.Errorf("ValidBefore = %v, want %v", allowed[0].ValidBefore, want)
+	}
+	local, err := ParseAllowedSigners([]byte(`alice valid-after="20260101120000" ` + string(ssh.MarshalAuthorizedKey(signer.PublicKey()))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 1, 1, 12, 0, 0, 0, time.Local); !local[0].ValidAfter.Equal(want) {
+		t.Errorf("local ValidAfter = %v, want %v", local[0].ValidAfter, want)
+	}
+
+	msg := []byte("m")
+	sig, err := Sign(signer, testNS, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at      time.Time
+		wantErr string
+	}{
+		{time.Date(2025, 12, 31, 23, 59, 0, 0, time.UTC), "not valid before"},
+		{time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), ""},
+		{time.Date(2027, 1, 2, 15, 30, 0, 0, time.UTC), "expired"},
+	} {
+		now = func() time.Time { return c.at }
+		_, err := Verify(sig, msg, testNS, allowed)
+		now = time.Now
+		if c.wantErr == "" {
+			if err != nil {
+				t.Errorf("at %v: %v", c.at, err)
+			}
+		} else if !errors.Is(err, ErrNotAllowed) || !strings.Contains(err.Error(), c.wantErr) {
+			t.Errorf("at %v: err = %v, want %q", c.at, err, c.wantErr)
+		}
 	}
 }
