@@ -667,3 +667,33 @@ func TestVerifyHonoursValidity(t *testing.T) {
 		}
 	}
 }
+
+// claudit and ssh-keygen agree on an expired and a current allowed_signers line.
+func TestValidityAgreesWithSSHKeygen(t *testing.T) {
+	dir := t.TempDir()
+	key := genKey(t, dir, "id_ed25519", "-t", "ed25519", "-N", "")
+	msg := []byte("m")
+	sig := keygenSign(t, key, testNS, msg)
+	pub := string(readFile(t, key+".pub"))
+	for _, c := range []struct {
+		name, opts string
+		ok         bool
+	}{
+		{"expired", `valid-before="20200101Z"`, false},
+		{"not yet valid", `valid-after="29990101"`, false},
+		{"current", `valid-after="20200101Z",valid-before="29990101000000Z"`, true},
+	} {
+		allowedPath := writeFile(t, filepath.Join(dir, "allowed"), []byte("alice "+c.opts+" "+pub))
+		keygenOK, out := keygenVerify(t, allowedPath, "alice", testNS, sig, msg)
+		if keygenOK != c.ok {
+			t.Errorf("%s: ssh-keygen accepted=%v, want %v:\n%s", c.name, keygenOK, c.ok, out)
+		}
+		allowed, err := ParseAllowedSigners(readFile(t, allowedPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Verify(sig, msg, testNS, allowed); (err == nil) != c.ok {
+			t.Errorf("%s: claudit Verify err = %v, want accepted=%v", c.name, err, c.ok)
+		}
+	}
+}
