@@ -16,7 +16,8 @@ import (
 // line) = the agent's key matching it; else an OpenSSH/PEM private key file, asking
 // passphrase() when it is encrypted (passphrase may be nil: then an encrypted key is
 // an error saying so). The returned close func closes the agent connection (no-op
-// otherwise). Errors name the path, never key material or the passphrase.
+// otherwise). The passphrase slice is zeroed after use. Errors name the path, never
+// key material or the passphrase.
 func LoadSigner(path string, passphrase func() ([]byte, error)) (signer ssh.Signer, close func() error, err error) {
 	noop := func() error { return nil }
 	if path == "agent" {

@@ -342,7 +342,8 @@ func TestLoadSignerEncryptedKey(t *testing.T) {
 		t.Fatalf("wrong passphrase: err = %v", err)
 	}
 	asked := 0
-	right := func() ([]byte, error) { asked++; return []byte("correct horse"), nil }
+	var given []byte
+	right := func() ([]byte, error) { asked++; given = []byte("correct horse"); return given, nil }
 	signer, closeFn, err := LoadSigner(key, right)
 	if err != nil {
 		t.Fatal(err)
@@ -350,6 +351,9 @@ func TestLoadSignerEncryptedKey(t *testing.T) {
 	defer closeFn()
 	if asked != 1 {
 		t.Errorf("passphrase asked %d times, want 1", asked)
+	}
+	if !bytes.Equal(given, make([]byte, len(given))) {
+		t.Error("passphrase was not zeroed after use")
 	}
 	msg := []byte("msg")
 	sig, err := Sign(signer, testNS, msg)
@@ -695,5 +699,25 @@ func TestValidityAgreesWithSSHKeygen(t *testing.T) {
 		if _, err := Verify(sig, msg, testNS, allowed); (err == nil) != c.ok {
 			t.Errorf("%s: claudit Verify err = %v, want accepted=%v", c.name, err, c.ok)
 		}
+	}
+}
+
+func TestLoadSignerPEMKey(t *testing.T) {
+	dir := t.TempDir()
+	key := genKey(t, dir, "id_pem", "-t", "ecdsa", "-b", "256", "-m", "PEM", "-N", "")
+	if !bytes.HasPrefix(readFile(t, key), []byte("-----BEGIN EC PRIVATE KEY-----")) {
+		t.Fatal("ssh-keygen -m PEM did not write a PEM key")
+	}
+	signer, _, err := LoadSigner(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("pem")
+	sig, err := Sign(signer, testNS, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, out := keygenVerify(t, allowedFile(t, dir, "alice", key+".pub"), "alice", testNS, sig, msg); !ok {
+		t.Fatalf("ssh-keygen refused signature from PEM key:\n%s", out)
 	}
 }
