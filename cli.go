@@ -165,7 +165,7 @@ permission, 3 network or API failure after retries, 4 cache error.`,
 	root.SetVersionTemplate("claudit {{.Version}}\n")
 	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{err: fmt.Errorf("%w\nSee \"%s --help\".", err, c.CommandPath())}
+		return &usageError{err: fmt.Errorf("%w\nsee \"%s --help\"", err, c.CommandPath())}
 	})
 
 	pf := root.PersistentFlags()
@@ -676,7 +676,7 @@ func fprintf(w io.Writer, format string, args ...any) {
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return &usageError{err: fmt.Errorf("%s: %w\nSee \"%s --help\".", cmd.CommandPath(), err, cmd.CommandPath())}
+			return &usageError{err: fmt.Errorf("%s: %w\nsee \"%s --help\"", cmd.CommandPath(), err, cmd.CommandPath())}
 		}
 		return nil
 	}

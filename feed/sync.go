@@ -400,13 +400,3 @@ func oldest(acts []Activity) time.Time {
 	}
 	return t
 }
-
-func newest(acts []Activity) time.Time {
-	t := acts[0].CreatedAt
-	for _, a := range acts[1:] {
-		if a.CreatedAt.After(t) {
-			t = a.CreatedAt
-		}
-	}
-	return t
-}

@@ -29,7 +29,6 @@ type noteModel struct {
 	id     string
 	at     time.Time
 	input  lineInput
-	width  int
 	styles *Styles
 	red    *feed.Redactor // non-nil while redacting: the note is drawn masked
 }
