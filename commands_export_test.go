@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,5 +123,119 @@ func TestExportEvidenceDir(t *testing.T) {
 	}
 	if len(after) != len(before) {
 		t.Fatalf("the current directory changed: %d entries, was %d", len(after), len(before))
+	}
+}
+
+// sshKeygen runs ssh-keygen with args and stdin, returning its error and
+// output.
+func sshKeygen(t *testing.T, stdin []byte, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("ssh-keygen", args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// newSSHKey makes an ed25519 key pair without a passphrase and an
+// allowed_signers file naming it as identity.
+func newSSHKey(t *testing.T, dir, identity string) (key, allowed string) {
+	t.Helper()
+	key = filepath.Join(dir, identity)
+	if out, err := sshKeygen(t, nil, "-q", "-t", "ed25519", "-N", "", "-C", identity, "-f", key); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed = filepath.Join(dir, identity+".allowed")
+	if err := os.WriteFile(allowed, []byte(identity+" namespaces=\""+store.SignatureNamespace+"\" "+string(pub)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return key, allowed
+}
+
+// claudit signs → ssh-keygen verifies and claudit verifies; ssh-keygen
+// signs → claudit verifies; a wrong key or a tampered manifest fails both.
+func TestExportSignVerify(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("ssh-keygen not installed")
+	}
+	e, sc, _ := syncedEnv(t)
+	keys := t.TempDir()
+	key, allowed := newSSHKey(t, keys, "analyst@example.com")
+	_, otherAllowed := newSSHKey(t, keys, "other@example.com")
+	dir := filepath.Join(t.TempDir(), "bundle")
+	code, stdout, stderr := e.run("export", "key:"+sc.LeakedKeyID, "--out", dir, "--sign", key)
+	if code != 0 || !strings.Contains(stdout, store.BundleSignature+" (SHA256:") {
+		t.Fatalf("export --sign: exit %d: %s%s", code, stdout, stderr)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, store.BundleManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigPath := filepath.Join(dir, store.BundleSignature)
+	keygenVerify := func(allowedFile, sig string, msg []byte) error {
+		out, err := sshKeygen(t, msg, "-Y", "verify", "-f", allowedFile, "-I", "analyst@example.com", "-n", store.SignatureNamespace, "-s", sig)
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := keygenVerify(allowed, sigPath, manifest); err != nil {
+		t.Fatalf("ssh-keygen -Y verify of claudit's signature: %v", err)
+	}
+	if code, stdout, stderr := e.run("export", "--verify", dir, "--allowed-signers", allowed); code != 0 || !strings.Contains(stdout, "signature ok: manifest.json.sig signed by analyst@example.com") {
+		t.Fatalf("verify --allowed-signers: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := e.run("export", "--verify", dir); code != 0 || !strings.Contains(stdout, "signature not checked") {
+		t.Fatalf("verify without --allowed-signers: exit %d: %s", code, stdout)
+	}
+	// The wrong key.
+	code, _, stderr = e.run("export", "--verify", dir, "--allowed-signers", otherAllowed)
+	if code != exitUnverified || !strings.Contains(stderr, "manifest.json.sig: does not verify") {
+		t.Fatalf("other signer: exit %d: %s", code, stderr)
+	}
+	// ssh-keygen signs → claudit verifies.
+	signCmd := exec.Command("ssh-keygen", "-Y", "sign", "-f", key, "-n", store.SignatureNamespace)
+	signCmd.Stdin = bytes.NewReader(manifest)
+	keygenSig, err := signCmd.Output()
+	if err != nil {
+		t.Fatalf("ssh-keygen -Y sign: %v", err)
+	}
+	if err := os.WriteFile(sigPath, keygenSig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := e.run("export", "--verify", dir, "--allowed-signers", allowed); code != 0 {
+		t.Fatalf("verify of ssh-keygen's signature: exit %d: %s", code, stderr)
+	}
+	// A tampered manifest, even with DIGEST re-written, fails the
+	// signature for both.
+	forged := []byte(strings.Replace(string(manifest), `"tool": "claudit `, `"tool": "claudit forged `, 1))
+	fd, err := store.ManifestDigest(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, store.BundleManifest), forged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, store.BundleDigest), []byte(fd+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := keygenVerify(allowed, sigPath, forged); err == nil {
+		t.Fatal("ssh-keygen verifies a tampered manifest")
+	}
+	code, _, stderr = e.run("export", "--verify", dir, "--allowed-signers", allowed)
+	if code != exitUnverified || !strings.Contains(stderr, "manifest.json.sig: does not verify") {
+		t.Fatalf("tampered manifest: exit %d: %s", code, stderr)
+	}
+	// An unsigned bundle checked for a signature fails.
+	unsigned := filepath.Join(t.TempDir(), "unsigned")
+	if code, _, stderr := e.run("export", "key:"+sc.LeakedKeyID, "--out", unsigned, "--offline"); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	code, _, stderr = e.run("export", "--verify", unsigned, "--allowed-signers", allowed)
+	if code != exitUnverified || !strings.Contains(stderr, "the bundle is not signed") {
+		t.Fatalf("unsigned: exit %d: %s", code, stderr)
 	}
 }
