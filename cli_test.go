@@ -270,7 +270,7 @@ func TestExitCodes(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		e := newEnv(t, sim.AdminKey)
 		for _, args := range [][]string{
-			{"query", "--bogus"}, {"key"}, {"query", "--format", "xml"}, {"export"}, {"login", "extra"},
+			{"query", "--bogus"}, {"key"}, {"query", "--format", "xml"}, {"export", "--digest", "sha256:0"}, {"login", "extra"},
 			{"--profile", "../etc", "status"}, {"querry"}, {"sync", "--base-url", "http://example.com"},
 		} {
 			if code, _, stderr := e.run(args...); code != exitUsage || stderr == "" || strings.Contains(stderr, "goroutine") {

@@ -142,11 +142,11 @@ func (a *app) evidenceRoot() (string, error) {
 		}
 	}
 	home := a.env.Getenv("HOME")
+	if home == "" && runtime.GOOS == "windows" {
+		home = a.env.Getenv("USERPROFILE")
+	}
 	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil || home == "" {
-			return "", &usageError{err: errors.New("no home directory to put evidence in: give --out DIR or set evidence_dir in the config")}
-		}
+		return "", &usageError{err: errors.New("no home directory to put evidence in: give --out DIR or set evidence_dir in the config")}
 	}
 	if runtime.GOOS == "darwin" {
 		return filepath.Join(home, "Library", "Application Support", evidenceFolder), nil
