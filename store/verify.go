@@ -271,7 +271,7 @@ func checkSums(dir, dataSHA256 string, mb []byte, res *VerifyResult) error {
 	}
 	lines := strings.Split(string(sb), "\n")
 	if len(lines) == 3 && lines[2] == "" && lines[0] == dataSHA256+"  "+BundleActivities &&
-		strings.HasSuffix(lines[1], "  "+BundleManifest) && len(lines[1]) == 64+2+len(BundleManifest) {
+		strings.HasSuffix(lines[1], "  "+BundleManifest) && len(lines[1]) == 64+2+len(BundleManifest) && isHex(lines[1][:64]) {
 		res.Reformatted = true
 		return nil
 	}
@@ -487,4 +487,9 @@ func failsFilter(a feed.Activity, p map[string][]string) string {
 		return "the organization is not one the query asks for"
 	}
 	return ""
+}
+
+// isHex reports whether s is lower-case hexadecimal.
+func isHex(s string) bool {
+	return strings.Trim(s, "0123456789abcdef") == ""
 }
