@@ -39,7 +39,7 @@ func toolVersion() string {
 // Exit codes (DESIGN.md "CLI contract").
 const (
 	exitOK          = 0
-	exitUsage       = 1 // usage or query error; also a bundle that does not verify
+	exitUsage       = 1 // usage or query error
 	exitAuth        = 2 // authentication, permission, or no usable key
 	exitAPI         = 3 // network or API failure after retries
 	exitCache       = 4 // the cache cannot be opened, read or written
@@ -68,6 +68,8 @@ type app struct {
 	noColor  bool
 	pageSize int
 	redact   bool
+	// evidenceDir is the config's evidence_dir, resolved ("" = not set).
+	evidenceDir string
 	// red is the process's one Redactor (redactor), so a value gets the
 	// same mask on stdout, stderr and in files.
 	red *feed.Redactor
@@ -138,13 +140,14 @@ ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
 Settings come from the flags, then the environment, then the config file
 <user config dir>/claudit/config.toml (CLAUDIT_CONFIG names another; claudit
 status shows which), then the defaults. The file may set profile, utc,
-no_color, redact, cache, base_url, the table's columns, [keys] to rebind keys
+no_color, redact, cache, evidence_dir, base_url, the table's columns, [keys] to rebind keys
 and [views] of saved queries: @view:NAME in any query stands for a view's
 query (claudit @view:incident, claudit query @view:incident actor:bob@…), and
 the explorer's : palette lists every view.
 
 Exit codes: 0 ok (also zero results), 1 usage or query error, 2 authentication or
-permission, 3 network or API failure after retries, 4 cache error.`,
+permission, 3 network or API failure after retries, 4 cache error, 5 an evidence
+bundle that does not verify.`,
 		Example: `  claudit                                   # the explorer on the last 30 days
   claudit since:24h type:@keys              # key lifecycle events of the last day
   claudit demo                              # the explorer on a simulated org, no key needed
@@ -559,7 +562,7 @@ func (a *app) classify(err error) (int, string) {
 	case errors.As(err, &qe):
 		return exitUsage, "query error: " + qe.err.Error()
 	case errors.As(err, &ve):
-		return exitUsage, "the bundle does not verify: " + ve.Error()
+		return exitUnverified, "the bundle does not verify: " + ve.Error()
 	case errors.As(err, &ue):
 		return exitUsage, ue.Error()
 	case errors.As(err, &kk):

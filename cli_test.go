@@ -270,7 +270,7 @@ func TestExitCodes(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		e := newEnv(t, sim.AdminKey)
 		for _, args := range [][]string{
-			{"query", "--bogus"}, {"key"}, {"query", "--format", "xml"}, {"export"}, {"login", "extra"},
+			{"query", "--bogus"}, {"key"}, {"query", "--format", "xml"}, {"export", "--digest", "sha256:0"}, {"login", "extra"},
 			{"--profile", "../etc", "status"}, {"querry"}, {"sync", "--base-url", "http://example.com"},
 		} {
 			if code, _, stderr := e.run(args...); code != exitUsage || stderr == "" || strings.Contains(stderr, "goroutine") {
@@ -362,10 +362,11 @@ func TestExportAndVerify(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "wrote ") {
 		t.Fatalf("export: exit %d: %s%s", code, stdout, stderr)
 	}
-	m, err := store.VerifyBundle(dir)
+	res, err := store.VerifyBundle(dir, store.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := res.Manifest
 	if m.Query != "key:"+sc.LeakedKeyID || m.Tool != "claudit "+toolVersion() || len(m.RequestIDs) == 0 || len(m.EarlierRuns) == 0 ||
 		m.Counts.Events == 0 || m.ServerParams[feed.ParamCreatedAtGTE] == nil {
 		t.Fatalf("manifest = %+v", m)
@@ -383,7 +384,7 @@ func TestExportAndVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = e.run("export", "--verify", dir)
-	if code != exitUsage || !strings.Contains(stderr, "does not verify") || !strings.Contains(stderr, "activities.ndjson line ") {
+	if code != exitUnverified || !strings.Contains(stderr, "does not verify") || !strings.Contains(stderr, "activities.ndjson line ") {
 		t.Fatalf("tampered: exit %d, stderr %q", code, stderr)
 	}
 	if code, _, stderr := e.run("export", "--out", dir); code == 0 || !strings.Contains(stderr, "not empty") {

@@ -48,6 +48,9 @@ type config struct {
 	Keys                    map[string][]string
 	// Views are the saved queries in the file's order; each parses.
 	Views []ui.View
+
+	// EvidenceDir is where evidence bundles and timelines go.
+	EvidenceDir *string
 }
 
 // fileConfig is the TOML layout of the config file.
@@ -61,6 +64,9 @@ type fileConfig struct {
 	Columns []string            `toml:"columns"`
 	Keys    map[string][]string `toml:"keys"`
 	Views   map[string]string   `toml:"views"`
+
+	// EvidenceDir is the evidence_dir setting.
+	EvidenceDir string `toml:"evidence_dir"`
 }
 
 // settingKind is the TOML type a setting wants.
@@ -85,7 +91,7 @@ type configSetting struct {
 func configSettings() []configSetting {
 	return []configSetting{
 		{"profile", kindString}, {"utc", kindBool}, {"no_color", kindBool}, {"redact", kindBool},
-		{"cache", kindString}, {"base_url", kindString}, {"columns", kindStrings},
+		{"cache", kindString}, {"evidence_dir", kindString}, {"base_url", kindString}, {"columns", kindStrings},
 		{"keys", kindKeyTable}, {"views", kindViewTable},
 	}
 }
@@ -252,6 +258,12 @@ func parseConfig(cfg *config, text string) error {
 			*s.dst = s.v
 		}
 	}
+	if md.IsDefined("evidence_dir") {
+		if fc.EvidenceDir == "" {
+			return bad("evidence_dir is empty; remove it to use the default (claudit-evidence in the data directory).")
+		}
+		cfg.EvidenceDir = &fc.EvidenceDir
+	}
 	if md.IsDefined("base_url") {
 		if fc.BaseURL == "" {
 			return bad("base_url is empty; remove it to use %s.", feed.DefaultBaseURL)
@@ -401,6 +413,10 @@ func (a *app) applyConfig(changed func(string) bool) error {
 			a.cache = a.configCachePath(*cfg.Cache)
 		}
 	}
+	a.evidenceDir = ""
+	if cfg.EvidenceDir != nil {
+		a.evidenceDir = a.configCachePath(*cfg.EvidenceDir)
+	}
 	if !changed("no-color") {
 		switch {
 		case a.env.Getenv(envNoColor) != "":
@@ -418,7 +434,7 @@ func (a *app) applyConfig(changed func(string) bool) error {
 	return nil
 }
 
-// configCachePath resolves the config file's cache setting: {profile}
+// configCachePath resolves the config file's cache (and evidence_dir) setting: {profile}
 // becomes the profile (so profiles keep separate caches), a leading ~/
 // the home directory, and a relative path is relative to the config
 // file's directory.

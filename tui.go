@@ -98,8 +98,10 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 	if cfg == nil { // settings not run: no config file
 		cfg = &config{}
 	}
+	exportDir, _ := a.evidenceRoot() // "": the explorer says there is none
 	return ui.Deps{
-		Source: st,
+		Source:    st,
+		ExportDir: exportDir,
 		Sync: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
 			s, err := syncer(ctx, report)
 			if err != nil {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"claudit/feed"
@@ -24,7 +23,8 @@ import (
 // newest first, one per line (BundleActivities), and a manifest
 // (BundleManifest) that says how they were obtained and lets anyone check
 // that not a byte has changed since: the SHA-256 of every line and of the
-// whole file.
+// whole file. DIGEST, SHA256SUMS and README.txt (verify.go) let a third
+// party check it with or without claudit.
 const (
 	// BundleFormat names the bundle layout; VerifyBundle refuses others.
 	BundleFormat = "claudit-evidence-bundle/1"
@@ -50,7 +50,8 @@ type Manifest struct {
 	// ServerParams are the parameters the sync sent to the Activity Feed
 	// for the query (server-side filters and created_at bounds).
 	ServerParams map[string][]string `json:"server_params"`
-	// Offline is true when no sync ran before the export.
+	// Offline is true when no sync ran before the export (Export sets it
+	// when Runs is empty).
 	Offline bool `json:"offline"`
 	// Redacted is true when e-mails, ips, user agents and ids were masked
 	// (screen-share mode): the lines are then not the server's bytes.
@@ -71,6 +72,9 @@ type Manifest struct {
 	// Lines holds, in file order, the id and SHA-256 of every line (the
 	// line's bytes without its newline).
 	Lines []LineDigest `json:"lines"`
+	// Digest is the bundle digest (ManifestDigest of manifest.json), set
+	// by Export and VerifyBundle; it is not part of the manifest.
+	Digest string `json:"-"`
 }
 
 // RangeJSON is a time range whose zero ends encode as null.
@@ -228,6 +232,9 @@ func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.T
 	if m.Runs == nil {
 		m.Runs = []RunRecord{}
 	}
+	if len(m.Runs) == 0 {
+		m.Offline = true // no sync ran for this export
+	}
 	if m.EarlierRuns == nil {
 		m.EarlierRuns = []RunRecord{}
 	}
@@ -303,7 +310,7 @@ func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.T
 	m.File.Lines = len(m.Lines)
 	m.File.SHA256 = hex.EncodeToString(fileHash.Sum(nil))
 
-	if err := writeManifest(dir, m); err != nil {
+	if err := writeBundleFiles(dir, &m); err != nil {
 		os.Remove(actPath)
 		return m, err
 	}
@@ -328,13 +335,30 @@ func prepareBundleDir(dir string) error {
 	return nil
 }
 
-// writeManifest writes manifest.json through a temporary file and a rename.
-func writeManifest(dir string, m Manifest) error {
+// writeBundleFiles writes the digest, SHA256SUMS and README.txt files,
+// then manifest.json (through a temporary file and a rename, last, so a
+// bundle with a manifest is a finished one), and sets m.Digest.
+func writeBundleFiles(dir string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("export: encode manifest: %w", err)
 	}
 	b = append(b, '\n')
+	if m.Digest, err = ManifestDigest(b); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{BundleDigest, []byte(m.Digest + "\n")},
+		{BundleSums, sha256Sums(m.File.SHA256, b)},
+		{BundleReadme, []byte(bundleReadme())},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
+			return fmt.Errorf("export: write %s: %w", f.name, err)
+		}
+	}
 	tmp := filepath.Join(dir, "."+BundleManifest+".partial")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("export: write manifest: %w", err)
@@ -358,120 +382,4 @@ func rawLine(raw json.RawMessage) ([]byte, error) {
 		return nil, fmt.Errorf("compact raw activity: %w", err)
 	}
 	return b.Bytes(), nil
-}
-
-// VerifyError names the first place where a bundle does not match its
-// manifest.
-type VerifyError struct {
-	File   string // the file at fault
-	Line   int    // 1-based line of the NDJSON file; 0 when not about a line
-	ID     string // the activity id the manifest lists for that line, if any
-	Reason string
-}
-
-// Error says where and what, e.g. "activities.ndjson line 42 (activity
-// act_01…): SHA-256 differs from the manifest".
-func (e *VerifyError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " line %d", e.Line)
-	}
-	if e.ID != "" {
-		fmt.Fprintf(&b, " (activity %s)", e.ID)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Reason)
-	return b.String()
-}
-
-// VerifyBundle re-checks a bundle against its manifest: every line's
-// SHA-256 and id, the line count, the counts by type, the order (newest
-// first) and the size and SHA-256 of the whole file. It returns the
-// manifest and nil when everything matches, else a *VerifyError naming the
-// first mismatch (or an error reading the bundle).
-func VerifyBundle(dir string) (Manifest, error) {
-	var m Manifest
-	mb, err := os.ReadFile(filepath.Join(dir, BundleManifest))
-	if err != nil {
-		return m, fmt.Errorf("verify: read manifest: %w", err)
-	}
-	if err := json.Unmarshal(mb, &m); err != nil {
-		return m, &VerifyError{File: BundleManifest, Reason: "not valid JSON: " + err.Error()}
-	}
-	if m.Format != BundleFormat {
-		return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("format %q is not %q", m.Format, BundleFormat)}
-	}
-	name := m.File.Name
-	if name != BundleActivities {
-		return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("names the data file %q, want %q", name, BundleActivities)}
-	}
-	if m.File.Lines != len(m.Lines) || m.Counts.Events != len(m.Lines) {
-		return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("says %d lines and %d events but lists %d line digests",
-			m.File.Lines, m.Counts.Events, len(m.Lines))}
-	}
-	f, err := os.Open(filepath.Join(dir, name))
-	if err != nil {
-		return m, fmt.Errorf("verify: %w", err)
-	}
-	defer f.Close()
-	fileHash := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(f, fileHash), 1<<20)
-	var size int64
-	byType := map[string]int{}
-	var prev feed.Activity
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		size += int64(len(line))
-		if len(line) == 0 && errors.Is(err, io.EOF) {
-			if n-1 < len(m.Lines) {
-				return m, &VerifyError{File: name, Line: n, ID: m.Lines[n-1].ID, Reason: "missing: the file ends early"}
-			}
-			break
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return m, fmt.Errorf("verify: read %s: %w", name, err)
-		}
-		if n > len(m.Lines) {
-			return m, &VerifyError{File: name, Line: n, Reason: "not in the manifest (extra line)"}
-		}
-		want := m.Lines[n-1]
-		if !bytes.HasSuffix(line, []byte("\n")) {
-			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "does not end with a newline"}
-		}
-		line = line[:len(line)-1]
-		sum := sha256.Sum256(line)
-		if got := hex.EncodeToString(sum[:]); got != want.SHA256 {
-			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "SHA-256 differs from the manifest (the line was changed)"}
-		}
-		var a feed.Activity
-		if err := json.Unmarshal(line, &a); err != nil {
-			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "not a valid activity: " + err.Error()}
-		}
-		if a.ID != want.ID {
-			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: fmt.Sprintf("holds activity %q, the manifest says %q", a.ID, want.ID)}
-		}
-		if n > 1 && (a.CreatedAt.After(prev.CreatedAt) || a.CreatedAt.Equal(prev.CreatedAt) && a.ID > prev.ID) {
-			return m, &VerifyError{File: name, Line: n, ID: want.ID, Reason: "out of order (lines must be newest first)"}
-		}
-		prev = a
-		byType[a.Type]++
-	}
-	for typ, c := range byType {
-		if m.Counts.ByType[typ] != c {
-			return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("counts %d events of type %q, the file has %d", m.Counts.ByType[typ], typ, c)}
-		}
-	}
-	for typ, c := range m.Counts.ByType {
-		if byType[typ] != c {
-			return m, &VerifyError{File: BundleManifest, Reason: fmt.Sprintf("counts %d events of type %q, the file has %d", c, typ, byType[typ])}
-		}
-	}
-	if size != m.File.Bytes {
-		return m, &VerifyError{File: name, Reason: fmt.Sprintf("is %d bytes, the manifest says %d", size, m.File.Bytes)}
-	}
-	if got := hex.EncodeToString(fileHash.Sum(nil)); got != m.File.SHA256 {
-		return m, &VerifyError{File: name, Reason: "SHA-256 of the file differs from the manifest"}
-	}
-	return m, nil
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -70,9 +72,13 @@ func TestExportWritesRawNewestFirstWithDigests(t *testing.T) {
 			t.Fatalf("%s: mode %v, %v", name, fi.Mode(), err)
 		}
 	}
-	got, err := VerifyBundle(dir)
+	res, err := VerifyBundle(dir, VerifyOptions{Digest: m.Digest})
 	if err != nil {
 		t.Fatalf("VerifyBundle of a fresh bundle: %v", err)
+	}
+	got := res.Manifest
+	if res.Reformatted || res.Signed || got.Digest != m.Digest || !strings.HasPrefix(m.Digest, "sha256:") {
+		t.Fatalf("result = %+v, digest %q", res, m.Digest)
 	}
 	if got.File.SHA256 != m.File.SHA256 || got.Tool != "claudit test" || got.Format != BundleFormat {
 		t.Fatalf("verified manifest = %+v", got.File)
@@ -110,11 +116,23 @@ func TestExportFiltersAndRefusesNonEmptyDir(t *testing.T) {
 // tamper rewrites one file of a copy of the bundle and returns the copy.
 func tamper(t *testing.T, dir, name string, edit func([]byte) []byte) string {
 	t.Helper()
+	return tamperSeal(t, dir, name, true, edit)
+}
+
+// tamperSeal is tamper; with seal, an edited manifest gets a matching
+// DIGEST and SHA256SUMS, as a forger who re-wrote the digests would do.
+func tamperSeal(t *testing.T, dir, name string, seal bool, edit func([]byte) []byte) string {
+	t.Helper()
 	cp := filepath.Join(t.TempDir(), "copy")
 	if err := os.MkdirAll(cp, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{BundleActivities, BundleManifest} {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		f := e.Name()
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -124,6 +142,22 @@ func tamper(t *testing.T, dir, name string, edit func([]byte) []byte) string {
 		}
 		if err := os.WriteFile(filepath.Join(cp, f), b, 0o600); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if seal && name == BundleManifest {
+		mb, err := os.ReadFile(filepath.Join(cp, BundleManifest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := ManifestDigest(mb); err == nil {
+			var mm Manifest
+			_ = json.Unmarshal(mb, &mm)
+			if err := os.WriteFile(filepath.Join(cp, BundleDigest), []byte(d+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(cp, BundleSums), sha256Sums(mm.File.SHA256, mb), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return cp
@@ -180,11 +214,39 @@ func TestVerifyNamesTheFirstMismatch(t *testing.T) {
 			return bytes.Replace(b, []byte(m.File.SHA256), []byte(strings.Repeat("0", 64)), 1)
 		}, 0, "SHA-256 of the file"},
 		{"manifest not JSON", BundleManifest, func(b []byte) []byte { return b[:len(b)/2] }, 0, "not valid JSON"},
+		{"newest edited", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { mm["counts"].(map[string]any)["newest"] = "2020-01-01T00:00:00Z" })
+		}, 0, "field counts.newest"},
+		{"window narrowed", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) {
+				mm["window"] = map[string]any{"from": testNow.Add(-30 * time.Minute).Format(time.RFC3339), "to": nil}
+			})
+		}, 1, "outside the manifest's window"},
+		{"query edited", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { mm["query"] = "type:user_logged_in" })
+		}, 0, "field query"},
+		{"server params edited", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { mm["server_params"] = map[string]any{"activity_types[]": []string{"x"}} })
+		}, 0, "field server_params"},
+		{"a request id edited", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { mm["request_ids"] = []string{"req_forged"} })
+		}, 0, "field request_ids"},
+		{"offline flipped", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { mm["offline"] = false })
+		}, 0, "field offline"},
+		{"a field deleted", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { delete(mm, "redacted") })
+		}, 0, "field redacted"},
+		{"a field added", BundleManifest, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) { mm["note"] = "hi" })
+		}, 0, "field note"},
+		{"README edited", BundleReadme, func(b []byte) []byte { return append(b, 'x') }, 0, "README.txt: differs"},
+		{"SHA256SUMS edited", BundleSums, func(b []byte) []byte { b[0] ^= 1; return b }, 0, "SHA256SUMS: does not list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cp := tamper(t, dir, c.file, c.edit)
-			_, err := VerifyBundle(cp)
+			_, err := VerifyBundle(cp, VerifyOptions{})
 			var ve *VerifyError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want a *VerifyError", err)
@@ -279,9 +341,120 @@ func BenchmarkVerifyBundle(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := VerifyBundle(dir); err != nil {
+		if _, err := VerifyBundle(dir, VerifyOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(len(acts))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// editManifest decodes a manifest, lets fn change it and re-encodes it.
+func editManifest(t *testing.T, b []byte, fn func(map[string]any)) []byte {
+	t.Helper()
+	var mm map[string]any
+	if err := json.Unmarshal(b, &mm); err != nil {
+		t.Fatal(err)
+	}
+	fn(mm)
+	out, err := json.MarshalIndent(mm, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Any edit of the manifest that is not only whitespace changes its
+// canonical digest; a re-indented manifest still verifies.
+func TestVerifyManifestDigest(t *testing.T) {
+	_, dir, m, _ := exportFixture(t, 50)
+	mb, err := os.ReadFile(filepath.Join(dir, BundleManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"created_at", "tool", "query_input", "coverage", "redacted"} {
+		cp := tamperSeal(t, dir, BundleManifest, false, func(b []byte) []byte {
+			return editManifest(t, b, func(mm map[string]any) {
+				switch v := mm[field].(type) {
+				case string:
+					mm[field] = v + "1"
+				case float64:
+					mm[field] = v + 0.5
+				case bool:
+					mm[field] = !v
+				}
+			})
+		})
+		_, err := VerifyBundle(cp, VerifyOptions{})
+		if err == nil || !strings.Contains(err.Error(), "canonical digest") {
+			t.Errorf("%s edited: err = %v", field, err)
+		}
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, mb); err != nil {
+		t.Fatal(err)
+	}
+	cp := tamperSeal(t, dir, BundleManifest, false, func([]byte) []byte { return compact.Bytes() })
+	res, err := VerifyBundle(cp, VerifyOptions{Digest: m.Digest})
+	if err != nil || !res.Reformatted {
+		t.Fatalf("re-indented manifest: %+v, %v", res, err)
+	}
+	// A forger who re-wrote the digests passes the self-check, not the
+	// digest from the ticket.
+	cp = tamper(t, dir, BundleManifest, func(b []byte) []byte {
+		return editManifest(t, b, func(mm map[string]any) { mm["tool"] = "claudit forged" })
+	})
+	if _, err := VerifyBundle(cp, VerifyOptions{}); err != nil {
+		t.Fatalf("resealed bundle without --digest: %v", err)
+	}
+	if _, err := VerifyBundle(cp, VerifyOptions{Digest: m.Digest}); err == nil || !strings.Contains(err.Error(), "not the expected") {
+		t.Fatalf("resealed bundle with the ticket's digest: %v", err)
+	}
+}
+
+// A bundle has exactly its files: one missing or one added fails.
+func TestVerifyFileSet(t *testing.T) {
+	_, dir, _, _ := exportFixture(t, 10)
+	for _, name := range []string{BundleActivities, BundleManifest, BundleDigest, BundleSums, BundleReadme} {
+		cp := tamper(t, dir, "", nil)
+		if err := os.Remove(filepath.Join(cp, name)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := VerifyBundle(cp, VerifyOptions{}); err == nil || !strings.Contains(err.Error(), name+": is missing") {
+			t.Errorf("%s removed: %v", name, err)
+		}
+	}
+	cp := tamper(t, dir, "", nil)
+	if err := os.WriteFile(filepath.Join(cp, "extra.ndjson"), []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyBundle(cp, VerifyOptions{}); err == nil || !strings.Contains(err.Error(), "extra.ndjson: is not part of a bundle") {
+		t.Errorf("added file: %v", err)
+	}
+}
+
+// The real sha256sum -c accepts a fresh bundle and rejects a tampered one.
+func TestSHA256SUMSWithSha256sum(t *testing.T) {
+	bin, err := exec.LookPath("sha256sum")
+	if err != nil {
+		t.Skip("sha256sum not installed")
+	}
+	_, dir, _, _ := exportFixture(t, 20)
+	check := func(d string) error {
+		cmd := exec.Command(bin, "-c", "--quiet", BundleSums)
+		cmd.Dir = d
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := check(dir); err != nil {
+		t.Fatalf("fresh bundle: %v", err)
+	}
+	for _, name := range []string{BundleActivities, BundleManifest} {
+		cp := tamperSeal(t, dir, name, false, func(b []byte) []byte { b[len(b)/2] ^= 1; return b })
+		if err := check(cp); err == nil {
+			t.Errorf("sha256sum -c passes with %s tampered", name)
+		}
+	}
 }

@@ -315,6 +315,38 @@ func TestExportFromUI(t *testing.T) {
 	}
 }
 
+// Without an ExportDir, ctrl+s and :timeline refuse and say why: nothing is
+// written into the current directory.
+func TestExportNeverIntoTheCurrentDirectory(t *testing.T) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadDir(cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls int
+	export := func(_ context.Context, _ feed.Query, d string, _ *feed.Redactor) (string, error) {
+		calls++
+		return d, os.Mkdir(d, 0o700)
+	}
+	h := newHarness(t, newFakeRows(exampleRows(t)), 160, 48, withDeps(func(d *Deps) { d.Export = export }))
+	h.key("ctrl+s")
+	h.mustContain("evidence bundle failed: no evidence directory")
+	h.key("j", "m", ":")
+	h.typeText("timeline")
+	h.key("enter")
+	h.mustContain("timeline failed: no evidence directory")
+	after, err := os.ReadDir(cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 0 || len(after) != len(before) {
+		t.Fatalf("%d exports ran, the current directory has %d entries, had %d", calls, len(after), len(before))
+	}
+}
+
 // personalData returns every e-mail address and IP address in rows' raw
 // JSON.
 func personalData(rows []store.Row) []string {

@@ -150,13 +150,8 @@ type exportMsg struct {
 	err  error
 }
 
-// exportDir is where exports go.
-func (m Model) exportDir() string {
-	if m.deps.ExportDir == "" {
-		return "."
-	}
-	return m.deps.ExportDir
-}
+// exportDir is where exports go: never silently the current directory.
+func (m Model) exportDir() string { return m.deps.ExportDir }
 
 // stamp names export files by the time they were asked for (UTC).
 func (m Model) stamp() string { return m.deps.Now().UTC().Format("20060102T150405Z") }
@@ -215,7 +210,7 @@ func exportCmd(ctx context.Context, run func(context.Context, feed.Query, string
 	q feed.Query, parent, name string, red *feed.Redactor, what string, seq uint64) tea.Cmd {
 	return func() tea.Msg {
 		msg := exportMsg{seq: seq, kind: "evidence bundle", what: what}
-		dir, err := freshName(parent, name)
+		dir, err := FreshName(parent, name)
 		if err != nil {
 			msg.err = err
 			return msg
@@ -228,8 +223,16 @@ func exportCmd(ctx context.Context, run func(context.Context, feed.Query, string
 	}
 }
 
-// freshName returns parent/name, or parent/name-2 … when taken.
-func freshName(parent, name string) (string, error) {
+// FreshName returns parent/name, or parent/name-2 … when taken, after
+// creating parent (0700) if needed. An empty parent is refused: evidence
+// never goes silently into the current directory.
+func FreshName(parent, name string) (string, error) {
+	if parent == "" {
+		return "", errors.New("no evidence directory: set evidence_dir in the config")
+	}
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", fmt.Errorf("evidence directory: %w", err)
+	}
 	for i := 1; i <= 100; i++ {
 		p := filepath.Join(parent, name)
 		if i > 1 {
@@ -302,6 +305,9 @@ func markedRows(ctx context.Context, src Source, now time.Time) ([]store.Row, er
 // writeTimelineFile creates a new file dir/name[-n]ext (never overwriting)
 // and fills it with write; a failed write removes the file.
 func writeTimelineFile(dir, name, ext string, write func(*os.File) error) (string, error) {
+	if dir == "" {
+		return "", errors.New("no evidence directory: set evidence_dir in the config")
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}

@@ -48,8 +48,8 @@ type Deps struct {
 	// with the current query, or with is:marked when events are marked.
 	// nil disables ctrl+s.
 	Export func(ctx context.Context, q feed.Query, dir string, r *feed.Redactor) (path string, err error)
-	// ExportDir is where ctrl+s bundles and :timeline files go ("" = the
-	// current directory).
+	// ExportDir is where ctrl+s bundles and :timeline files go (created
+	// when needed); "" refuses to export, never the current directory.
 	ExportDir string
 	// Redact starts the program in screen-share mode (--redact); R toggles.
 	Redact bool
