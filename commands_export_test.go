@@ -159,7 +159,7 @@ func newSSHKey(t *testing.T, dir, identity string) (key, allowed string) {
 // signs → claudit verifies; a wrong key or a tampered manifest fails both.
 func TestExportSignVerify(t *testing.T) {
 	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen not installed")
+		requireSystem(t, "ssh-keygen", "signing evidence bundles (package openssh-client)")
 	}
 	e, sc, _ := syncedEnv(t)
 	keys := t.TempDir()
