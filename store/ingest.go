@@ -614,7 +614,7 @@ func (s *Store) intern(ctx context.Context, tx *wtx, rows []ingestRow, idx []int
 	return ids, nil
 }
 
-// internTable looks values up in a dictionary table (terms or textvals),
+// internTable looks values up in a dictionary table (terms),
 // inserting the missing ones; created collects the ids it inserted.
 func internTable(ctx context.Context, tx *wtx, table string, missing []string, ids, fresh map[string]int64, created *[]int64) error {
 	for start := 0; start < len(missing); start += 500 {

@@ -19,28 +19,16 @@ const (
 	roleOther
 )
 
-// Limits on the free text kept per activity: hostile or huge values (a
-// 64 KiB user agent) must not bloat the index.
-const (
-	maxTextValue = 512
-	maxTextTotal = 4096
-)
-
 // refs is what one walk over an activity's raw JSON yields.
 type refs struct {
 	// byRole holds the normalised id-like values per role, de-duplicated.
 	byRole [3][]string
 	// org holds organization_id and organization_uuid values.
 	org []string
-	// text is the human-readable strings, space separated.
-	text []byte
 	// requestID is the top-level request_id (compliance_api_accessed).
 	requestID string
 	// targetKey is the first top-level *key_id value (api_key_id, …).
 	targetKey string
-	// uaLo, uaHi delimit the actor's user agent inside text (uaHi 0: not
-	// there), so ingest can index it once per distinct value.
-	uaLo, uaHi int
 	// subVals are the activity's searchable string values, folded and
 	// de-duplicated, and subHashes their hashes (see substr.go); subLen is
 	// their total length.
@@ -54,9 +42,7 @@ func (r *refs) reset() {
 		r.byRole[i] = r.byRole[i][:0]
 	}
 	r.org = r.org[:0]
-	r.text = r.text[:0]
 	r.requestID, r.targetKey = "", ""
-	r.uaLo, r.uaHi = 0, 0
 	r.subVals, r.subHashes, r.subLen = r.subVals[:0], r.subHashes[:0], 0
 }
 
@@ -71,19 +57,6 @@ func (r *refs) add(role int, v string) {
 		}
 	}
 	r.byRole[role] = append(r.byRole[role], v)
-}
-
-func (r *refs) addText(s string) {
-	if len(r.text) >= maxTextTotal || s == "" {
-		return
-	}
-	if len(s) > maxTextValue {
-		s = s[:maxTextValue]
-	}
-	if len(r.text) > 0 {
-		r.text = append(r.text, ' ')
-	}
-	r.text = append(r.text, s...)
 }
 
 // errBadJSON reports raw JSON the walker cannot read.
@@ -342,23 +315,7 @@ func (w *walker) leaf(depth int, key string, inActor bool, s string) {
 			role = roleTarget
 		}
 		r.add(role, s)
-		if strings.IndexByte(s, '@') > 0 {
-			r.addText(s) // e-mails are also words people search for
-		}
-		return
 	}
-	if strings.HasSuffix(key, "_at") && len(s) >= 20 && s[4] == '-' {
-		return // timestamps are not words
-	}
-	if inActor && depth == 2 && key == "user_agent" && r.uaHi == 0 {
-		n := len(r.text)
-		r.addText(s)
-		if len(r.text) > n {
-			r.uaLo, r.uaHi = len(r.text)-min(len(s), maxTextValue), len(r.text)
-		}
-		return
-	}
-	r.addText(s)
 }
 
 // isRefKey reports whether a member name holds an id-like value.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"claudit/feed"
@@ -55,8 +54,8 @@ func TestExtractRefsExamples(t *testing.T) {
 	if r.targetKey != "apikey_01EXAMPLEOLDSIEM00000003" {
 		t.Errorf("targetKey = %q", r.targetKey)
 	}
-	if !strings.Contains(string(r.text), "SIEM export (old)") {
-		t.Errorf("text %q lacks the key name", r.text)
+	if !slices.Contains(r.subVals, "siem export (old)") {
+		t.Errorf("values %q lack the key name", r.subVals)
 	}
 	if !slices.Contains(r.org, "11111111-2222-4333-8444-000000000001") || !slices.Contains(r.org, "org_01EXAMPLEORG000000000001") {
 		t.Errorf("org = %q", r.org)
@@ -87,8 +86,8 @@ func TestExtractRefsEscapesAndNesting(t *testing.T) {
 			t.Errorf("role %d = %q, want %q", role, r.byRole[role], want[role])
 		}
 	}
-	if got := string(r.text); !strings.Contains(got, "a\"bé😀") || !strings.Contains(got, "old") || strings.Contains(got, "2026-01-01") {
-		t.Errorf("text = %q", got)
+	if !slices.Contains(r.subVals, "a\"bé😀") || !slices.Contains(r.subVals, "old") || slices.Contains(r.subVals, "activity_x") {
+		t.Errorf("values = %q (want the decoded user agent and update, not the activity's own id)", r.subVals)
 	}
 	for _, bad := range []string{`{"a":`, `{"a":"x`, `[1,2`, `{"a" 1}`, `{"a":"\x"}`} {
 		if err := extractRefs([]byte(bad), &r); err == nil {
