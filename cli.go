@@ -13,6 +13,7 @@ import (
 	"claudit/feed"
 	"claudit/store"
 	"claudit/ui"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	"github.com/charmbracelet/x/ansi"
@@ -253,9 +254,24 @@ func (a *app) color(stream any) bool {
 	return !a.noColor && a.env.Getenv("TERM") != "dumb" && a.env.IsTerminal(stream)
 }
 
+// theme is what the printers colour stream with: the explorer's styles
+// (so the CLI and the TUI show the same colours), or nil when stream may
+// not be coloured.
+func (a *app) theme(stream any) *printer.Theme {
+	if !a.color(stream) {
+		return nil
+	}
+	st := ui.NewStyles(true)
+	return &printer.Theme{
+		Header: st.Table.Header, Time: st.Table.Time, Dim: st.Table.Dim,
+		Label: st.Detail.Label, Change: st.Detail.Change, Bar: st.Hist.Bar,
+		Type: st.TypeStyle,
+	}
+}
+
 // printOptions lays out human output for stdout.
-func (a *app) printOptions() ui.PrintOptions {
-	opt := ui.PrintOptions{Color: a.color(a.env.Stdout), Loc: a.loc(), Redactor: a.redactor()}
+func (a *app) printOptions() printer.PrintOptions {
+	opt := printer.PrintOptions{Theme: a.theme(a.env.Stdout), Loc: a.loc(), Redactor: a.redactor()}
 	if a.env.IsTerminal(a.env.Stdout) {
 		opt.Width = a.env.TermWidth(a.env.Stdout)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
-	"claudit/ui"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	"github.com/spf13/cobra"
@@ -197,7 +197,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 	out := &strings.Builder{}
 	row := func(label, value string) { fmt.Fprintf(out, "%-12s %s\n", label, value) }
 	now := a.env.Now()
-	ts := func(t time.Time) string { return t.In(a.loc()).Format(ui.PrintTimeLayout) }
+	ts := func(t time.Time) string { return t.In(a.loc()).Format(printer.PrintTimeLayout) }
 
 	row("profile", a.profile)
 	key, source, keyErr := a.key(ctx)
@@ -262,7 +262,7 @@ func (a *app) cacheStatus(ctx context.Context, st *store.Store, now time.Time, r
 		return &cacheError{err: err}
 	}
 	row("cache", stats.Path)
-	desc := fmt.Sprintf("%s, %s, %s", humanBytes(stats.Bytes), stats.Mode, ui.Count(stats.Events, "event"))
+	desc := fmt.Sprintf("%s, %s, %s", humanBytes(stats.Bytes), stats.Mode, printer.Count(stats.Events, "event"))
 	if stats.Events > 0 {
 		desc += ", " + ts(stats.Oldest) + " → " + ts(stats.Newest)
 	}
@@ -271,13 +271,13 @@ func (a *app) cacheStatus(ctx context.Context, st *store.Store, now time.Time, r
 	if err != nil {
 		return &cacheError{err: err}
 	}
-	row("coverage", fmt.Sprintf("%d%% of the last 30 days (%s)", int(cov.Fraction*100), ui.Count(len(cov.Missing), "gap")))
+	row("coverage", fmt.Sprintf("%d%% of the last 30 days (%s)", int(cov.Fraction*100), printer.Count(len(cov.Missing), "gap")))
 	if r := stats.LastRun; r == nil {
 		row("last sync", "never")
 	} else {
 		s := r.Summary
-		desc := fmt.Sprintf("%s (%s, %s, %s, %s)", ts(r.Info.Started), r.Info.Kind, ui.Count(s.Pages, "page"),
-			ui.Count(s.Events, "event"), ui.Count(s.Retries, "retry"))
+		desc := fmt.Sprintf("%s (%s, %s, %s, %s)", ts(r.Info.Started), r.Info.Kind, printer.Count(s.Pages, "page"),
+			printer.Count(s.Events, "event"), printer.Count(s.Retries, "retry"))
 		switch {
 		case s.Err != "":
 			desc += " failed: " + s.Err

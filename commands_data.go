@@ -10,7 +10,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
-	"claudit/ui"
+	"claudit/ui/printer"
 
 	"github.com/spf13/cobra"
 )
@@ -87,8 +87,8 @@ table (see claudit --help); other terms narrow it further.`,
 			if err := a.settings(cmd); err != nil {
 				return err
 			}
-			if !slices.Contains(ui.RowFormats(), format) {
-				return &usageError{err: fmt.Errorf("--format %q: want one of %s", format, strings.Join(ui.RowFormats(), ", "))}
+			if !slices.Contains(printer.RowFormats(), format) {
+				return &usageError{err: fmt.Errorf("--format %q: want one of %s", format, strings.Join(printer.RowFormats(), ", "))}
 			}
 			if limit < 0 {
 				return &usageError{err: fmt.Errorf("--limit %d: want 0 (no limit) or more", limit)}
@@ -121,10 +121,10 @@ table (see claudit --help); other terms narrow it further.`,
 			return a.incompleteAnswer(ctx, st, q, syncErr)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "o", ui.FormatTable, "output format: "+strings.Join(ui.RowFormats(), ", "))
+	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: "+strings.Join(printer.RowFormats(), ", "))
 	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most N activities (0 = all)")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(ui.RowFormats(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(printer.RowFormats(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -198,14 +198,14 @@ func (a *app) describeGaps(cov store.Coverage) string {
 	msg := fmt.Sprintf("the cache covers %d%%; it lacks %s → %s", int(cov.Fraction*100),
 		g.From.In(a.loc()).Format(layout), g.To.In(a.loc()).Format(layout))
 	if n := len(cov.Missing) - 1; n > 0 {
-		msg += fmt.Sprintf(" and %s before that", ui.Count(n, "older gap"))
+		msg += fmt.Sprintf(" and %s before that", printer.Count(n, "older gap"))
 	}
 	return msg
 }
 
 // printRows streams the matching rows, newest first, in format.
 func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int) error {
-	w, err := ui.NewRowWriter(format, a.env.Stdout, a.printOptions())
+	w, err := printer.NewRowWriter(format, a.env.Stdout, a.printOptions())
 	if err != nil {
 		return &usageError{err: err}
 	}
@@ -236,7 +236,7 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
-	if printed == 0 && format == ui.FormatTable {
+	if printed == 0 && format == printer.FormatTable {
 		// On stderr, so stdout stays the table (here: its header alone).
 		msg, err := a.zeroResults(ctx, st, q, now)
 		if err != nil {
@@ -308,7 +308,7 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 			if err := a.settings(cmd); err != nil {
 				return err
 			}
-			if format != ui.FormatTable && format != ui.FormatJSON {
+			if format != printer.FormatTable && format != printer.FormatJSON {
 				return &usageError{err: fmt.Errorf("--format %q: want table or json", format)}
 			}
 			// "key:apikey_…" (as written in a query) means the same id.
@@ -338,10 +338,10 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 			if err != nil {
 				return &cacheError{err: err}
 			}
-			if format == ui.FormatJSON {
-				err = ui.WriteDossierJSON(a.env.Stdout, d, a.printOptions())
+			if format == printer.FormatJSON {
+				err = printer.WriteDossierJSON(a.env.Stdout, d, a.printOptions())
 			} else {
-				err = ui.WriteDossier(a.env.Stdout, d, a.printOptions())
+				err = printer.WriteDossier(a.env.Stdout, d, a.printOptions())
 			}
 			if err != nil {
 				return err
@@ -349,8 +349,8 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 			return a.incompleteAnswer(ctx, st, feed.Query{}, syncErr)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "o", ui.FormatTable, "output format: table or json")
+	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: table or json")
 	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{ui.FormatTable, ui.FormatJSON}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{printer.FormatTable, printer.FormatJSON}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"claudit/store"
 	"claudit/store/sshsig"
 	"claudit/ui"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	"github.com/spf13/cobra"
@@ -240,8 +241,8 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 		a.warn("offline: the cache covers %d%% of the window, so the bundle may be incomplete", int(m.Coverage*100))
 	}
 	fprintf(a.env.Stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n%sbundle digest (paste into the incident ticket): %s\n",
-		ui.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
-		store.BundleManifest, ui.Count(len(m.RequestIDs), "request-id"), signed, m.Digest)
+		printer.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
+		store.BundleManifest, printer.Count(len(m.RequestIDs), "request-id"), signed, m.Digest)
 	return nil
 }
 
@@ -312,8 +313,8 @@ func (a *app) verifyBundle(dir string, opts store.VerifyOptions, allowedSigners 
 	m := res.Manifest
 	// The manifest is a file anyone could have edited: sanitise what it says.
 	fprintf(a.env.Stdout, "%s\n", safe.Text(fmt.Sprintf("ok: %s in %s match the manifest (sha256 %s); query %q, created %s by %s",
-		ui.Count(m.Counts.Events, "activity"), dir, m.File.SHA256, m.Query,
-		m.CreatedAt.In(a.loc()).Format(ui.PrintTimeLayout), m.Tool)))
+		printer.Count(m.Counts.Events, "activity"), dir, m.File.SHA256, m.Query,
+		m.CreatedAt.In(a.loc()).Format(printer.PrintTimeLayout), m.Tool)))
 	digest := "bundle digest " + m.Digest
 	if opts.Digest != "" {
 		digest += " (matches the one given)"

@@ -10,7 +10,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
-	"claudit/ui"
+	"claudit/ui/printer"
 )
 
 // syncResult is what a headless sync did, for the export manifest.
@@ -44,7 +44,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	now := a.env.Now()
 	window := syncWindow(q, now)
 	tty := a.env.IsTerminal(a.env.Stderr)
-	var bar *ui.ProgressBar
+	var bar *printer.ProgressBar
 	var hook func(feed.RetryEvent)
 	if tty {
 		filter, err := q.ServerFilter()
@@ -55,8 +55,8 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		if err != nil {
 			return syncResult{}, &cacheError{err: err}
 		}
-		bar = ui.NewProgressBar(a.env.Stderr, ui.ProgressOptions{
-			Width: a.env.TermWidth(a.env.Stderr), Color: a.color(a.env.Stderr),
+		bar = printer.NewProgressBar(a.env.Stderr, printer.ProgressOptions{
+			Width: a.env.TermWidth(a.env.Stderr), Theme: a.theme(a.env.Stderr),
 			Window: window, Covered: cov.Fraction, Loc: a.loc(),
 		})
 		hook = bar.Retry
@@ -95,7 +95,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	}
 	if sum.OutOfWindow > 0 {
 		a.warn("the server sent %s dated outside the window asked for; they were not stored (a server anomaly)",
-			ui.Count(sum.OutOfWindow, "activity"))
+			printer.Count(sum.OutOfWindow, "activity"))
 	}
 	if err != nil {
 		if rej := rejectedType(q, err); rej != nil {
@@ -104,7 +104,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		return res, syncError(err)
 	}
 	if summary && !tty {
-		fprintf(a.env.Stderr, "claudit: %s\n", ui.SyncSummary(sum, res.Info.Window, rate, time.Since(started)))
+		fprintf(a.env.Stderr, "claudit: %s\n", printer.SyncSummary(sum, res.Info.Window, rate, time.Since(started)))
 	}
 	return res, nil
 }

@@ -406,7 +406,7 @@ func (a Activity) Summary() string {
 	}
 	for _, verb := range []string{"created", "deleted", "revoked"} {
 		if strings.HasSuffix(a.Type, "_"+verb) {
-			if t := a.primaryTarget(); t != "" {
+			if t := a.PrimaryTarget(); t != "" {
 				return verb + " " + t
 			}
 		}
@@ -417,9 +417,9 @@ func (a Activity) Summary() string {
 	return a.Type
 }
 
-// primaryTarget is the first key mentioned as a target, else the first
-// target id.
-func (a Activity) primaryTarget() string {
+// PrimaryTarget is what the activity acted on, for one cell: the first key
+// it mentions as a target, else its first target id, else "".
+func (a Activity) PrimaryTarget() string {
 	for _, m := range a.KeyMentions() {
 		if !m.AsActor {
 			return m.ID

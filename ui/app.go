@@ -9,6 +9,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -566,7 +567,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		case m.header.progress.OutOfWindow > 0:
 			// A server anomaly, said once per sync.
 			status = m.setStatus(fmt.Sprintf("the server sent %s dated outside the window asked for; not stored",
-				Count(m.header.progress.OutOfWindow, "activity")), true)
+				printer.Count(m.header.progress.OutOfWindow, "activity")), true)
 		}
 		return m, tea.Batch(status, m.refresh())
 	case statusExpiredMsg:

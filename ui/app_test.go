@@ -11,6 +11,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -104,7 +105,7 @@ func TestVirtualTableWalk(t *testing.T) {
 	if !h.m.table.atOldest || h.selectedID() != src.at(n-1).ID {
 		t.Fatal("j past the end must stay on the oldest row")
 	}
-	h.mustContain(fmt.Sprintf("%s/%s", Thousands(n), Thousands(n)))
+	h.mustContain(fmt.Sprintf("%s/%s", printer.Thousands(n), printer.Thousands(n)))
 	for i := n - 1; i >= 0; i-- {
 		if got, want := h.selectedID(), src.at(i).ID; got != want {
 			t.Fatalf("back at row %d: selected %s, want %s", i, got, want)

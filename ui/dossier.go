@@ -7,6 +7,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 )
 
@@ -63,7 +64,7 @@ func (d *dossierModel) rebuild() {
 	case d.err != nil:
 		put(d.styles.Status.Error.Render(safe.Text(d.red.String("dossier failed: " + d.err.Error()))))
 	default:
-		ds := RedactDossier(d.dossier, d.red) // the one place it is masked
+		ds := printer.RedactDossier(d.dossier, d.red) // the one place it is masked
 		kind := ds.KeyKind
 		if kind == "" {
 			kind = "unknown kind"

@@ -6,6 +6,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -113,7 +114,7 @@ func (f facetsModel) View() string {
 			lines = append(lines, strings.Repeat(" ", f.width), fit(st.Detail.Heading.Render(h), f.width))
 		}
 		bar := strings.Repeat("█", max(1, it.count*barW/max(1, peak[it.field])))
-		text := fmt.Sprintf("  %9s  %-*s  %s", Thousands(it.count), barW, bar, safeCell(redactPivot(f.red, it.field, it.value), f.width))
+		text := fmt.Sprintf("  %9s  %-*s  %s", printer.Thousands(it.count), barW, bar, safeCell(redactPivot(f.red, it.field, it.value), f.width))
 		if i == f.sel {
 			selLine = len(lines)
 			lines = append(lines, st.Detail.FieldSelected.Render(fit("›"+text[1:], f.width)))

@@ -15,6 +15,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -179,12 +180,12 @@ func TestTimelineGolden(t *testing.T) {
 	loc := time.FixedZone("CEST", 2*3600)
 	rows := timelineRows(t)
 	for _, c := range []struct{ format, golden string }{
-		{FormatMarkdown, "timeline_markdown"},
+		{printer.FormatMarkdown, "timeline_markdown"},
 		{"md", "timeline_markdown"},
-		{FormatCSV, "timeline_csv"},
+		{printer.FormatCSV, "timeline_csv"},
 	} {
 		var b bytes.Buffer
-		if err := WriteTimeline(&b, rows, c.format, loc); err != nil {
+		if err := printer.WriteTimeline(&b, rows, c.format, loc); err != nil {
 			t.Fatal(err)
 		}
 		requireGolden(t, c.golden, b.String())
@@ -193,7 +194,7 @@ func TestTimelineGolden(t *testing.T) {
 		rev := slices.Clone(rows)
 		slices.Reverse(rev)
 		var b2 bytes.Buffer
-		if err := WriteTimeline(&b2, rev, c.format, loc); err != nil || b2.String() != b.String() {
+		if err := printer.WriteTimeline(&b2, rev, c.format, loc); err != nil || b2.String() != b.String() {
 			t.Fatalf("%s: the input order changed the output", c.format)
 		}
 		if rev[0].ID != rows[len(rows)-1].ID {
@@ -203,7 +204,7 @@ func TestTimelineGolden(t *testing.T) {
 			t.Fatalf("%s: control characters got through", c.format)
 		}
 	}
-	if err := WriteTimeline(&bytes.Buffer{}, rows, "pdf", loc); err == nil || !strings.Contains(err.Error(), `"pdf"`) {
+	if err := printer.WriteTimeline(&bytes.Buffer{}, rows, "pdf", loc); err == nil || !strings.Contains(err.Error(), `"pdf"`) {
 		t.Fatalf("unknown format: %v", err)
 	}
 }
@@ -248,7 +249,7 @@ func TestTimelineFromPalette(t *testing.T) {
 	}
 	marked, _ := markedRows(context.Background(), src, testNow)
 	var want bytes.Buffer
-	if err := WriteTimeline(&want, marked, FormatCSV, h.m.local); err != nil {
+	if err := printer.WriteTimeline(&want, marked, printer.FormatCSV, h.m.local); err != nil {
 		t.Fatal(err)
 	}
 	if string(got) != want.String() || !strings.Contains(string(got), "created at night") {

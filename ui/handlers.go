@@ -6,6 +6,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	"charm.land/bubbles/v2/key"
@@ -148,9 +149,9 @@ func (m Model) do(a action) (Model, tea.Cmd) {
 	case actExport:
 		return m.export()
 	case actTimelineMarkdown:
-		return m.timeline(FormatMarkdown)
+		return m.timeline(printer.FormatMarkdown)
 	case actTimelineCSV:
-		return m.timeline(FormatCSV)
+		return m.timeline(printer.FormatCSV)
 	case actDossier:
 		return m.openDossier()
 	case actFocus:

@@ -8,6 +8,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -285,7 +286,7 @@ type newerCountMsg struct {
 // newBadge is the "▲ 12 new" badge text.
 func newBadge(n int) string {
 	if n > newerCap {
-		return fmt.Sprintf("▲ %s+ new", Thousands(newerCap))
+		return fmt.Sprintf("▲ %s+ new", printer.Thousands(newerCap))
 	}
-	return fmt.Sprintf("▲ %s new", Thousands(n))
+	return fmt.Sprintf("▲ %s new", printer.Thousands(n))
 }

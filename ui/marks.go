@@ -13,6 +13,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	"charm.land/bubbles/v2/key"
@@ -172,7 +173,7 @@ func (m Model) export() (Model, tea.Cmd) {
 	}
 	q, what := m.eff, "the current query"
 	if m.marked > 0 {
-		q, what = markedQuery(), plural(m.marked, "marked event")
+		q, what = markedQuery(), printer.Count(m.marked, "marked event")
 	}
 	m.exportSeq = m.nextSeq()
 	cmd := exportCmd(m.base, m.deps.Export, q, m.exportDir(), "claudit-evidence-"+m.stamp(), m.redactor(), what, m.exportSeq)
@@ -182,7 +183,7 @@ func (m Model) export() (Model, tea.Cmd) {
 // timeline is :timeline: the marked events as an incident timeline file.
 func (m Model) timeline(format string) (Model, tea.Cmd) {
 	ext := ".md"
-	if format == FormatCSV {
+	if format == printer.FormatCSV {
 		ext = ".csv"
 	}
 	m.exportSeq = m.nextSeq()
@@ -267,11 +268,11 @@ func timelineCmd(ctx context.Context, src Source, now time.Time, dir, name, ext,
 			return msg
 		}
 		for i := range rows {
-			rows[i] = RedactRow(rows[i], red)
+			rows[i] = printer.RedactRow(rows[i], red)
 		}
-		msg.what = plural(len(rows), "marked event")
+		msg.what = printer.Count(len(rows), "marked event")
 		msg.path, msg.err = writeTimelineFile(dir, name, ext, func(f *os.File) error {
-			return WriteTimeline(f, rows, format, loc)
+			return printer.WriteTimeline(f, rows, format, loc)
 		})
 		return msg
 	}
@@ -289,7 +290,7 @@ func markedRows(ctx context.Context, src Source, now time.Time) ([]store.Row, er
 		}
 		out = append(out, rows...)
 		if len(out) > maxTimelineRows {
-			return nil, fmt.Errorf("more than %s marked events: export them as an evidence bundle (ctrl+s)", Thousands(maxTimelineRows))
+			return nil, fmt.Errorf("more than %s marked events: export them as an evidence bundle (ctrl+s)", printer.Thousands(maxTimelineRows))
 		}
 		if len(rows) < timelinePage {
 			break
@@ -334,12 +335,4 @@ func writeTimelineFile(dir, name, ext string, write func(*os.File) error) (strin
 		return p, nil
 	}
 	return "", fmt.Errorf("no free name for %s%s in %s", name, ext, dir)
-}
-
-// plural is "1 marked event", "3 marked events".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return Thousands(n) + " " + word + "s"
 }

@@ -3,33 +3,19 @@ package ui
 import (
 	"strings"
 
+	"claudit/ui/printer"
+
 	"charm.land/lipgloss/v2"
 )
 
-// painter applies a colour/attribute-only style by concatenation. Style.Render
-// measures and re-parses its input on every call, which at one call per
-// table cell and JSON token dominates a frame; a painter renders a
-// placeholder once and reuses the escape sequences around it. Only styles
-// without width, padding, margins or borders may be painters.
-type painter struct{ pre, post string }
+// painter is printer.Painter under the name the explorer's components
+// use: a colour/attribute-only style applied by concatenation.
+type painter struct{ p printer.Painter }
 
-func newPainter(st lipgloss.Style) painter {
-	const mark = "x" // SGR sequences never contain an 'x'
-	out := st.Render(mark)
-	i := strings.Index(out, mark)
-	if i < 0 {
-		return painter{}
-	}
-	return painter{pre: out[:i], post: out[i+len(mark):]}
-}
+func newPainter(st lipgloss.Style) painter { return painter{printer.NewPainter(st)} }
 
 // paint wraps s, which must be one line of safe text.
-func (p painter) paint(s string) string {
-	if p.pre == "" && p.post == "" || s == "" {
-		return s
-	}
-	return p.pre + s + p.post
-}
+func (p painter) paint(s string) string { return p.p.Paint(s) }
 
 // framer draws a pane's frame (border and padding) by example: lipgloss
 // renders the frame around one placeholder line, and every content line

@@ -9,6 +9,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 )
 
 // The real cache is a Source.
@@ -40,7 +41,7 @@ func TestWithRealStore(t *testing.T) {
 	if h.m.state != stateReady || h.m.total != n+10 {
 		t.Fatalf("state %v total %d (want %d)", h.m.state, h.m.total, n+10)
 	}
-	h.mustContain("cache 100% of last 24h", Thousands(n+10)+" events")
+	h.mustContain("cache 100% of last 24h", printer.Thousands(n+10)+" events")
 	// Walk to the oldest row and back by keyset pages.
 	var ids []string
 	for range n + 10 {

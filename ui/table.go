@@ -8,6 +8,7 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	"github.com/charmbracelet/x/ansi"
@@ -240,7 +241,7 @@ func (t tableModel) makeRows(rows []store.Row) []tableRow {
 // derive computes the display text, masked by red when non-nil.
 func (r *tableRow) derive(red *feed.Redactor) {
 	a := red.Activity(r.Activity)
-	r.label, r.target, r.org, r.ip = a.Actor.Label(), rowTarget(a), orgOf(a), a.Actor.IPAddress
+	r.label, r.target, r.org, r.ip = a.Actor.Label(), printer.Target(a), orgOf(a), a.Actor.IPAddress
 }
 
 // tableModel is the virtual table component.
@@ -658,20 +659,6 @@ func (t tableModel) paintFlags(cell string) string {
 		}
 	}
 	return b.String()
-}
-
-// rowTarget is what the event acted on: its first target id, else the
-// first key it mentions as a target.
-func rowTarget(a feed.Activity) string {
-	if t := a.Targets(); len(t) > 0 {
-		return t[0]
-	}
-	for _, k := range a.KeyMentions() {
-		if !k.AsActor {
-			return k.ID
-		}
-	}
-	return ""
 }
 
 func orgOf(a feed.Activity) string {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"claudit/feed"
+	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	tea "charm.land/bubbletea/v2"
@@ -168,15 +169,15 @@ func (m Model) statusView() string {
 		right = append(right, st.Badge.Render(newBadge(m.newRows)))
 	}
 	if m.hidesSelf() && m.selfHidden > 0 {
-		right = append(right, st.Position.Render(fmt.Sprintf("%s own hidden", Thousands(m.selfHidden))))
+		right = append(right, st.Position.Render(fmt.Sprintf("%s own hidden", printer.Thousands(m.selfHidden))))
 	}
 	if m.marked > 0 {
-		right = append(right, st.Position.Render("★"+Thousands(m.marked)))
+		right = append(right, st.Position.Render("★"+printer.Thousands(m.marked)))
 	}
 	if m.state == stateReady && len(m.table.rows) > 0 {
 		pos := "?"
 		if p := m.table.position(); p >= 0 {
-			pos = Thousands(p + 1)
+			pos = printer.Thousands(p + 1)
 		}
 		right = append(right, st.Position.Render(fmt.Sprintf("%s/%s", pos, m.totalText(false))))
 	}
@@ -206,9 +207,9 @@ func (m Model) totalText(withUnit bool) string {
 	case !m.totalKnown:
 		s = "…"
 	case m.capped:
-		s = "≥ " + Thousands(m.total)
+		s = "≥ " + printer.Thousands(m.total)
 	default:
-		s = Thousands(m.total)
+		s = printer.Thousands(m.total)
 	}
 	if withUnit {
 		if !m.totalKnown {

@@ -1,4 +1,4 @@
-package ui
+package printer
 
 import (
 	"encoding/csv"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/safe"
 )
@@ -32,7 +33,7 @@ func timelineRecord(r store.Row, loc *time.Location) []string {
 		r.CreatedAt.In(loc).Format(timelineTimeLayout),
 		r.Actor.Label(),
 		r.Type,
-		rowTarget(r.Activity),
+		Target(r.Activity),
 		r.Actor.IPAddress,
 		r.Note,
 		r.ID,
@@ -69,7 +70,7 @@ func WriteTimeline(w io.Writer, rows []store.Row, format string, loc *time.Locat
 func writeTimelineMarkdown(w io.Writer, rows []store.Row, loc *time.Location) error {
 	var b strings.Builder
 	b.WriteString("# Incident timeline\n\n")
-	fmt.Fprintf(&b, "%s, oldest first. Local times in %s.\n\n", plural(len(rows), "marked event"), markdownCell(loc.String()))
+	fmt.Fprintf(&b, "%s, oldest first. Local times in %s.\n\n", Count(len(rows), "marked event"), markdownCell(loc.String()))
 	head := timelineHeader()
 	b.WriteString("| " + strings.Join(head, " | ") + " |\n")
 	b.WriteString("|" + strings.Repeat("---|", len(head)) + "\n")
@@ -124,11 +125,29 @@ func writeTimelineCSV(w io.Writer, rows []store.Row, loc *time.Location) error {
 }
 
 // spreadsheetCell sanitises a CSV cell and defuses formulas (OWASP "CSV
-// injection"): a leading = + - @ would be evaluated.
+// injection"): a leading = + - @ would be evaluated. The query's CSV and
+// the timeline's both pass it (a CSV is read in terminals and spreadsheets
+// alike).
 func spreadsheetCell(s string) string {
 	s = safe.Text(s)
 	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
 		return "'" + s
 	}
 	return s
+}
+
+// Target is what an event acted on, as the explorer's TARGET column and the
+// incident timeline show it: its first target id, else the first key it
+// mentions as a target. (The query table and CSV show
+// feed.Activity.PrimaryTarget, which puts the key first.)
+func Target(a feed.Activity) string {
+	if t := a.Targets(); len(t) > 0 {
+		return t[0]
+	}
+	for _, k := range a.KeyMentions() {
+		if !k.AsActor {
+			return k.ID
+		}
+	}
+	return ""
 }

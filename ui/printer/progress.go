@@ -1,4 +1,4 @@
-package ui
+package printer
 
 import (
 	"fmt"
@@ -15,8 +15,8 @@ import (
 type ProgressOptions struct {
 	// Width is the terminal width; the line never exceeds it.
 	Width int
-	// Color paints the bar (never with NO_COLOR / --no-color).
-	Color bool
+	// Theme paints the bar (nil: plain; never with NO_COLOR / --no-color).
+	Theme *Theme
 	// Window is the whole window being synced; Covered is the fraction of
 	// it already in the cache when the sync started. The API has no total
 	// count, so progress is measured in time: how far back the sync has
@@ -45,7 +45,7 @@ type ProgressBar struct {
 	last    feed.Progress
 	retry   string
 	drawn   time.Time
-	bar     painter
+	bar     Painter
 }
 
 // NewProgressBar returns a bar that draws on w.
@@ -54,8 +54,8 @@ func NewProgressBar(w io.Writer, opt ProgressOptions) *ProgressBar {
 		opt.Now = time.Now
 	}
 	b := &ProgressBar{w: w, opt: opt, fetched: map[feed.Range]time.Duration{}}
-	if opt.Color {
-		b.bar = newPainter(NewStyles(true).Hist.Bar)
+	if opt.Theme != nil {
+		b.bar = NewPainter(opt.Theme.Bar)
 	}
 	return b
 }
@@ -127,7 +127,7 @@ func (b *ProgressBar) Line() string {
 	if f := b.Fraction(); f >= 0 {
 		full := int(f * barCells)
 		bar := strings.Repeat("█", full) + strings.Repeat("░", barCells-full)
-		parts = append(parts, b.bar.paint(bar)+fmt.Sprintf(" %3d%%", int(f*100)))
+		parts = append(parts, b.bar.Paint(bar)+fmt.Sprintf(" %3d%%", int(f*100)))
 	} else {
 		parts = append(parts, "syncing")
 	}
@@ -184,37 +184,5 @@ func SyncSummary(s feed.RunSummary, window feed.Range, rl feed.RateLimit, elapse
 		fmt.Fprintf(&b, ", budget %d/%d", rl.Remaining, rl.Limit)
 	}
 	fmt.Fprintf(&b, ", in %s", elapsed.Round(100*time.Millisecond))
-	return b.String()
-}
-
-// Count renders n with thousands separators and a noun in the right number:
-// "1 event", "53,211 events", "2 retries".
-func Count(n int, noun string) string {
-	if n != 1 {
-		switch {
-		case strings.HasSuffix(noun, "y"):
-			noun = strings.TrimSuffix(noun, "y") + "ies"
-		default:
-			noun += "s"
-		}
-	}
-	return Thousands(n) + " " + noun
-}
-
-// Thousands formats n with comma separators.
-func Thousands(n int) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
 	return b.String()
 }

@@ -1,4 +1,4 @@
-package ui
+package printer
 
 import (
 	"bytes"
@@ -54,7 +54,7 @@ func TestNDJSONAndJSONAreRawBytes(t *testing.T) {
 	for i, r := range rows {
 		// The examples are pretty-printed: a line holds the same JSON
 		// without the whitespace between tokens.
-		want, err := RawLine(r.Raw)
+		want, err := feed.RawLine(r.Raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,24 +72,12 @@ func TestNDJSONAndJSONAreRawBytes(t *testing.T) {
 		t.Fatalf("json output is not an array: %v", err)
 	}
 	for i, r := range rows {
-		if want, _ := RawLine(r.Raw); !bytes.Equal(decoded[i], want) {
+		if want, _ := feed.RawLine(r.Raw); !bytes.Equal(decoded[i], want) {
 			t.Fatalf("element %d differs from the raw activity", i)
 		}
 	}
 	if empty := printRows(t, FormatJSON, nil, PrintOptions{}); empty != "[]\n" {
 		t.Fatalf("empty json = %q, want []", empty)
-	}
-}
-
-func TestRawLineCompactsOnlyPrettyJSON(t *testing.T) {
-	exact := json.RawMessage(`{"id":"a", "x" : [1, 2]}`)
-	got, err := RawLine(exact)
-	if err != nil || string(got) != string(exact) {
-		t.Fatalf("single-line raw changed: %s, %v", got, err)
-	}
-	got, err = RawLine(json.RawMessage("{\n  \"id\": \"a b\",\n  \"n\": 1\n}"))
-	if err != nil || string(got) != `{"id":"a b","n":1}` {
-		t.Fatalf("pretty raw = %s, %v", got, err)
 	}
 }
 
@@ -127,7 +115,7 @@ func TestCSVIsRFC4180AndDefused(t *testing.T) {
 func TestTableAlignedAndSanitised(t *testing.T) {
 	rows := append(exampleRows(t), hostileRows(t)...)
 	for _, color := range []bool{false, true} {
-		out := printRows(t, FormatTable, rows, PrintOptions{Loc: time.UTC, Color: color})
+		out := printRows(t, FormatTable, rows, PrintOptions{Loc: time.UTC, Theme: themed(color)})
 		checkFrame(t, fmt.Sprintf("table color=%v", color), out, !color)
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 		if len(lines) != len(rows)+1 {
@@ -230,7 +218,7 @@ func TestWriteDossier(t *testing.T) {
 	d := testDossier(t)
 	for _, color := range []bool{false, true} {
 		var buf bytes.Buffer
-		if err := WriteDossier(&buf, d, PrintOptions{Color: color, Width: 100}); err != nil {
+		if err := WriteDossier(&buf, d, PrintOptions{Theme: themed(color), Width: 100}); err != nil {
 			t.Fatal(err)
 		}
 		out := buf.String()
