@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"claudit/ui/printer"
 	"claudit/ui/safe"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 )
 
@@ -36,16 +34,6 @@ func toolVersion() string {
 	}
 	return version
 }
-
-// Exit codes (DESIGN.md "CLI contract").
-const (
-	exitOK          = 0
-	exitUsage       = 1 // usage or query error
-	exitAuth        = 2 // authentication, permission, or no usable key
-	exitAPI         = 3 // network or API failure after retries
-	exitCache       = 4 // the cache cannot be opened, read or written
-	exitInterrupted = 130
-)
 
 // defaultSince is the window synced for a query without a time term.
 const defaultSince = 30 * 24 * time.Hour
@@ -366,150 +354,6 @@ func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...fe
 	return c, nil
 }
 
-// queryText joins the positional arguments into the query string.
-func queryText(args []string) string {
-	out := make([]string, len(args))
-	for i, s := range args {
-		out[i] = strings.TrimPrefix(s, negMarker)
-	}
-	return strings.Join(out, " ")
-}
-
-// parseQuery parses the positional arguments as one query, with each
-// @view:NAME replaced by the saved view's query.
-func (a *app) parseQuery(args []string) (feed.Query, string, error) {
-	text, err := a.expandViews(queryText(args))
-	if err != nil {
-		return feed.Query{}, queryText(args), err
-	}
-	q, err := feed.Parse(text)
-	if err != nil {
-		return q, text, &queryError{text: text, err: err}
-	}
-	if _, err := q.ServerFilter(); err != nil {
-		return q, text, &queryError{text: text, err: err}
-	}
-	for _, w := range feed.Warnings(text) {
-		fprintf(a.env.Stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
-	}
-	return q, text, nil
-}
-
-// negMarker hides an exclusion term such as -type:claude_chat_viewed from
-// the flag parser, which would read it as the shorthand flags -t -y -p …
-// A NUL byte cannot occur in a real argument, so the marker is unambiguous.
-const negMarker = "\x00"
-
-// protectQueryArgs marks the arguments that are query exclusions rather
-// than flags: a single dash followed by a field name and a colon (-type:x),
-// or by a quote (-"text"). Everything after "--" is left alone.
-func protectQueryArgs(args []string) []string {
-	out := make([]string, len(args))
-	copy(out, args)
-	for i, s := range out {
-		if s == "--" {
-			break
-		}
-		if isExclusionTerm(s) {
-			out[i] = negMarker + s
-		}
-	}
-	return out
-}
-
-func isExclusionTerm(s string) bool {
-	if len(s) < 3 || s[0] != '-' || s[1] == '-' {
-		return false
-	}
-	if s[1] == '"' {
-		return true
-	}
-	field, _, ok := strings.Cut(s[1:], ":")
-	if !ok {
-		return false
-	}
-	for _, f := range feed.QueryFields() {
-		if f.Name == field {
-			return true
-		}
-	}
-	return false
-}
-
-// completeQuery completes query terms: field names, then type names and
-// presets after "type:".
-func completeQuery(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	neg := ""
-	word := toComplete
-	if strings.HasPrefix(word, "-") {
-		neg, word = "-", word[1:]
-	}
-	if field, prefix, ok := strings.Cut(word, ":"); ok {
-		if field != "type" {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		c := feed.Catalogue()
-		var names []string
-		for _, p := range c.Presets() {
-			names = append(names, "@"+p.Name)
-		}
-		var out []string
-		for _, n := range append(names, c.Names()...) {
-			if strings.HasPrefix(n, prefix) {
-				out = append(out, neg+"type:"+n)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []string
-	for _, f := range feed.QueryFields() {
-		if strings.HasPrefix(f.Name, word) && f.Name != "text" {
-			out = append(out, neg+f.Name+":\t"+f.Help)
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
-}
-
-// Error kinds that carry their exit code.
-type (
-	// usageError is a command line the program cannot run (exit 1).
-	usageError struct{ err error }
-	// queryError is a query that does not parse (exit 1, with a caret).
-	queryError struct {
-		text string
-		err  error
-	}
-	// cacheError is a failure of the cache (exit 4).
-	cacheError struct{ err error }
-	// keyKindError is a key claudit refuses by its prefix (exit 2).
-	keyKindError struct{ msg string }
-)
-
-func (e *usageError) Error() string   { return e.err.Error() }
-func (e *usageError) Unwrap() error   { return e.err }
-func (e *queryError) Error() string   { return e.err.Error() }
-func (e *queryError) Unwrap() error   { return e.err }
-func (e *cacheError) Error() string   { return e.err.Error() }
-func (e *cacheError) Unwrap() error   { return e.err }
-func (e *keyKindError) Error() string { return e.msg }
-
-// describe maps an error to its exit code and the text for stderr: one or
-// two plain sentences, sanitised, never a stack trace and never the key.
-func (a *app) describe(err error) (int, string) {
-	code, msg := a.classify(err)
-	msg = a.scrub(msg)
-	var lines []string
-	for l := range strings.SplitSeq(strings.TrimRight(msg, "\n"), "\n") {
-		lines = append(lines, safe.Text(l))
-	}
-	out := "claudit: " + strings.Join(lines, "\n") + "\n"
-	var qe *queryError
-	if errors.As(err, &qe) {
-		out += caretLines(qe, a.redactor())
-	}
-	return code, out
-}
-
 // scrub removes the environment key from text, as a last line of defence:
 // every layer below already keeps it out of errors. While redacting it
 // also masks personal data: it is what every message to stderr passes.
@@ -536,148 +380,6 @@ func (a *app) sessionRedactor() *feed.Redactor {
 		a.red = feed.NewRedactor(nil)
 	}
 	return a.red
-}
-
-// caretLines shows the query with a caret under the bad token, masked by
-// red while redacting (the caret then sits under the masked token).
-func caretLines(qe *queryError, red *feed.Redactor) string {
-	var pe *feed.ParseError
-	if !errors.As(qe.err, &pe) {
-		return ""
-	}
-	return caretAt(qe.text, pe.Pos, pe.Token, red)
-}
-
-// caretAt shows text with a caret under token at byte offset pos, masked
-// by red while redacting (the caret then sits under the masked token).
-func caretAt(text string, pos int, token string, red *feed.Redactor) string {
-	if pos < 0 || pos > len(text) {
-		return ""
-	}
-	shown := safe.Text(red.String(text))
-	col := ansi.StringWidth(safe.Text(red.String(text[:pos])))
-	n := max(1, ansi.StringWidth(safe.Text(red.String(token))))
-	return "  " + shown + "\n  " + strings.Repeat(" ", col) + strings.Repeat("^", n) + "\n"
-}
-
-// classify picks the exit code and message of err.
-func (a *app) classify(err error) (int, string) {
-	var (
-		ue  *usageError
-		qe  *queryError
-		ce  *cacheError
-		ke  *KeychainError
-		kk  *keyKindError
-		ve  *store.VerifyError
-		rex *feed.RetryExhaustedError
-		ae  *feed.APIError
-	)
-	switch {
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted, "interrupted"
-	case errors.As(err, &qe):
-		return exitUsage, "query error: " + qe.err.Error()
-	case errors.As(err, &ve):
-		return exitUnverified, "the bundle does not verify: " + ve.Error()
-	case errors.As(err, &ue):
-		return exitUsage, ue.Error()
-	case errors.As(err, &kk):
-		return exitAuth, kk.msg
-	case errors.As(err, &ke):
-		return exitAuth, ke.Error()
-	case feed.IsAuth(err):
-		errors.As(err, &ae)
-		return exitAuth, a.authMessage(ae)
-	case feed.IsPermission(err):
-		errors.As(err, &ae)
-		return exitAuth, permissionMessage(ae)
-	case isCacheErr(err) || errors.As(err, &ce):
-		return exitCache, "cache error: " + err.Error()
-	case errors.Is(err, feed.ErrUnreachable):
-		return exitAPI, "the Compliance API cannot be reached (" + a.host() + "): " + err.Error() +
-			"\nCheck the network and --base-url / " + envBaseURL + "; the cache keeps everything fetched so far."
-	case errors.As(err, &rex):
-		return exitAPI, "the Compliance API kept failing, " + rex.Error() + "\nTry again later; the cache keeps everything fetched so far."
-	case errors.As(err, &ae):
-		return exitAPI, ae.Error()
-	case isAPIRunErr(err):
-		return exitAPI, err.Error()
-	}
-	return exitUsage, err.Error()
-}
-
-// apiRunError marks a failure of a sync that is neither the cache's nor a
-// typed API error (a server that never lets the cursor advance, a network
-// error, …): it is the API's (exit 3).
-type apiRunError struct{ err error }
-
-func (e *apiRunError) Error() string { return e.err.Error() }
-func (e *apiRunError) Unwrap() error { return e.err }
-
-func isAPIRunErr(err error) bool {
-	var re *apiRunError
-	return errors.As(err, &re)
-}
-
-// isCacheErr reports whether err is one of the store's sentinel errors.
-func isCacheErr(err error) bool {
-	for _, s := range []error{store.ErrBusy, store.ErrCorrupt, store.ErrFull, store.ErrPermission, store.ErrNewer, store.ErrSymlink} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// host is the configured API host, for messages.
-func (a *app) host() string {
-	if u, err := url.Parse(a.baseURL); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return a.baseURL
-}
-
-// authMessage explains a 401.
-func (a *app) authMessage(ae *feed.APIError) string {
-	var b strings.Builder
-	b.WriteString("the key was rejected (401)")
-	if ae != nil && ae.Message != "" {
-		b.WriteString(": " + strings.TrimSuffix(ae.Message, "."))
-	}
-	if ae != nil && ae.RequestID != "" {
-		b.WriteString(" (request-id " + ae.RequestID + ")")
-	}
-	b.WriteString(".\n")
-	switch {
-	case a.loggingIn:
-		b.WriteString("The key was not stored: check that the whole key was pasted and that it is not revoked or disabled.")
-	case !a.envKey.IsZero():
-		b.WriteString("The key comes from " + envKeyVar + ", which overrides the keychain: check it, or unset it and run \"claudit login\".")
-	default:
-		fmt.Fprintf(&b, "It may be wrong, revoked or disabled: run \"claudit login --profile %s\" to store a valid key.", a.profile)
-	}
-	return b.String()
-}
-
-// permissionMessage explains a 403 with the scopes the key has and needs.
-func permissionMessage(ae *feed.APIError) string {
-	got, needed := "(not reported)", "read:compliance_activities"
-	if ae != nil {
-		if ae.GotScopes != nil {
-			got = strings.Join(ae.GotScopes, ", ")
-			if got == "" {
-				got = "none"
-			}
-		}
-		if len(ae.NeededScopes) > 0 {
-			needed = strings.Join(ae.NeededScopes, ", ")
-		}
-	}
-	msg := fmt.Sprintf("the key lacks the scope for the Activity Feed (403): it has %s; it needs %s.", got, needed)
-	if ae != nil && ae.RequestID != "" {
-		msg = strings.TrimSuffix(msg, ".") + " (request-id " + ae.RequestID + ")."
-	}
-	return msg + "\nCreate a Compliance Access Key with " + needed + " (or an Admin API key) and run \"claudit login\"."
 }
 
 // warn prints a note on stderr.

@@ -126,7 +126,7 @@ func (a *app) login(ctx context.Context) error {
 	a.loggingIn = true
 	page, err := client.ListPage(ctx, feed.PageParams{Limit: 1})
 	if err != nil {
-		return syncError(err)
+		return apiFailure(err)
 	}
 	a.loggingIn = false
 	if err := a.env.Keyring.Set(ctx, keychainService, a.profile, key.Reveal()); err != nil {
@@ -236,7 +236,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 		switch {
 		case err != nil:
 			row("check", "failed")
-			runErr = errors.Join(runErr, syncError(err))
+			runErr = errors.Join(runErr, apiFailure(err))
 		case m.RateLimit.Known:
 			row("check", "the key works (request-id "+m.RequestID+")")
 			row("rate budget", fmt.Sprintf("%d/%d requests left this minute, resets %s (shared with the whole organisation)",

@@ -161,8 +161,7 @@ func (a *app) syncBeforeAnswer(ctx context.Context, st *store.Store, q feed.Quer
 // answer from the cache: a network or API failure (exit 3) does; a bad
 // key, a broken cache or an interrupt does not.
 func (a *app) answerDespite(syncErr error) bool {
-	code, _ := a.classify(syncErr)
-	return code == exitAPI
+	return exitCode(syncErr) == exitAPI
 }
 
 // incompleteAnswer follows an answer given after a failed sync: it says on

@@ -20,9 +20,6 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// exitUnverified is the exit code of a bundle that does not verify.
-const exitUnverified = 5
-
 // evidenceFolder is the default evidence directory's name under the user's
 // data directory.
 const evidenceFolder = "claudit-evidence"

@@ -101,31 +101,12 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		if rej := rejectedType(q, err); rej != nil {
 			return res, rej
 		}
-		return res, syncError(err)
+		return res, apiFailure(err)
 	}
 	if summary && !tty {
 		fprintf(a.env.Stderr, "claudit: %s\n", printer.SyncSummary(sum, res.Info.Window, rate, time.Since(started)))
 	}
 	return res, nil
-}
-
-// syncError marks a sync failure that is neither typed by feed nor the
-// cache's as an API failure (exit 3).
-func syncError(err error) error {
-	var (
-		ae *feed.APIError
-		re *feed.RetryExhaustedError
-		qe *queryError
-		ke *KeychainError
-	)
-	switch {
-	case errors.Is(err, context.Canceled), errors.As(err, &ae), errors.As(err, &re), errors.As(err, &qe),
-		errors.As(err, &ke), errors.Is(err, feed.ErrUnreachable):
-		return err
-	case isCacheErr(err):
-		return &cacheError{err: err}
-	}
-	return &apiRunError{err: err}
 }
 
 // rejectedType turns the server's 400 for a type the catalogue does not

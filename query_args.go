@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"claudit/feed"
+	"claudit/ui/safe"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/spf13/cobra"
+)
+
+// queryText joins the positional arguments into the query string.
+func queryText(args []string) string {
+	out := make([]string, len(args))
+	for i, s := range args {
+		out[i] = strings.TrimPrefix(s, negMarker)
+	}
+	return strings.Join(out, " ")
+}
+
+// parseQuery parses the positional arguments as one query, with each
+// @view:NAME replaced by the saved view's query.
+func (a *app) parseQuery(args []string) (feed.Query, string, error) {
+	text, err := a.expandViews(queryText(args))
+	if err != nil {
+		return feed.Query{}, queryText(args), err
+	}
+	q, err := feed.Parse(text)
+	if err != nil {
+		return q, text, &queryError{text: text, err: err}
+	}
+	if _, err := q.ServerFilter(); err != nil {
+		return q, text, &queryError{text: text, err: err}
+	}
+	for _, w := range feed.Warnings(text) {
+		fprintf(a.env.Stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
+	}
+	return q, text, nil
+}
+
+// negMarker hides an exclusion term such as -type:claude_chat_viewed from
+// the flag parser, which would read it as the shorthand flags -t -y -p …
+// A NUL byte cannot occur in a real argument, so the marker is unambiguous.
+const negMarker = "\x00"
+
+// protectQueryArgs marks the arguments that are query exclusions rather
+// than flags: a single dash followed by a field name and a colon (-type:x),
+// or by a quote (-"text"). Everything after "--" is left alone.
+func protectQueryArgs(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, s := range out {
+		if s == "--" {
+			break
+		}
+		if isExclusionTerm(s) {
+			out[i] = negMarker + s
+		}
+	}
+	return out
+}
+
+func isExclusionTerm(s string) bool {
+	if len(s) < 3 || s[0] != '-' || s[1] == '-' {
+		return false
+	}
+	if s[1] == '"' {
+		return true
+	}
+	field, _, ok := strings.Cut(s[1:], ":")
+	if !ok {
+		return false
+	}
+	for _, f := range feed.QueryFields() {
+		if f.Name == field {
+			return true
+		}
+	}
+	return false
+}
+
+// completeQuery completes query terms: field names, then type names and
+// presets after "type:".
+func completeQuery(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	neg := ""
+	word := toComplete
+	if strings.HasPrefix(word, "-") {
+		neg, word = "-", word[1:]
+	}
+	if field, prefix, ok := strings.Cut(word, ":"); ok {
+		if field != "type" {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c := feed.Catalogue()
+		var names []string
+		for _, p := range c.Presets() {
+			names = append(names, "@"+p.Name)
+		}
+		var out []string
+		for _, n := range append(names, c.Names()...) {
+			if strings.HasPrefix(n, prefix) {
+				out = append(out, neg+"type:"+n)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, f := range feed.QueryFields() {
+		if strings.HasPrefix(f.Name, word) && f.Name != "text" {
+			out = append(out, neg+f.Name+":\t"+f.Help)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+}
+
+// caretLines shows the query with a caret under the bad token, masked by
+// red while redacting (the caret then sits under the masked token).
+func caretLines(qe *queryError, red *feed.Redactor) string {
+	var pe *feed.ParseError
+	if !errors.As(qe.err, &pe) {
+		return ""
+	}
+	return caretAt(qe.text, pe.Pos, pe.Token, red)
+}
+
+// caretAt shows text with a caret under token at byte offset pos, masked
+// by red while redacting (the caret then sits under the masked token).
+func caretAt(text string, pos int, token string, red *feed.Redactor) string {
+	if pos < 0 || pos > len(text) {
+		return ""
+	}
+	shown := safe.Text(red.String(text))
+	col := ansi.StringWidth(safe.Text(red.String(text[:pos])))
+	n := max(1, ansi.StringWidth(safe.Text(red.String(token))))
+	return "  " + shown + "\n  " + strings.Repeat(" ", col) + strings.Repeat("^", n) + "\n"
+}
