@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -88,10 +87,10 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if f, ferr := q.ServerFilter(); ferr == nil {
 		res.Info.Filter = f.Encode()
 	}
-	// The store recorded the run with the exact window the Syncer used
-	// (it follows the server's clock); prefer that record.
-	if runs, rerr := st.Runs(ctx, 1); rerr == nil && len(runs) == 1 && slices.Equal(runs[0].Summary.RequestIDs, sum.RequestIDs) {
-		res.Info, res.RunID = runs[0].Info, runs[0].ID
+	// The Syncer recorded the run with the exact window it used (it
+	// follows the server's clock); prefer that record.
+	if sum.RunID != 0 {
+		res.RunID, res.Info.Window, res.Info.Started = sum.RunID, sum.Window, sum.Started
 	}
 	if sum.OutOfWindow > 0 {
 		a.warn("the server sent %s dated outside the window asked for; they were not stored (a server anomaly)",

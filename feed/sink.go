@@ -83,6 +83,13 @@ type RunSummary struct {
 	FinalRequestID string
 	RequestIDs     []string
 	Err            string // "" on success
+
+	// RunID is the run's id in the sink's sync log, and Window and Started
+	// the window and start it was recorded with (BeginRun). Syncer.Sync
+	// sets them; EndRun does not store them again.
+	RunID   int64
+	Window  Range
+	Started time.Time
 }
 
 // RateLimit is the rate budget reported by the anthropic-ratelimit-requests-*

@@ -147,11 +147,13 @@ func (s *Syncer) Sync(ctx context.Context, q Query, defaultSince time.Duration) 
 	bounds := s.windowBounds(q, defaultSince)
 	from, to := bounds()
 	run := runState{}
-	id, err := s.sink.BeginRun(ctx, RunInfo{Kind: "window", Query: q.String(), Filter: sig, Window: Range{from, to}, Started: s.cfg.now()})
+	info := RunInfo{Kind: "window", Query: q.String(), Filter: sig, Window: Range{from, to}, Started: s.cfg.now()}
+	id, err := s.sink.BeginRun(ctx, info)
 	if err != nil {
 		return RunSummary{}, err
 	}
 	run.id = id
+	run.summary.RunID, run.summary.Window, run.summary.Started = id, info.Window, info.Started
 	err = s.syncWindow(ctx, q, sig, bounds, false, &run)
 	return s.finish(ctx, &run, err)
 }
