@@ -48,7 +48,7 @@ const (
 // app is one run of claudit: the environment, the global flags, and the
 // key read from the environment (at most once).
 type app struct {
-	env *Env
+	env *environment
 
 	profile  string
 	baseURL  string
@@ -82,29 +82,29 @@ type app struct {
 
 // run executes one claudit command line and returns the exit code. Errors
 // are printed to env.Stderr as one or two plain sentences.
-func run(ctx context.Context, args []string, env *Env) int {
+func run(ctx context.Context, args []string, env *environment) int {
 	a := &app{env: env}
 	// The key variable is read once and removed from the Go environment, so
 	// nothing this process starts inherits it; it is checked as login
 	// checks a key, before anything could send it.
-	if k := env.Getenv(envKeyVar); k != "" {
+	if k := env.getenv(envKeyVar); k != "" {
 		a.envKey = feed.NewSecret(k)
 		if _, err := checkKey(k); err != nil {
 			a.envKeyErr = keyFrom(err, "It comes from "+envKeyVar+", which overrides the keychain: fix it, or unset it and run \"claudit login\".")
 		}
-		_ = env.Unsetenv(envKeyVar)
+		_ = env.unsetenv(envKeyVar)
 	}
 	root := a.rootCommand()
 	root.SetArgs(protectQueryArgs(args))
-	root.SetIn(env.Stdin)
-	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
+	root.SetIn(env.stdin)
+	root.SetOut(env.stdout)
+	root.SetErr(env.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
 	code, msg := a.describe(err)
-	fmt.Fprint(env.Stderr, msg)
+	fmt.Fprint(env.stderr, msg)
 	return code
 }
 
@@ -231,15 +231,15 @@ func (a *app) loc() *time.Location {
 	switch {
 	case a.utc:
 		return time.UTC
-	case a.env.Location != nil:
-		return a.env.Location
+	case a.env.location != nil:
+		return a.env.location
 	}
 	return time.Local
 }
 
 // color reports whether output to stream may be coloured.
 func (a *app) color(stream any) bool {
-	return !a.noColor && a.env.Getenv("TERM") != "dumb" && a.env.IsTerminal(stream)
+	return !a.noColor && a.env.getenv("TERM") != "dumb" && a.env.isTerminal(stream)
 }
 
 // theme is what the printers colour stream with: the explorer's styles
@@ -259,16 +259,16 @@ func (a *app) theme(stream any) *printer.Theme {
 
 // printOptions lays out human output for stdout.
 func (a *app) printOptions() printer.PrintOptions {
-	opt := printer.PrintOptions{Theme: a.theme(a.env.Stdout), Loc: a.loc(), Redactor: a.redactor()}
-	if a.env.IsTerminal(a.env.Stdout) {
-		opt.Width = a.env.TermWidth(a.env.Stdout)
+	opt := printer.PrintOptions{Theme: a.theme(a.env.stdout), Loc: a.loc(), Redactor: a.redactor()}
+	if a.env.isTerminal(a.env.stdout) {
+		opt.Width = a.env.termWidth(a.env.stdout)
 	}
 	return opt
 }
 
 // openStore opens the cache; every failure is a cache error (exit 4).
 func (a *app) openStore(ctx context.Context) (*store.Store, error) {
-	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.Now))
+	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.now))
 	if err != nil {
 		return nil, &cacheError{err: err}
 	}
@@ -279,9 +279,9 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 // openStore does, else, when the file or its directory cannot be written,
 // read-only (store.OpenReadOnly).
 func (a *app) openStoreOffline(ctx context.Context) (*store.Store, error) {
-	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.Now))
+	st, err := store.Open(ctx, a.cache, store.WithNow(a.env.now))
 	if errors.Is(err, store.ErrPermission) {
-		if ro, rerr := store.OpenReadOnly(ctx, a.cache, store.WithNow(a.env.Now)); rerr == nil {
+		if ro, rerr := store.OpenReadOnly(ctx, a.cache, store.WithNow(a.env.now)); rerr == nil {
 			return ro, nil
 		}
 	}
@@ -306,12 +306,12 @@ func (a *app) key(ctx context.Context) (feed.Secret, string, error) {
 	if !a.envKey.IsZero() {
 		return a.envKey, sourceEnv, nil
 	}
-	k, err := a.env.Keyring.Get(ctx, keychainService, a.profile)
+	k, err := a.env.keychain.get(ctx, keychainService, a.profile)
 	if err != nil {
 		return feed.Secret{}, "", err
 	}
 	if feed.NewSecret(k).IsZero() {
-		return feed.Secret{}, "", &KeychainError{Op: "read", Profile: a.profile, Backend: a.env.Keyring.Backend(), Kind: ErrNoKey}
+		return feed.Secret{}, "", &keychainError{op: "read", profile: a.profile, backend: a.env.keychain.backendName(), kind: errNoKey}
 	}
 	s, err := checkKey(k)
 	if err != nil {
@@ -341,8 +341,8 @@ func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...fe
 		feed.WithRetry(feed.HeadlessRetryPolicy()),
 	}
 	opts = append(opts, extra...)
-	if a.env.Retry != nil {
-		opts = append(opts, feed.WithRetry(*a.env.Retry))
+	if a.env.retry != nil {
+		opts = append(opts, feed.WithRetry(*a.env.retry))
 	}
 	if hook != nil {
 		opts = append(opts, feed.WithRetryHook(hook))
@@ -384,7 +384,7 @@ func (a *app) sessionRedactor() *feed.Redactor {
 
 // warn prints a note on stderr.
 func (a *app) warn(format string, args ...any) {
-	fmt.Fprintln(a.env.Stderr, "claudit: "+safe.Text(a.scrub(fmt.Sprintf(format, args...))))
+	fmt.Fprintln(a.env.stderr, "claudit: "+safe.Text(a.scrub(fmt.Sprintf(format, args...))))
 }
 
 // fprintf writes to w ignoring errors (a closed pipe is the reader's choice).

@@ -69,13 +69,13 @@ func TestGoldenOutputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.Location = time.UTC
+			e.location = time.UTC
 			if strings.HasSuffix(c.name, "local_time") {
-				e.Location = time.FixedZone("", -5*3600)
+				e.location = time.FixedZone("", -5*3600)
 			}
-			e.IsTerminal = func(s any) bool { return c.term > 0 && s == e.Stdout }
-			e.TermWidth = func(any) int { return c.term }
-			defer func() { e.IsTerminal = func(any) bool { return false } }()
+			e.isTerminal = func(s any) bool { return c.term > 0 && s == e.stdout }
+			e.termWidth = func(any) int { return c.term }
+			defer func() { e.isTerminal = func(any) bool { return false } }()
 			code, stdout, stderr := e.run(c.args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -261,7 +261,7 @@ func TestExitCodes(t *testing.T) {
 		if code != exitAuth || !strings.Contains(stderr, "claudit login") {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
-		e.keyring.err = &KeychainError{Op: "read", Profile: "default", Backend: "test", Kind: ErrNoSecretService, Cause: os.ErrNotExist}
+		e.keyring.err = &keychainError{op: "read", profile: "default", backend: "test", kind: errNoSecretService, cause: os.ErrNotExist}
 		code, _, stderr = e.run("sync")
 		if code != exitAuth || !strings.Contains(stderr, "Secret Service") || !strings.Contains(stderr, envKeyVar) {
 			t.Fatalf("no secret service: exit %d, stderr %q", code, stderr)
@@ -347,8 +347,8 @@ func TestSyncProgressAndSummary(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	// On a terminal: a progress bar redrawn with \r, then erased.
-	e.IsTerminal = func(s any) bool { return s == e.Stderr }
-	e.TermWidth = func(any) int { return 100 }
+	e.isTerminal = func(s any) bool { return s == e.stderr }
+	e.termWidth = func(any) int { return 100 }
 	code, _, stderr = e.run("sync", "since:20d", "--page-size", "200")
 	if code != 0 || !strings.Contains(stderr, "\r") || !strings.Contains(stderr, "%") || !strings.HasSuffix(stderr, "\r\x1b[2K") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -431,8 +431,8 @@ func TestArgProtection(t *testing.T) {
 func TestColourOnlyOnATerminalWithoutNoColor(t *testing.T) {
 	e, _, _ := syncedEnv(t)
 	args := []string{"query", "--offline", "since:1d", "--limit", "5"}
-	e.IsTerminal = func(s any) bool { return s == e.Stdout }
-	e.TermWidth = func(any) int { return 160 }
+	e.isTerminal = func(s any) bool { return s == e.stdout }
+	e.termWidth = func(any) int { return 160 }
 	if _, out, _ := e.run(args...); !strings.Contains(out, "\x1b[") {
 		t.Fatalf("no colour on a terminal:\n%s", out)
 	}
@@ -440,7 +440,7 @@ func TestColourOnlyOnATerminalWithoutNoColor(t *testing.T) {
 		"NO_COLOR":   func() { e.vars[envNoColor] = "1" },
 		"--no-color": func() { args = append(args, "--no-color") },
 		"TERM=dumb":  func() { e.vars["TERM"] = "dumb" },
-		"a pipe":     func() { e.IsTerminal = func(any) bool { return false } },
+		"a pipe":     func() { e.isTerminal = func(any) bool { return false } },
 	} {
 		saved := args
 		setup()
@@ -450,6 +450,6 @@ func TestColourOnlyOnATerminalWithoutNoColor(t *testing.T) {
 		args = saved
 		delete(e.vars, envNoColor)
 		delete(e.vars, "TERM")
-		e.IsTerminal = func(s any) bool { return s == e.Stdout }
+		e.isTerminal = func(s any) bool { return s == e.stdout }
 	}
 }

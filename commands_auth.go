@@ -49,16 +49,16 @@ the feed only. A Claude API key (sk-ant-api03-…) is refused: the feed rejects 
 // all of stdin without one final line ending ("\n" or "\r\n"), so a second
 // line is part of what checkKey judges, not silently dropped.
 func (a *app) readKey() (string, error) {
-	if a.env.IsTerminal(a.env.Stdin) {
-		fprintf(a.env.Stderr, "Compliance Access Key or Admin API key for profile %q (input hidden): ", a.profile)
-		b, err := a.env.ReadPassword(a.env.Stdin)
-		fprintf(a.env.Stderr, "\n")
+	if a.env.isTerminal(a.env.stdin) {
+		fprintf(a.env.stderr, "Compliance Access Key or Admin API key for profile %q (input hidden): ", a.profile)
+		b, err := a.env.readPassword(a.env.stdin)
+		fprintf(a.env.stderr, "\n")
 		if err != nil {
 			return "", &usageError{err: fmt.Errorf("read the key: %w", err)}
 		}
 		return string(b), nil
 	}
-	b, err := io.ReadAll(io.LimitReader(a.env.Stdin, maxKeyInput))
+	b, err := io.ReadAll(io.LimitReader(a.env.stdin, maxKeyInput))
 	if err != nil {
 		return "", &usageError{err: fmt.Errorf("read the key from stdin: %w", err)}
 	}
@@ -129,15 +129,15 @@ func (a *app) login(ctx context.Context) error {
 		return apiFailure(err)
 	}
 	a.loggingIn = false
-	if err := a.env.Keyring.Set(ctx, keychainService, a.profile, key.Reveal()); err != nil {
+	if err := a.env.keychain.set(ctx, keychainService, a.profile, key.Reveal()); err != nil {
 		return err
 	}
 	rl := ""
 	if page.Meta.RateLimit.Known {
 		rl = fmt.Sprintf(" Rate budget %d/%d.", page.Meta.RateLimit.Remaining, page.Meta.RateLimit.Limit)
 	}
-	fprintf(a.env.Stdout, "Verified the %s (%s) against %s and stored it in the keychain (%s) for profile %q.%s\n",
-		describeKind(key.Kind()), key.Masked(), a.host(), a.env.Keyring.Backend(), a.profile, rl)
+	fprintf(a.env.stdout, "Verified the %s (%s) against %s and stored it in the keychain (%s) for profile %q.%s\n",
+		describeKind(key.Kind()), key.Masked(), a.host(), a.env.keychain.backendName(), a.profile, rl)
 	return nil
 }
 
@@ -151,15 +151,15 @@ func (a *app) logoutCommand() *cobra.Command {
 			if err := a.settings(cmd); err != nil {
 				return err
 			}
-			err := a.env.Keyring.Delete(cmd.Context(), keychainService, a.profile)
+			err := a.env.keychain.delete(cmd.Context(), keychainService, a.profile)
 			switch {
-			case errors.Is(err, ErrNoKey):
-				fprintf(a.env.Stdout, "No key was stored for profile %q.\n", a.profile)
+			case errors.Is(err, errNoKey):
+				fprintf(a.env.stdout, "No key was stored for profile %q.\n", a.profile)
 				return nil
 			case err != nil:
 				return err
 			}
-			fprintf(a.env.Stdout, "Deleted the key of profile %q from the keychain (%s).\n", a.profile, a.env.Keyring.Backend())
+			fprintf(a.env.stdout, "Deleted the key of profile %q from the keychain (%s).\n", a.profile, a.env.keychain.backendName())
 			if !a.envKey.IsZero() {
 				a.warn("note: %s is still set in this shell and will be used", envKeyVar)
 			}
@@ -196,7 +196,7 @@ activity verifies the key and reads the rate budget.`,
 func (a *app) status(ctx context.Context, check bool) error {
 	out := &strings.Builder{}
 	row := func(label, value string) { fmt.Fprintf(out, "%-12s %s\n", label, value) }
-	now := a.env.Now()
+	now := a.env.now()
 	ts := func(t time.Time) string { return t.In(a.loc()).Format(printer.PrintTimeLayout) }
 
 	row("profile", a.profile)
@@ -209,7 +209,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 	default:
 		row("key", key.Masked()+" from the keychain")
 	}
-	row("keychain", fmt.Sprintf("%s, service %q, account %q", a.env.Keyring.Backend(), keychainService, a.profile))
+	row("keychain", fmt.Sprintf("%s, service %q, account %q", a.env.keychain.backendName(), keychainService, a.profile))
 	row("base URL", a.baseURL)
 	row("config", a.configStatus())
 
@@ -246,7 +246,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 			row("rate budget", "not reported by the server")
 		}
 	}
-	fprintf(a.env.Stdout, "%s", safe.Multiline(a.scrub(out.String())))
+	fprintf(a.env.stdout, "%s", safe.Multiline(a.scrub(out.String())))
 	var refused *keyKindError
 	if check && keyErr != nil || errors.As(keyErr, &refused) {
 		return keyErr

@@ -135,7 +135,7 @@ func (a *app) noteCoverage(ctx context.Context, st *store.Store, q feed.Query) e
 	if err != nil {
 		return &queryError{text: q.String(), err: err}
 	}
-	w := syncWindow(q, a.env.Now())
+	w := syncWindow(q, a.env.now())
 	cov, err := st.Coverage(ctx, filter.Encode(), w)
 	if err != nil {
 		return &cacheError{err: err}
@@ -178,7 +178,7 @@ func (a *app) incompleteAnswer(ctx context.Context, st *store.Store, q feed.Quer
 	}
 	gap := "its coverage could not be read"
 	if filter, err := q.ServerFilter(); err == nil {
-		if cov, err := st.Coverage(ctx, filter.Encode(), syncWindow(q, a.env.Now())); err == nil {
+		if cov, err := st.Coverage(ctx, filter.Encode(), syncWindow(q, a.env.now())); err == nil {
 			gap = a.describeGaps(cov)
 		}
 	}
@@ -204,11 +204,11 @@ func (a *app) describeGaps(cov store.Coverage) string {
 
 // printRows streams the matching rows, newest first, in format.
 func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int) error {
-	w, err := printer.NewRowWriter(format, a.env.Stdout, a.printOptions())
+	w, err := printer.NewRowWriter(format, a.env.stdout, a.printOptions())
 	if err != nil {
 		return &usageError{err: err}
 	}
-	now := a.env.Now()
+	now := a.env.now()
 	var cur store.Cursor
 	printed := 0
 	for {
@@ -338,9 +338,9 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				return &cacheError{err: err}
 			}
 			if format == printer.FormatJSON {
-				err = printer.WriteDossierJSON(a.env.Stdout, d, a.printOptions())
+				err = printer.WriteDossierJSON(a.env.stdout, d, a.printOptions())
 			} else {
-				err = printer.WriteDossier(a.env.Stdout, d, a.printOptions())
+				err = printer.WriteDossier(a.env.stdout, d, a.printOptions())
 			}
 			if err != nil {
 				return err

@@ -103,7 +103,7 @@ reported as not checked. Without claudit:
 				if err != nil {
 					return err
 				}
-				if out, err = ui.FreshName(root, "claudit-evidence-"+a.env.Now().UTC().Format("20060102T150405Z")); err != nil {
+				if out, err = ui.FreshName(root, "claudit-evidence-"+a.env.now().UTC().Format("20060102T150405Z")); err != nil {
 					return err
 				}
 			}
@@ -131,17 +131,17 @@ func (a *app) evidenceRoot() (string, error) {
 	if a.evidenceDir != "" {
 		return a.evidenceDir, nil
 	}
-	if d := a.env.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) && runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
+	if d := a.env.getenv("XDG_DATA_HOME"); filepath.IsAbs(d) && runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
 		return filepath.Join(d, evidenceFolder), nil
 	}
 	if runtime.GOOS == "windows" {
-		if d := a.env.Getenv("LOCALAPPDATA"); d != "" {
+		if d := a.env.getenv("LOCALAPPDATA"); d != "" {
 			return filepath.Join(d, evidenceFolder), nil
 		}
 	}
-	home := a.env.Getenv("HOME")
+	home := a.env.getenv("HOME")
 	if home == "" && runtime.GOOS == "windows" {
-		home = a.env.Getenv("USERPROFILE")
+		home = a.env.getenv("USERPROFILE")
 	}
 	if home == "" {
 		return "", &usageError{err: errors.New("no home directory to put evidence in: give --out DIR or set evidence_dir in the config")}
@@ -155,13 +155,13 @@ func (a *app) evidenceRoot() (string, error) {
 // signingPassphrase asks for the passphrase of an encrypted signing key
 // on the terminal; nil (an encrypted key is then an error) without one.
 func (a *app) signingPassphrase(path string) func() ([]byte, error) {
-	if !a.env.IsTerminal(a.env.Stdin) {
+	if !a.env.isTerminal(a.env.stdin) {
 		return nil
 	}
 	return func() ([]byte, error) {
-		fprintf(a.env.Stderr, "passphrase for %s (input hidden): ", safe.Text(path))
-		b, err := a.env.ReadPassword(a.env.Stdin)
-		fprintf(a.env.Stderr, "\n")
+		fprintf(a.env.stderr, "passphrase for %s (input hidden): ", safe.Text(path))
+		b, err := a.env.readPassword(a.env.stdin)
+		fprintf(a.env.stderr, "\n")
 		return b, err
 	}
 }
@@ -237,7 +237,7 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 	if offline && m.Coverage < 1 {
 		a.warn("offline: the cache covers %d%% of the window, so the bundle may be incomplete", int(m.Coverage*100))
 	}
-	fprintf(a.env.Stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n%sbundle digest (paste into the incident ticket): %s\n",
+	fprintf(a.env.stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n%sbundle digest (paste into the incident ticket): %s\n",
 		printer.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
 		store.BundleManifest, printer.Count(len(m.RequestIDs), "request-id"), signed, m.Digest)
 	return nil
@@ -248,7 +248,7 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 // as it is (the TUI, which has synced already). text is what the analyst
 // typed. A non-nil redactor masks the bundle.
 func (a *app) writeBundle(ctx context.Context, st *store.Store, q feed.Query, text, dir string, sync bool, redactor *feed.Redactor) (store.Manifest, error) {
-	now := a.env.Now()
+	now := a.env.now()
 	m := store.Manifest{
 		Tool:       "claudit " + toolVersion(),
 		CreatedAt:  now.UTC(),
@@ -263,8 +263,8 @@ func (a *app) writeBundle(ctx context.Context, st *store.Store, q feed.Query, te
 		if err != nil {
 			return m, err
 		}
-		window, thisRun = res.Info.Window, res.RunID
-		m.Runs = append(m.Runs, store.NewRunRecord(res.Info, res.Summary))
+		window, thisRun = res.info.Window, res.runID
+		m.Runs = append(m.Runs, store.NewRunRecord(res.info, res.summary))
 	}
 	params, err := q.ServerParams(window.From, window.To)
 	if err != nil {
@@ -309,7 +309,7 @@ func (a *app) verifyBundle(dir string, opts store.VerifyOptions, allowedSigners 
 	}
 	m := res.Manifest
 	// The manifest is a file anyone could have edited: sanitise what it says.
-	fprintf(a.env.Stdout, "%s\n", safe.Text(fmt.Sprintf("ok: %s in %s match the manifest (sha256 %s); query %q, created %s by %s",
+	fprintf(a.env.stdout, "%s\n", safe.Text(fmt.Sprintf("ok: %s in %s match the manifest (sha256 %s); query %q, created %s by %s",
 		printer.Count(m.Counts.Events, "activity"), dir, m.File.SHA256, m.Query,
 		m.CreatedAt.In(a.loc()).Format(printer.PrintTimeLayout), m.Tool)))
 	digest := "bundle digest " + m.Digest
@@ -318,9 +318,9 @@ func (a *app) verifyBundle(dir string, opts store.VerifyOptions, allowedSigners 
 	} else {
 		digest += " (not compared: give --digest sha256:... from the incident ticket to prove nobody re-wrote the bundle and its digests)"
 	}
-	fprintf(a.env.Stdout, "%s\n%s\n", digest, safe.Text(signature))
+	fprintf(a.env.stdout, "%s\n%s\n", digest, safe.Text(signature))
 	if res.Reformatted {
-		fprintf(a.env.Stdout, "note: %s differs from its SHA-256 in %s but its content matches %s (re-formatted), so sha256sum -c reports it\n", store.BundleManifest, store.BundleSums, store.BundleDigest)
+		fprintf(a.env.stdout, "note: %s differs from its SHA-256 in %s but its content matches %s (re-formatted), so sha256sum -c reports it\n", store.BundleManifest, store.BundleSums, store.BundleDigest)
 	}
 	return nil
 }

@@ -80,17 +80,17 @@ func (a *app) serveSim(ctx context.Context, addr string, cfg sim.Config) error {
 	srv := sim.New(cfg)
 	base := "http://" + ln.Addr().String()
 	sc := srv.Scenario()
-	fprintf(a.env.Stdout, "claudit sim: serving the Activity Feed at %s (seed %d)\n", base, cfg.Seed)
-	fprintf(a.env.Stdout, "  export %s=%s\n  export %s=%s\n", envBaseURL, base, envKeyVar, sim.AdminKey)
+	fprintf(a.env.stdout, "claudit sim: serving the Activity Feed at %s (seed %d)\n", base, cfg.Seed)
+	fprintf(a.env.stdout, "  export %s=%s\n  export %s=%s\n", envBaseURL, base, envKeyVar, sim.AdminKey)
 	if sc.LeakedKeyID != "" {
-		fprintf(a.env.Stdout, "  then try: claudit key %s    (the leaked key; attacker ip %s)\n", sc.LeakedKeyID, sc.AttackerIP)
+		fprintf(a.env.stdout, "  then try: claudit key %s    (the leaked key; attacker ip %s)\n", sc.LeakedKeyID, sc.AttackerIP)
 	}
 	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			a.warn("note: %s is not a loopback address; claudit sends keys over plain http only to loopback", host)
 		}
 	}
-	fprintf(a.env.Stdout, "press ctrl+c to stop\n")
+	fprintf(a.env.stdout, "press ctrl+c to stop\n")
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -124,7 +124,7 @@ opens the explorer. Try: key:<the leaked key> in the query bar, or K on a row.`,
 }
 
 func (a *app) demo(ctx context.Context) error {
-	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
+	if !a.env.isTerminal(a.env.stdout) || !a.env.isTerminal(a.env.stdin) {
 		return &usageError{err: errors.New("the demo is a terminal UI: run it in a terminal (for scripts, use claudit sim)")}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

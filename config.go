@@ -37,20 +37,20 @@ const (
 // config is what the config file sets. A nil pointer or slice is a
 // setting the file leaves alone.
 type config struct {
-	// Path is where the file was looked for ("" when there is no user
-	// config directory); Found says whether a file was there.
-	Path  string
-	Found bool
+	// path is where the file was looked for ("" when there is no user
+	// config directory); found says whether a file was there.
+	path  string
+	found bool
 
-	Profile, BaseURL, Cache *string
-	UTC, NoColor, Redact    *bool
-	Columns                 []string
-	Keys                    map[string][]string
-	// Views are the saved queries in the file's order; each parses.
-	Views []ui.View
+	profile, baseURL, cache *string
+	utc, noColor, redact    *bool
+	columns                 []string
+	keys                    map[string][]string
+	// views are the saved queries in the file's order; each parses.
+	views []ui.View
 
-	// EvidenceDir is where evidence bundles and timelines go.
-	EvidenceDir *string
+	// evidenceDir is where evidence bundles and timelines go.
+	evidenceDir *string
 }
 
 // fileConfig is the TOML layout of the config file.
@@ -154,7 +154,7 @@ func userConfigDir(getenv func(string) string) (string, error) {
 // path) is an empty config; anything else that is wrong with the file is
 // a *configError.
 func loadConfig(path string) (*config, error) {
-	cfg := &config{Path: path}
+	cfg := &config{path: path}
 	if path == "" {
 		return cfg, nil
 	}
@@ -166,7 +166,7 @@ func loadConfig(path string) (*config, error) {
 		return nil, &configError{path: path, msg: "cannot be read: " + unwrapPathError(err) +
 			".\nFix it, or point " + envConfig + " at another file."}
 	}
-	cfg.Found = true
+	cfg.found = true
 	if err := parseConfig(cfg, string(data)); err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func unwrapPathError(err error) string {
 // every known setting, then unknown settings, then what the values mean.
 func parseConfig(cfg *config, text string) error {
 	bad := func(format string, args ...any) error {
-		return &configError{path: cfg.Path, msg: fmt.Sprintf(format, args...)}
+		return &configError{path: cfg.path, msg: fmt.Sprintf(format, args...)}
 	}
 	var raw map[string]any
 	md, err := toml.Decode(text, &raw)
@@ -247,13 +247,13 @@ func parseConfig(cfg *config, text string) error {
 		if !validProfile(fc.Profile) {
 			return bad("profile %q: use letters, digits, '.', '_' and '-' (at most 64).", fc.Profile)
 		}
-		cfg.Profile = &fc.Profile
+		cfg.profile = &fc.Profile
 	}
 	for _, s := range []struct {
 		name string
 		dst  **bool
 		v    *bool
-	}{{"utc", &cfg.UTC, &fc.UTC}, {"no_color", &cfg.NoColor, &fc.NoColor}, {"redact", &cfg.Redact, &fc.Redact}} {
+	}{{"utc", &cfg.utc, &fc.UTC}, {"no_color", &cfg.noColor, &fc.NoColor}, {"redact", &cfg.redact, &fc.Redact}} {
 		if md.IsDefined(s.name) {
 			*s.dst = s.v
 		}
@@ -262,31 +262,31 @@ func parseConfig(cfg *config, text string) error {
 		if fc.EvidenceDir == "" {
 			return bad("evidence_dir is empty; remove it to use the default (claudit-evidence in the data directory).")
 		}
-		cfg.EvidenceDir = &fc.EvidenceDir
+		cfg.evidenceDir = &fc.EvidenceDir
 	}
 	if md.IsDefined("base_url") {
 		if fc.BaseURL == "" {
 			return bad("base_url is empty; remove it to use %s.", feed.DefaultBaseURL)
 		}
-		cfg.BaseURL = &fc.BaseURL
+		cfg.baseURL = &fc.BaseURL
 	}
 	if md.IsDefined("cache") {
 		if fc.Cache == "" {
 			return bad("cache is empty; remove it to use the default cache file.")
 		}
-		cfg.Cache = &fc.Cache
+		cfg.cache = &fc.Cache
 	}
 	if md.IsDefined("columns") {
 		if err := ui.CheckColumns(fc.Columns); err != nil {
 			return bad("columns: %v.", err)
 		}
-		cfg.Columns = fc.Columns
+		cfg.columns = fc.Columns
 	}
 	if len(fc.Keys) > 0 {
 		if _, err := ui.DefaultKeyMap().Rebind(fc.Keys); err != nil {
 			return bad("[keys] %v.", err)
 		}
-		cfg.Keys = fc.Keys
+		cfg.keys = fc.Keys
 	}
 	// Views keep the file's order: the palette lists them as written.
 	for _, k := range md.Keys() {
@@ -300,7 +300,7 @@ func parseConfig(cfg *config, text string) error {
 		if _, err := parseViewQuery(text); err != nil {
 			return bad("view %q does not parse: %v.", name, err)
 		}
-		cfg.Views = append(cfg.Views, ui.View{Name: name, Query: text})
+		cfg.views = append(cfg.views, ui.View{Name: name, Query: text})
 	}
 	return nil
 }
@@ -388,48 +388,48 @@ func tomlType(v any) string {
 // line wins, then the environment, then the config file; the flags'
 // defaults are what remains. changed reports whether a flag was given.
 func (a *app) applyConfig(changed func(string) bool) error {
-	cfg, err := loadConfig(configPath(a.env.Getenv))
+	cfg, err := loadConfig(configPath(a.env.getenv))
 	if err != nil {
 		return &usageError{err: err}
 	}
 	a.cfg = cfg
 	if !changed("profile") {
 		switch {
-		case a.env.Getenv(envProfile) != "":
-			a.profile = a.env.Getenv(envProfile)
-		case cfg.Profile != nil:
-			a.profile = *cfg.Profile
+		case a.env.getenv(envProfile) != "":
+			a.profile = a.env.getenv(envProfile)
+		case cfg.profile != nil:
+			a.profile = *cfg.profile
 		}
 	}
 	if !changed("base-url") {
-		a.baseURL = a.env.Getenv(envBaseURL)
-		if a.baseURL == "" && cfg.BaseURL != nil {
-			a.baseURL = *cfg.BaseURL
+		a.baseURL = a.env.getenv(envBaseURL)
+		if a.baseURL == "" && cfg.baseURL != nil {
+			a.baseURL = *cfg.baseURL
 		}
 	}
 	if !changed("cache") {
-		a.cache = a.env.Getenv(envCache)
-		if a.cache == "" && cfg.Cache != nil {
-			a.cache = a.configCachePath(*cfg.Cache)
+		a.cache = a.env.getenv(envCache)
+		if a.cache == "" && cfg.cache != nil {
+			a.cache = a.configCachePath(*cfg.cache)
 		}
 	}
 	a.evidenceDir = ""
-	if cfg.EvidenceDir != nil {
-		a.evidenceDir = a.configCachePath(*cfg.EvidenceDir)
+	if cfg.evidenceDir != nil {
+		a.evidenceDir = a.configCachePath(*cfg.evidenceDir)
 	}
 	if !changed("no-color") {
 		switch {
-		case a.env.Getenv(envNoColor) != "":
+		case a.env.getenv(envNoColor) != "":
 			a.noColor = true
-		case cfg.NoColor != nil:
-			a.noColor = *cfg.NoColor
+		case cfg.noColor != nil:
+			a.noColor = *cfg.noColor
 		}
 	}
-	if !changed("utc") && cfg.UTC != nil {
-		a.utc = *cfg.UTC
+	if !changed("utc") && cfg.utc != nil {
+		a.utc = *cfg.utc
 	}
-	if !changed("redact") && cfg.Redact != nil {
-		a.redact = *cfg.Redact
+	if !changed("redact") && cfg.redact != nil {
+		a.redact = *cfg.redact
 	}
 	return nil
 }
@@ -441,12 +441,12 @@ func (a *app) applyConfig(changed func(string) bool) error {
 func (a *app) configCachePath(p string) string {
 	p = strings.ReplaceAll(p, "{profile}", a.profile)
 	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home := a.env.Getenv("HOME"); home != "" {
+		if home := a.env.getenv("HOME"); home != "" {
 			return filepath.Join(home, rest)
 		}
 	}
 	if !filepath.IsAbs(p) {
-		return filepath.Join(filepath.Dir(a.cfg.Path), p)
+		return filepath.Join(filepath.Dir(a.cfg.path), p)
 	}
 	return p
 }
@@ -455,13 +455,13 @@ func (a *app) configCachePath(p string) string {
 func (a *app) configStatus() string {
 	c := a.cfg
 	switch {
-	case c == nil || c.Path == "":
+	case c == nil || c.path == "":
 		return "none (no user config directory; set " + envConfig + ")"
-	case !c.Found:
-		return c.Path + " (not found: built-in defaults)"
+	case !c.found:
+		return c.path + " (not found: built-in defaults)"
 	}
-	s := c.Path + " (found"
-	if n := len(c.Views); n > 0 {
+	s := c.path + " (found"
+	if n := len(c.views); n > 0 {
 		s += fmt.Sprintf(", %d saved view", n)
 		if n > 1 {
 			s += "s"
@@ -523,18 +523,18 @@ func queryWordEnd(s string, i int) int {
 // view returns the query of the saved view called name.
 func (a *app) view(name string) (string, error) {
 	var names []string
-	for _, v := range a.cfg.Views {
+	for _, v := range a.cfg.views {
 		if v.Name == name {
 			return v.Query, nil
 		}
 		names = append(names, v.Name)
 	}
 	where := "the config file"
-	if a.cfg.Path != "" {
-		where = a.cfg.Path
+	if a.cfg.path != "" {
+		where = a.cfg.path
 	}
 	switch {
-	case !a.cfg.Found:
+	case !a.cfg.found:
 		return "", &usageError{err: fmt.Errorf("no view %q: there is no config file (%s)", name, where)}
 	case len(names) == 0:
 		return "", &usageError{err: fmt.Errorf("no view %q: %s has no [views]", name, where)}

@@ -27,7 +27,7 @@ func writeConfig(t *testing.T, e *testEnv, text string) string {
 // are flags of `claudit status`) and returns the resolved app.
 func resolve(t *testing.T, e *testEnv, args ...string) (*app, error) {
 	t.Helper()
-	a := &app{env: e.Env}
+	a := &app{env: e.environment}
 	cmd, _, err := a.rootCommand().Find([]string{"status"})
 	if err != nil {
 		t.Fatal(err)
@@ -127,17 +127,17 @@ func TestConfigDefaultPath(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`profile = "xdg"`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := resolve(t, e); err != nil || a.profile != "xdg" || a.cfg.Path != path {
-		t.Fatalf("profile %q path %q err %v", a.profile, a.cfg.Path, err)
+	if a, err := resolve(t, e); err != nil || a.profile != "xdg" || a.cfg.path != path {
+		t.Fatalf("profile %q path %q err %v", a.profile, a.cfg.path, err)
 	}
 	delete(e.vars, "XDG_CONFIG_HOME")
 	e.vars["HOME"] = t.TempDir()
-	if a, err := resolve(t, e); err != nil || a.cfg.Path != filepath.Join(e.vars["HOME"], ".config", "claudit", "config.toml") || a.cfg.Found {
-		t.Fatalf("HOME: path %q found %v err %v", a.cfg.Path, a.cfg.Found, err)
+	if a, err := resolve(t, e); err != nil || a.cfg.path != filepath.Join(e.vars["HOME"], ".config", "claudit", "config.toml") || a.cfg.found {
+		t.Fatalf("HOME: path %q found %v err %v", a.cfg.path, a.cfg.found, err)
 	}
 	delete(e.vars, "HOME")
-	if a, err := resolve(t, e); err != nil || a.cfg.Path != "" {
-		t.Fatalf("no home: path %q err %v", a.cfg.Path, err)
+	if a, err := resolve(t, e); err != nil || a.cfg.path != "" {
+		t.Fatalf("no home: path %q err %v", a.cfg.path, err)
 	}
 }
 

@@ -48,7 +48,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 	}
 
 	// Through the keychain.
-	e.Stdin = strings.NewReader(key + "\n")
+	e.stdin = strings.NewReader(key + "\n")
 	do("login")
 	if e.keyring.m[keychainService+"/default"] != key {
 		t.Fatalf("login did not store the key:\n%s", transcript.String())
@@ -79,7 +79,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 	srv.Revoke(key)
 	do("sync", "since:30d") // 401
 	do("status", "--check")
-	e.Stdin = strings.NewReader(key + "\n")
+	e.stdin = strings.NewReader(key + "\n")
 	do("login") // a revoked key is refused
 	e.key = ""
 

@@ -11,62 +11,62 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// Env is everything a claudit run touches outside the process: streams,
+// environment is everything a claudit run touches outside the process: streams,
 // environment, terminal, keychain and clock. main builds the real one;
 // tests build their own and call run in-process.
-type Env struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+type environment struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
 
-	// Getenv and Unsetenv read and remove environment variables. The key
+	// getenv and unsetenv read and remove environment variables. The key
 	// variable is removed as soon as it has been read.
-	Getenv   func(string) string
-	Unsetenv func(string) error
+	getenv   func(string) string
+	unsetenv func(string) error
 
-	// IsTerminal reports whether a stream (Stdin, Stdout or Stderr) is a
-	// terminal; TermWidth returns its width in cells (0 when unknown).
-	IsTerminal func(stream any) bool
-	TermWidth  func(stream any) int
-	// ReadPassword reads a line from a terminal stream without echo.
-	ReadPassword func(stream any) ([]byte, error)
+	// isTerminal reports whether a stream (stdin, stdout or stderr) is a
+	// terminal; termWidth returns its width in cells (0 when unknown).
+	isTerminal func(stream any) bool
+	termWidth  func(stream any) int
+	// readPassword reads a line from a terminal stream without echo.
+	readPassword func(stream any) ([]byte, error)
 
-	// Keyring is the OS keychain.
-	Keyring Keyring
+	// keychain is the OS keychain.
+	keychain keychain
 
-	// Now is the clock; Location the local time zone (nil = time.Local).
-	Now      func() time.Time
-	Location *time.Location
+	// now is the clock; location the local time zone (nil = time.Local).
+	now      func() time.Time
+	location *time.Location
 
-	// Retry overrides the client's retry policy (nil = the default), so a
+	// retry overrides the client's retry policy (nil = the default), so a
 	// test of a stopped server gives up in about a second, not thirty.
-	Retry *feed.RetryPolicy
+	retry *feed.RetryPolicy
 }
 
-// Keyring stores one secret per (service, account) in the OS keychain.
+// keychain stores one secret per (service, account) in the OS keychain.
 // Every call honours ctx; the system keyring also bounds each call by
-// keychainTimeout and maps failures to *KeychainError.
-type Keyring interface {
-	Get(ctx context.Context, service, account string) (string, error)
-	Set(ctx context.Context, service, account, secret string) error
-	Delete(ctx context.Context, service, account string) error
-	// Backend names the keychain for `claudit status`.
-	Backend() string
+// keychainTimeout and maps failures to *keychainError.
+type keychain interface {
+	get(ctx context.Context, service, account string) (string, error)
+	set(ctx context.Context, service, account, secret string) error
+	delete(ctx context.Context, service, account string) error
+	// backendName names the keychain for `claudit status`.
+	backendName() string
 }
 
-// systemEnv is the Env of the real process.
-func systemEnv() *Env {
-	return &Env{
-		Stdin:        os.Stdin,
-		Stdout:       os.Stdout,
-		Stderr:       os.Stderr,
-		Getenv:       os.Getenv,
-		Unsetenv:     os.Unsetenv,
-		IsTerminal:   isTerminal,
-		TermWidth:    termWidth,
-		ReadPassword: readPassword,
-		Keyring:      newSystemKeyring(os.Getenv),
-		Now:          time.Now,
+// systemEnv is the environment of the real process.
+func systemEnv() *environment {
+	return &environment{
+		stdin:        os.Stdin,
+		stdout:       os.Stdout,
+		stderr:       os.Stderr,
+		getenv:       os.Getenv,
+		unsetenv:     os.Unsetenv,
+		isTerminal:   isTerminal,
+		termWidth:    termWidth,
+		readPassword: readPassword,
+		keychain:     newSystemKeyring(os.Getenv),
+		now:          time.Now,
 	}
 }
 

@@ -112,7 +112,7 @@ func exitRules() []exitRule {
 		}},
 		{isA[*usageError], exitUsage, func(_ *app, err error) string { return asA[*usageError](err).Error() }},
 		{isA[*keyKindError], exitAuth, func(_ *app, err error) string { return asA[*keyKindError](err).msg }},
-		{isA[*KeychainError], exitAuth, func(_ *app, err error) string { return asA[*KeychainError](err).Error() }},
+		{isA[*keychainError], exitAuth, func(_ *app, err error) string { return asA[*keychainError](err).Error() }},
 		{feed.IsAuth, exitAuth, func(a *app, err error) string { return a.authMessage(asA[*feed.APIError](err)) }},
 		{feed.IsPermission, exitAuth, func(_ *app, err error) string { return permissionMessage(asA[*feed.APIError](err)) }},
 		{func(err error) bool { return isCacheErr(err) || isA[*cacheError](err) }, exitCache,

@@ -26,7 +26,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"query", &queryError{text: "x:", err: errors.New("bad")}, exitUsage},
 		{"verify", &store.VerifyError{}, exitUnverified},
 		{"key kind", &keyKindError{msg: "not a compliance key"}, exitAuth},
-		{"keychain", &KeychainError{Kind: ErrNoKey}, exitAuth},
+		{"keychain", &keychainError{kind: errNoKey}, exitAuth},
 		{"401", &feed.APIError{Status: 401}, exitAuth},
 		{"403", &feed.APIError{Status: 403}, exitAuth},
 		{"cache kind", &cacheError{err: errors.New("disk")}, exitCache},
@@ -57,7 +57,7 @@ func TestExitCodeTable(t *testing.T) {
 		if got := exitCode(wrap(c.err)); got != c.want && c.want != exitUsage {
 			t.Errorf("%s wrapped: exitCode = %d, want %d", c.name, got, c.want)
 		}
-		if code, _ := (&app{env: &Env{Getenv: func(string) string { return "" }}}).describe(c.err); code != c.want {
+		if code, _ := (&app{env: &environment{getenv: func(string) string { return "" }}}).describe(c.err); code != c.want {
 			t.Errorf("%s: describe says exit %d, exitCode %d", c.name, code, c.want)
 		}
 	}

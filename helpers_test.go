@@ -73,7 +73,7 @@ type fakeKeyring struct {
 
 func newFakeKeyring() *fakeKeyring { return &fakeKeyring{m: map[string]string{}} }
 
-func (k *fakeKeyring) Get(_ context.Context, service, account string) (string, error) {
+func (k *fakeKeyring) get(_ context.Context, service, account string) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.err != nil {
@@ -81,12 +81,12 @@ func (k *fakeKeyring) Get(_ context.Context, service, account string) (string, e
 	}
 	v, ok := k.m[service+"/"+account]
 	if !ok {
-		return "", &KeychainError{Op: "read", Profile: account, Backend: k.Backend(), Kind: ErrNoKey}
+		return "", &keychainError{op: "read", profile: account, backend: k.backendName(), kind: errNoKey}
 	}
 	return v, nil
 }
 
-func (k *fakeKeyring) Set(_ context.Context, service, account, secret string) error {
+func (k *fakeKeyring) set(_ context.Context, service, account, secret string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.err != nil {
@@ -96,27 +96,27 @@ func (k *fakeKeyring) Set(_ context.Context, service, account, secret string) er
 	return nil
 }
 
-func (k *fakeKeyring) Delete(_ context.Context, service, account string) error {
+func (k *fakeKeyring) delete(_ context.Context, service, account string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.err != nil {
 		return k.err
 	}
 	if _, ok := k.m[service+"/"+account]; !ok {
-		return &KeychainError{Op: "delete", Profile: account, Backend: k.Backend(), Kind: ErrNoKey}
+		return &keychainError{op: "delete", profile: account, backend: k.backendName(), kind: errNoKey}
 	}
 	delete(k.m, service+"/"+account)
 	return nil
 }
 
-func (k *fakeKeyring) Backend() string { return "test keyring" }
+func (k *fakeKeyring) backendName() string { return "test keyring" }
 
 // testEnv is an in-process environment: buffers for the streams, a map for
 // the environment, a fake keychain, the fixed clock, UTC, no terminal, and
 // a retry policy that gives up on a dead server within a second.
 type testEnv struct {
-	*Env
-	stdout, stderr bytes.Buffer
+	*environment
+	outBuf, errBuf bytes.Buffer
 	vars           map[string]string
 	unset          []string
 	keyring        *fakeKeyring
@@ -128,19 +128,19 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := &testEnv{vars: map[string]string{}, keyring: newFakeKeyring()}
-	e.Env = &Env{
-		Stdin:        strings.NewReader(""),
-		Stdout:       &e.stdout,
-		Stderr:       &e.stderr,
-		Getenv:       func(k string) string { return e.vars[k] },
-		Unsetenv:     func(k string) error { e.unset = append(e.unset, k); delete(e.vars, k); return nil },
-		IsTerminal:   func(any) bool { return false },
-		TermWidth:    func(any) int { return 0 },
-		ReadPassword: func(any) ([]byte, error) { return nil, errors.New("no terminal") },
-		Keyring:      e.keyring,
-		Now:          func() time.Time { return testNow },
-		Location:     time.UTC,
-		Retry: &feed.RetryPolicy{MaxAttempts: 4, BaseDelay: 20 * time.Millisecond, MaxDelay: 100 * time.Millisecond,
+	e.environment = &environment{
+		stdin:        strings.NewReader(""),
+		stdout:       &e.outBuf,
+		stderr:       &e.errBuf,
+		getenv:       func(k string) string { return e.vars[k] },
+		unsetenv:     func(k string) error { e.unset = append(e.unset, k); delete(e.vars, k); return nil },
+		isTerminal:   func(any) bool { return false },
+		termWidth:    func(any) int { return 0 },
+		readPassword: func(any) ([]byte, error) { return nil, errors.New("no terminal") },
+		keychain:     e.keyring,
+		now:          func() time.Time { return testNow },
+		location:     time.UTC,
+		retry: &feed.RetryPolicy{MaxAttempts: 4, BaseDelay: 20 * time.Millisecond, MaxDelay: 100 * time.Millisecond,
 			MaxElapsed: 5 * time.Second, UnreachableAfter: time.Second},
 	}
 	return e
@@ -149,13 +149,13 @@ func newTestEnv(t *testing.T) *testEnv {
 // run runs one command line in-process and returns the exit code, stdout
 // and stderr (the buffers are reset first).
 func (e *testEnv) run(args ...string) (int, string, string) {
-	e.stdout.Reset()
-	e.stderr.Reset()
+	e.outBuf.Reset()
+	e.errBuf.Reset()
 	if e.key != "" {
 		e.vars[envKeyVar] = e.key
 	}
-	code := run(context.Background(), args, e.Env)
-	return code, e.stdout.String(), e.stderr.String()
+	code := run(context.Background(), args, e.environment)
+	return code, e.outBuf.String(), e.errBuf.String()
 }
 
 // startSim serves a deterministic simulator on loopback with the fixed

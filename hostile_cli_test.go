@@ -85,7 +85,7 @@ func TestQueryAndKeyAnswerFromTheCacheWhenTheSyncFails(t *testing.T) {
 	_ = url
 	// An hour later the cache lacks the last hour, and the API is gone.
 	later := testNow.Add(time.Hour)
-	e.Now = func() time.Time { return later }
+	e.now = func() time.Time { return later }
 	dead := httptest.NewServer(http.NotFoundHandler())
 	e.vars[envBaseURL] = dead.URL
 	dead.Close()
@@ -138,7 +138,7 @@ func TestStalledServerFailsAHeadlessCommand(t *testing.T) {
 		}
 	})
 	defer close(release)
-	e.Retry.IdleTimeout, e.Retry.StalledAfter = 100*time.Millisecond, 400*time.Millisecond
+	e.retry.IdleTimeout, e.retry.StalledAfter = 100*time.Millisecond, 400*time.Millisecond
 	code, _, stderr := e.run("sync")
 	if code != exitAPI || !strings.Contains(stderr, "no byte from the server for") {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -184,8 +184,8 @@ func TestOutOfWindowRowsAreReportedOnce(t *testing.T) {
 // Headless commands give up as HeadlessRetryPolicy says; the explorer's
 // client keeps the default policy and its countdown.
 func TestHeadlessCommandsUseTheHeadlessPolicy(t *testing.T) {
-	a := &app{env: newTestEnv(t).Env, baseURL: feed.DefaultBaseURL}
-	a.env.Retry = nil
+	a := &app{env: newTestEnv(t).environment, baseURL: feed.DefaultBaseURL}
+	a.env.retry = nil
 	c, err := a.newClient(feed.NewSecret("sk-ant-admin01-x"), nil)
 	if err != nil {
 		t.Fatal(err)

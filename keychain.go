@@ -27,52 +27,52 @@ const envKeyVar = "ANTHROPIC_COMPLIANCE_ACCESS_KEY"
 
 // Kinds of keychain failure, each with its own advice.
 var (
-	// ErrNoKey means the keychain has no key for the profile.
-	ErrNoKey = errors.New("no key stored")
-	// ErrNoSecretService means there is no keychain to talk to (typically a
+	// errNoKey means the keychain has no key for the profile.
+	errNoKey = errors.New("no key stored")
+	// errNoSecretService means there is no keychain to talk to (typically a
 	// headless Linux machine without a Secret Service).
-	ErrNoSecretService = errors.New("no Secret Service")
-	// ErrKeychainLocked means the keychain refused to unlock.
-	ErrKeychainLocked = errors.New("keychain locked")
-	// ErrKeychainTimeout means the keychain did not answer in time.
-	ErrKeychainTimeout = errors.New("keychain timed out")
+	errNoSecretService = errors.New("no Secret Service")
+	// errKeychainLocked means the keychain refused to unlock.
+	errKeychainLocked = errors.New("keychain locked")
+	// errKeychainTimeout means the keychain did not answer in time.
+	errKeychainTimeout = errors.New("keychain timed out")
 )
 
-// KeychainError is a failed keychain call with the advice that fixes it.
-// Kind is one of the Err* sentinels above, or nil for other failures.
-type KeychainError struct {
-	Op      string // "read", "store", "delete"
-	Profile string
-	Backend string
-	Kind    error
-	Cause   error // the underlying error (never holds the key)
+// keychainError is a failed keychain call with the advice that fixes it.
+// kind is one of the err* sentinels above, or nil for other failures.
+type keychainError struct {
+	op      string // "read", "store", "delete"
+	profile string
+	backend string
+	kind    error
+	cause   error // the underlying error (never holds the key)
 }
 
 // Error returns one or two sentences: what failed and what to do.
-func (e *KeychainError) Error() string {
-	switch e.Kind {
-	case ErrNoKey:
-		return fmt.Sprintf("no key for profile %q in the keychain: run \"claudit login --profile %s\", or set %s", e.Profile, e.Profile, envKeyVar)
-	case ErrNoSecretService:
+func (e *keychainError) Error() string {
+	switch e.kind {
+	case errNoKey:
+		return fmt.Sprintf("no key for profile %q in the keychain: run \"claudit login --profile %s\", or set %s", e.profile, e.profile, envKeyVar)
+	case errNoSecretService:
 		return fmt.Sprintf("no Secret Service on this machine, so there is no keychain to %s the key (%v). On a headless Linux machine start a keyring (e.g. gnome-keyring-daemon in a D-Bus session), or set %s",
-			e.Op, e.Cause, envKeyVar)
-	case ErrKeychainLocked:
-		return fmt.Sprintf("the keychain (%s) is locked: unlock it and try again, or set %s", e.Backend, envKeyVar)
-	case ErrKeychainTimeout:
+			e.op, e.cause, envKeyVar)
+	case errKeychainLocked:
+		return fmt.Sprintf("the keychain (%s) is locked: unlock it and try again, or set %s", e.backend, envKeyVar)
+	case errKeychainTimeout:
 		return fmt.Sprintf("the keychain (%s) did not answer within %s (it may be waiting for an unlock prompt): unlock it and try again, or set %s",
-			e.Backend, keychainTimeout, envKeyVar)
+			e.backend, keychainTimeout, envKeyVar)
 	}
-	return fmt.Sprintf("cannot %s the key in the keychain (%s): %v", e.Op, e.Backend, e.Cause)
+	return fmt.Sprintf("cannot %s the key in the keychain (%s): %v", e.op, e.backend, e.cause)
 }
 
 // Unwrap lets errors.Is match the kind.
-func (e *KeychainError) Unwrap() []error {
+func (e *keychainError) Unwrap() []error {
 	var out []error
-	if e.Kind != nil {
-		out = append(out, e.Kind)
+	if e.kind != nil {
+		out = append(out, e.kind)
 	}
-	if e.Cause != nil {
-		out = append(out, e.Cause)
+	if e.cause != nil {
+		out = append(out, e.cause)
 	}
 	return out
 }
@@ -99,8 +99,8 @@ func (goKeyring) Set(service, user, pass string) error     { return keyring.Set(
 func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
 func (goKeyring) DeleteAll(service string) error           { return keyring.DeleteAll(service) }
 
-// Backend names the platform keychain.
-func (k *systemKeyring) Backend() string {
+// backendName names the platform keychain.
+func (k *systemKeyring) backendName() string {
 	switch k.goos {
 	case "darwin":
 		return "macOS Keychain"
@@ -112,8 +112,8 @@ func (k *systemKeyring) Backend() string {
 	return "unsupported on " + k.goos
 }
 
-// Get reads the secret of account.
-func (k *systemKeyring) Get(ctx context.Context, service, account string) (string, error) {
+// get reads the secret of account.
+func (k *systemKeyring) get(ctx context.Context, service, account string) (string, error) {
 	var v string
 	err := k.call(ctx, "read", account, func() error {
 		var err error
@@ -123,29 +123,29 @@ func (k *systemKeyring) Get(ctx context.Context, service, account string) (strin
 	return v, err
 }
 
-// Set stores secret for account, replacing any previous one.
-func (k *systemKeyring) Set(ctx context.Context, service, account, secret string) error {
+// set stores secret for account, replacing any previous one.
+func (k *systemKeyring) set(ctx context.Context, service, account, secret string) error {
 	err := k.call(ctx, "store", account, func() error { return k.backend.Set(service, account, secret) })
-	var ke *KeychainError
-	if errors.As(err, &ke) && ke.Cause != nil && secret != "" && strings.Contains(ke.Cause.Error(), secret) {
+	var ke *keychainError
+	if errors.As(err, &ke) && ke.cause != nil && secret != "" && strings.Contains(ke.cause.Error(), secret) {
 		// A backend error must never carry the key into a message.
-		ke.Cause = errors.New(strings.ReplaceAll(ke.Cause.Error(), secret, "[the key]"))
+		ke.cause = errors.New(strings.ReplaceAll(ke.cause.Error(), secret, "[the key]"))
 	}
 	return err
 }
 
-// Delete removes the secret of account (ErrNoKey when there is none).
-func (k *systemKeyring) Delete(ctx context.Context, service, account string) error {
+// delete removes the secret of account (errNoKey when there is none).
+func (k *systemKeyring) delete(ctx context.Context, service, account string) error {
 	return k.call(ctx, "delete", account, func() error { return k.backend.Delete(service, account) })
 }
 
 // call runs op under the timeout and maps its failure.
 func (k *systemKeyring) call(ctx context.Context, opName, account string, op func() error) error {
 	fail := func(kind, cause error) error {
-		return &KeychainError{Op: opName, Profile: account, Backend: k.Backend(), Kind: kind, Cause: cause}
+		return &keychainError{op: opName, profile: account, backend: k.backendName(), kind: kind, cause: cause}
 	}
 	if err := k.precheck(); err != nil {
-		return fail(ErrNoSecretService, err)
+		return fail(errNoSecretService, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
@@ -161,7 +161,7 @@ func (k *systemKeyring) call(ctx context.Context, opName, account string, op fun
 		return fail(classifyKeyringError(err), err)
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fail(ErrKeychainTimeout, ctx.Err())
+			return fail(errKeychainTimeout, ctx.Err())
 		}
 		return fmt.Errorf("keychain %s: %w", opName, ctx.Err())
 	}
@@ -192,18 +192,18 @@ func (k *systemKeyring) precheck() error {
 // messages of the Secret Service and of godbus.
 func classifyKeyringError(err error) error {
 	if errors.Is(err, keyring.ErrNotFound) {
-		return ErrNoKey
+		return errNoKey
 	}
 	msg := err.Error()
 	for _, s := range []string{"failed to unlock", "IsLocked", "is locked", "dismissed"} {
 		if strings.Contains(msg, s) {
-			return ErrKeychainLocked
+			return errKeychainLocked
 		}
 	}
 	for _, s := range []string{"org.freedesktop.secrets", "ServiceUnknown", "was not provided by any", "NameHasNoOwner",
 		"DBUS_SESSION_BUS_ADDRESS", "dbus-launch", "connection refused", "no such file or directory", "autolaunch"} {
 		if strings.Contains(msg, s) {
-			return ErrNoSecretService
+			return errNoSecretService
 		}
 	}
 	return nil

@@ -47,8 +47,8 @@ func TestKeychainTimeout(t *testing.T) {
 		b := &stubBackend{release: make(chan struct{})}
 		k := stubKeyring(b, map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"})
 		start := time.Now()
-		_, err := k.Get(context.Background(), keychainService, "default")
-		if !errors.Is(err, ErrKeychainTimeout) {
+		_, err := k.get(context.Background(), keychainService, "default")
+		if !errors.Is(err, errKeychainTimeout) {
 			t.Fatalf("err = %v, want a timeout", err)
 		}
 		if d := time.Since(start); d != keychainTimeout {
@@ -68,18 +68,18 @@ func TestKeychainErrorMapping(t *testing.T) {
 		kind error
 		want string
 	}{
-		{keyring.ErrNotFound, ErrNoKey, "claudit login --profile default"},
-		{errors.New("The name org.freedesktop.secrets was not provided by any .service files"), ErrNoSecretService, "start a keyring"},
-		{errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ErrKeychainLocked, "is locked"},
-		{errors.New("dbus: connection refused"), ErrNoSecretService, envKeyVar},
+		{keyring.ErrNotFound, errNoKey, "claudit login --profile default"},
+		{errors.New("The name org.freedesktop.secrets was not provided by any .service files"), errNoSecretService, "start a keyring"},
+		{errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), errKeychainLocked, "is locked"},
+		{errors.New("dbus: connection refused"), errNoSecretService, envKeyVar},
 		{errors.New("something else"), nil, "cannot read the key"},
 	}
 	for _, c := range cases {
 		k := stubKeyring(&stubBackend{err: c.err}, bus)
-		_, err := k.Get(context.Background(), keychainService, "default")
-		var ke *KeychainError
-		if !errors.As(err, &ke) || ke.Kind != c.kind || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v → %v (kind %v), want kind %v and %q", c.err, err, ke.Kind, c.kind, c.want)
+		_, err := k.get(context.Background(), keychainService, "default")
+		var ke *keychainError
+		if !errors.As(err, &ke) || ke.kind != c.kind || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v → %v (kind %v), want kind %v and %q", c.err, err, ke.kind, c.kind, c.want)
 		}
 		if c.kind != nil && !errors.Is(err, c.kind) {
 			t.Errorf("errors.Is(%v, %v) = false", err, c.kind)
@@ -90,12 +90,12 @@ func TestKeychainErrorMapping(t *testing.T) {
 func TestKeychainPrecheckNeedsNoBus(t *testing.T) {
 	b := &stubBackend{}
 	k := stubKeyring(b, map[string]string{})
-	err := k.Set(context.Background(), keychainService, "default", "sk-ant-admin01-secret")
-	if !errors.Is(err, ErrNoSecretService) || b.calls != 0 {
-		t.Fatalf("err = %v after %d backend calls; want ErrNoSecretService without calling D-Bus", err, b.calls)
+	err := k.set(context.Background(), keychainService, "default", "sk-ant-admin01-secret")
+	if !errors.Is(err, errNoSecretService) || b.calls != 0 {
+		t.Fatalf("err = %v after %d backend calls; want errNoSecretService without calling D-Bus", err, b.calls)
 	}
 	k.goos = "darwin"
-	if err := k.Set(context.Background(), keychainService, "default", "x"); err != nil || b.calls != 1 {
+	if err := k.set(context.Background(), keychainService, "default", "x"); err != nil || b.calls != 1 {
 		t.Fatalf("darwin: err = %v, calls %d", err, b.calls)
 	}
 }
@@ -104,7 +104,7 @@ func TestKeychainSetNeverEchoesTheKey(t *testing.T) {
 	const key = "sk-ant-admin01-ECHOED-BY-BACKEND-1234"
 	b := &stubBackend{err: fmt.Errorf("cannot store %q: bad things", key)}
 	k := stubKeyring(b, map[string]string{"DBUS_SESSION_BUS_ADDRESS": "x"})
-	err := k.Set(context.Background(), keychainService, "default", key)
+	err := k.set(context.Background(), keychainService, "default", key)
 	if err == nil || strings.Contains(err.Error(), key) {
 		t.Fatalf("err = %v", err)
 	}
@@ -117,28 +117,28 @@ func TestLoginStatusLogout(t *testing.T) {
 	e.vars[envCache] = filepath.Join(t.TempDir(), "c.db")
 
 	// A model key is refused by prefix, before any request or storing.
-	e.Stdin = strings.NewReader("sk-ant-api03-model-key-0000000000\n")
+	e.stdin = strings.NewReader("sk-ant-api03-model-key-0000000000\n")
 	code, _, stderr := e.run("login")
 	if code != exitAuth || !strings.Contains(stderr, "Claude API key") || len(e.keyring.m) != 0 {
 		t.Fatalf("model key: exit %d, %q, stored %v", code, stderr, len(e.keyring.m))
 	}
 	// A key the server rejects is not stored.
-	e.Stdin = strings.NewReader("sk-ant-admin01-unknown-to-the-server\n")
+	e.stdin = strings.NewReader("sk-ant-admin01-unknown-to-the-server\n")
 	if code, _, stderr := e.run("login"); code != exitAuth || !strings.Contains(stderr, "(401)") || len(e.keyring.m) != 0 {
 		t.Fatalf("401 key: exit %d, %q", code, stderr)
 	}
 	// A key without the scope is not stored, and the scopes are named.
-	e.Stdin = strings.NewReader(sim.UserDataOnlyKey)
+	e.stdin = strings.NewReader(sim.UserDataOnlyKey)
 	if code, _, stderr := e.run("login"); code != exitAuth || !strings.Contains(stderr, "read:compliance_user_data") || len(e.keyring.m) != 0 {
 		t.Fatalf("403 key: exit %d, %q", code, stderr)
 	}
 	// Spaces around a piped key are refused as login refuses any whitespace.
-	e.Stdin = strings.NewReader("  " + sim.ComplianceKey + "  \n")
+	e.stdin = strings.NewReader("  " + sim.ComplianceKey + "  \n")
 	if code, _, stderr := e.run("login"); code != exitAuth || !strings.Contains(stderr, "whitespace") || len(e.keyring.m) != 0 {
 		t.Fatalf("spaced key: exit %d, %q", code, stderr)
 	}
 	// A good key from a pipe (no terminal, a CRLF line end) is verified and stored.
-	e.Stdin = strings.NewReader(sim.ComplianceKey + "\r\n")
+	e.stdin = strings.NewReader(sim.ComplianceKey + "\r\n")
 	code, stdout, stderr := e.run("login", "--profile", "prod")
 	if code != 0 || e.keyring.m[keychainService+"/prod"] != sim.ComplianceKey {
 		t.Fatalf("login: exit %d, %s%s", code, stdout, stderr)
@@ -147,12 +147,12 @@ func TestLoginStatusLogout(t *testing.T) {
 		t.Fatalf("login output %q", stdout)
 	}
 	// On a terminal the key is read without echo.
-	e.IsTerminal = func(s any) bool { return s == e.Stdin }
-	e.ReadPassword = func(any) ([]byte, error) { return []byte(sim.AdminKey), nil }
+	e.isTerminal = func(s any) bool { return s == e.stdin }
+	e.readPassword = func(any) ([]byte, error) { return []byte(sim.AdminKey), nil }
 	if code, _, stderr := e.run("login"); code != 0 || e.keyring.m[keychainService+"/default"] != sim.AdminKey || !strings.Contains(stderr, "input hidden") {
 		t.Fatalf("terminal login: exit %d, %q", code, stderr)
 	}
-	e.IsTerminal = func(any) bool { return false }
+	e.isTerminal = func(any) bool { return false }
 
 	code, stdout, _ = e.run("status", "--profile", "prod", "--check")
 	for _, want := range []string{"prod", "compliance key …ance from the keychain", "test keyring", "rate budget", "/600", "not created yet"} {
@@ -196,21 +196,21 @@ func secretServiceReachable(t *testing.T) error {
 	k := newSystemKeyring(os.Getenv)
 	ctx := context.Background()
 	account := fmt.Sprintf("probe-%d", time.Now().UnixNano())
-	if err := k.Set(ctx, "claudit-test", account, "probe-secret"); err != nil {
+	if err := k.set(ctx, "claudit-test", account, "probe-secret"); err != nil {
 		return err
 	}
-	v, err := k.Get(ctx, "claudit-test", account)
+	v, err := k.get(ctx, "claudit-test", account)
 	if err != nil {
 		return err
 	}
 	if v != "probe-secret" {
 		return fmt.Errorf("read back %q", v)
 	}
-	if err := k.Delete(ctx, "claudit-test", account); err != nil {
+	if err := k.delete(ctx, "claudit-test", account); err != nil {
 		return err
 	}
-	if _, err := k.Get(ctx, "claudit-test", account); !errors.Is(err, ErrNoKey) {
-		return fmt.Errorf("after delete: %v, want ErrNoKey", err)
+	if _, err := k.get(ctx, "claudit-test", account); !errors.Is(err, errNoKey) {
+		return fmt.Errorf("after delete: %v, want errNoKey", err)
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func TestKeychainSystem(t *testing.T) {
 		t.Fatalf("login: exit %d\n%s%s", code, out, errs)
 	}
 	// The key is really in the Secret Service, under service claudit.
-	v, err := newSystemKeyring(os.Getenv).Get(context.Background(), keychainService, profile)
+	v, err := newSystemKeyring(os.Getenv).get(context.Background(), keychainService, profile)
 	if err != nil || v != sim.AdminKey {
 		t.Fatalf("keychain holds %q, %v", v, err)
 	}

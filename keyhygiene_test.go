@@ -53,13 +53,13 @@ func TestEnvAndKeychainKeysCheckedLikeLogin(t *testing.T) {
 					}
 				}
 				// The explorer ({}) is refused before it checks for a terminal.
-				e.IsTerminal = func(any) bool { return len(args) == 0 }
-				code := run(t.Context(), args, e.Env)
-				stderr := e.stderr.String()
+				e.isTerminal = func(any) bool { return len(args) == 0 }
+				code := run(t.Context(), args, e.environment)
+				stderr := e.errBuf.String()
 				if code != exitAuth || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, envKeyVar) {
 					t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", args, code, stderr, c.want)
 				}
-				if strings.Contains(e.stdout.String()+stderr, "model-key-0000") {
+				if strings.Contains(e.outBuf.String()+stderr, "model-key-0000") {
 					t.Errorf("%v: the key is in the output", args)
 				}
 			}
@@ -90,7 +90,7 @@ func TestEnvAndKeychainKeysCheckedLikeLogin(t *testing.T) {
 			if c.name == "only spaces" { // login: "no key given"
 				continue
 			}
-			e.Stdin = strings.NewReader(c.key) // the pipe's own line end is not part of the key
+			e.stdin = strings.NewReader(c.key) // the pipe's own line end is not part of the key
 			code, _, stderr := e.run("login")
 			if code != exitAuth || !strings.Contains(stderr, c.want) || len(e.keyring.m) != 0 {
 				t.Errorf("login %s: exit %d, stderr %q", c.name, code, stderr)

@@ -35,7 +35,7 @@ func (a *app) parseQuery(args []string) (feed.Query, string, error) {
 		return q, text, &queryError{text: text, err: err}
 	}
 	for _, w := range feed.Warnings(text) {
-		fprintf(a.env.Stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
+		fprintf(a.env.stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
 	}
 	return q, text, nil
 }

@@ -14,10 +14,10 @@ import (
 
 // syncResult is what a headless sync did, for the export manifest.
 type syncResult struct {
-	RunID   int64 // the run's id in the cache's sync log (0 = not found)
-	Info    feed.RunInfo
-	Summary feed.RunSummary
-	Rate    feed.RateLimit
+	runID   int64 // the run's id in the cache's sync log (0 = not found)
+	info    feed.RunInfo
+	summary feed.RunSummary
+	rate    feed.RateLimit
 }
 
 // syncWindow is the window a sync of q fetches: the query's bounds (the
@@ -40,9 +40,9 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if err != nil {
 		return syncResult{}, err
 	}
-	now := a.env.Now()
+	now := a.env.now()
 	window := syncWindow(q, now)
-	tty := a.env.IsTerminal(a.env.Stderr)
+	tty := a.env.isTerminal(a.env.stderr)
 	var bar *printer.ProgressBar
 	var hook func(feed.RetryEvent)
 	if tty {
@@ -54,8 +54,8 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		if err != nil {
 			return syncResult{}, &cacheError{err: err}
 		}
-		bar = printer.NewProgressBar(a.env.Stderr, printer.ProgressOptions{
-			Width: a.env.TermWidth(a.env.Stderr), Theme: a.theme(a.env.Stderr),
+		bar = printer.NewProgressBar(a.env.stderr, printer.ProgressOptions{
+			Width: a.env.termWidth(a.env.stderr), Theme: a.theme(a.env.stderr),
 			Window: window, Covered: cov.Fraction, Loc: a.loc(),
 		})
 		hook = bar.Retry
@@ -64,7 +64,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if err != nil {
 		return syncResult{}, err
 	}
-	opts := []feed.SyncOption{feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize)}
+	opts := []feed.SyncOption{feed.WithClock(a.env.now), feed.WithPageLimit(a.pageSize)}
 	var rate feed.RateLimit
 	opts = append(opts, feed.WithProgress(func(p feed.Progress) {
 		if p.RateLimit.Known {
@@ -83,14 +83,14 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if m := client.LastMeta(); m.RateLimit.Known {
 		rate = m.RateLimit
 	}
-	res := syncResult{Info: feed.RunInfo{Kind: "window", Query: q.String(), Window: window, Started: now}, Summary: sum, Rate: rate}
+	res := syncResult{info: feed.RunInfo{Kind: "window", Query: q.String(), Window: window, Started: now}, summary: sum, rate: rate}
 	if f, ferr := q.ServerFilter(); ferr == nil {
-		res.Info.Filter = f.Encode()
+		res.info.Filter = f.Encode()
 	}
 	// The Syncer recorded the run with the exact window it used (it
 	// follows the server's clock); prefer that record.
 	if sum.RunID != 0 {
-		res.RunID, res.Info.Window, res.Info.Started = sum.RunID, sum.Window, sum.Started
+		res.runID, res.info.Window, res.info.Started = sum.RunID, sum.Window, sum.Started
 	}
 	if sum.OutOfWindow > 0 {
 		a.warn("the server sent %s dated outside the window asked for; they were not stored (a server anomaly)",
@@ -103,7 +103,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		return res, apiFailure(err)
 	}
 	if summary && !tty {
-		fprintf(a.env.Stderr, "claudit: %s\n", printer.SyncSummary(sum, res.Info.Window, rate, time.Since(started)))
+		fprintf(a.env.stderr, "claudit: %s\n", printer.SyncSummary(sum, res.info.Window, rate, time.Since(started)))
 	}
 	return res, nil
 }

@@ -33,7 +33,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	if a.envKeyErr != nil { // refused before the explorer starts, as every command does
 		return a.envKeyErr
 	}
-	if !a.env.IsTerminal(a.env.Stdout) || !a.env.IsTerminal(a.env.Stdin) {
+	if !a.env.isTerminal(a.env.stdout) || !a.env.isTerminal(a.env.stdin) {
 		return &usageError{err: errors.New("the explorer needs a terminal: in scripts and pipes use claudit query (see claudit query --help)")}
 	}
 	ctx := cmd.Context()
@@ -90,7 +90,7 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		if err != nil {
 			return nil, err
 		}
-		return feed.NewSyncer(c, st, feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report),
+		return feed.NewSyncer(c, st, feed.WithClock(a.env.now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report),
 			feed.WithPollInterval(a.tailPoll, max(a.tailPoll, time.Minute)),
 			feed.WithOverlap(15*time.Minute, a.tailReconcile)), nil
 	}
@@ -124,15 +124,15 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		Query:        q,
 		Profile:      a.profile,
 		KeyLabel:     keyLabel,
-		Now:          a.env.Now,
+		Now:          a.env.now,
 		DefaultSince: defaultSince,
 		UTC:          a.utc,
 		NoColor:      a.noColor,
 		Redact:       a.redact,
 		Redactor:     a.sessionRedactor(),
 		Local:        a.loc(),
-		Views:        cfg.Views,
-		Columns:      cfg.Columns,
-		KeyOverrides: cfg.Keys,
+		Views:        cfg.views,
+		Columns:      cfg.columns,
+		KeyOverrides: cfg.keys,
 	}
 }
