@@ -14,40 +14,9 @@ import (
 	"claudit/feed"
 	"claudit/feed/sim"
 	"claudit/store"
-)
 
-// requireGolden compares got with testdata/<name>.golden (-update rewrites).
-func requireGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		wl, gl := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-		for i := range max(len(wl), len(gl)) {
-			var w, g string
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if w != g {
-				t.Fatalf("%s differs at line %d:\n got %q\nwant %q\n(go test -run %s -update rewrites it)", path, i+1, g, w, t.Name())
-			}
-		}
-	}
-}
+	"github.com/charmbracelet/x/exp/golden"
+)
 
 func TestGoldenOutputs(t *testing.T) {
 	e, sc, _ := syncedEnv(t)
@@ -86,7 +55,7 @@ func TestGoldenOutputs(t *testing.T) {
 			if strings.Contains(stdout, "\x1b") {
 				t.Fatal("escape sequence in output that is not a colour terminal")
 			}
-			requireGolden(t, c.name, stdout)
+			golden.RequireEqual(t, stdout) // testdata/TestGoldenOutputs/<name>.golden; -update rewrites it
 		})
 	}
 

@@ -18,8 +18,6 @@ import (
 	"claudit/feed/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
 // The fixed clock of in-process tests: the simulated history ends at
 // simEnd and the tests run five minutes later.
 var (
