@@ -98,27 +98,9 @@ table (see claudit --help); other terms narrow it further.`,
 				return err
 			}
 			ctx := cmd.Context()
-			open := a.openStore
-			if offline {
-				open = a.openStoreOffline
-			}
-			st, err := open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var syncErr error
-			if offline {
-				if err := a.noteCoverage(ctx, st, q); err != nil {
-					return err
-				}
-			} else if syncErr = a.syncBeforeAnswer(ctx, st, q); syncErr != nil && !a.answerDespite(syncErr) {
-				return syncErr
-			}
-			if err := a.printRows(ctx, st, q, format, limit); err != nil {
-				return err
-			}
-			return a.incompleteAnswer(ctx, st, q, syncErr)
+			return a.answer(ctx, q, offline, func(st *store.Store) error {
+				return a.printRows(ctx, st, q, format, limit)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: "+strings.Join(printer.RowFormats(), ", "))
@@ -151,10 +133,33 @@ func (a *app) noteCoverage(ctx context.Context, st *store.Store, q feed.Query) e
 	return nil
 }
 
-// syncBeforeAnswer syncs q's window before query or key answers.
-func (a *app) syncBeforeAnswer(ctx context.Context, st *store.Store, q feed.Query) error {
-	_, err := a.runSync(ctx, st, q, false)
-	return err
+// answer runs the answer of query or key: it opens the cache (read-only
+// when it must, with --offline), syncs q's window first (offline: says how
+// much of it the cache covers), prints with write and, when a failed sync
+// still let the cache answer, says what the answer may lack and returns
+// the sync's error (exit 3).
+func (a *app) answer(ctx context.Context, q feed.Query, offline bool, write func(*store.Store) error) error {
+	open := a.openStore
+	if offline {
+		open = a.openStoreOffline
+	}
+	st, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var syncErr error
+	if offline {
+		if err := a.noteCoverage(ctx, st, q); err != nil {
+			return err
+		}
+	} else if _, syncErr = a.runSync(ctx, st, q, false); syncErr != nil && !a.answerDespite(syncErr) {
+		return syncErr
+	}
+	if err := write(st); err != nil {
+		return err
+	}
+	return a.incompleteAnswer(ctx, st, q, syncErr)
 }
 
 // answerDespite reports whether a failed sync still lets query and key
@@ -316,36 +321,17 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				return &usageError{err: errors.New("KEY_ID is empty")}
 			}
 			ctx := cmd.Context()
-			open := a.openStore
-			if offline {
-				open = a.openStoreOffline
-			}
-			st, err := open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var syncErr error
-			if offline {
-				if err := a.noteCoverage(ctx, st, feed.Query{}); err != nil {
-					return err
+			// The dossier searches the whole cache: sync the default window.
+			return a.answer(ctx, feed.Query{}, offline, func(st *store.Store) error {
+				d, err := st.Dossier(ctx, keyID)
+				if err != nil {
+					return &cacheError{err: err}
 				}
-			} else if syncErr = a.syncBeforeAnswer(ctx, st, feed.Query{}); syncErr != nil && !a.answerDespite(syncErr) {
-				return syncErr
-			}
-			d, err := st.Dossier(ctx, keyID)
-			if err != nil {
-				return &cacheError{err: err}
-			}
-			if format == printer.FormatJSON {
-				err = printer.WriteDossierJSON(a.env.stdout, d, a.printOptions())
-			} else {
-				err = printer.WriteDossier(a.env.stdout, d, a.printOptions())
-			}
-			if err != nil {
-				return err
-			}
-			return a.incompleteAnswer(ctx, st, feed.Query{}, syncErr)
+				if format == printer.FormatJSON {
+					return printer.WriteDossierJSON(a.env.stdout, d, a.printOptions())
+				}
+				return printer.WriteDossier(a.env.stdout, d, a.printOptions())
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: table or json")
