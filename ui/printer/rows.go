@@ -110,15 +110,24 @@ func newFormatWriter(format string, w io.Writer, opt PrintOptions) (RowWriter, e
 	return nil, fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(RowFormats(), ", "))
 }
 
+// rawLine is r's raw JSON on one line (feed.RawLine), its error naming r.
+func rawLine(r store.Row) ([]byte, error) {
+	line, err := feed.RawLine(r.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("activity %s: %w", safe.Text(r.ID), err)
+	}
+	return line, nil
+}
+
 // ndjsonWriter prints one raw activity per line.
 type ndjsonWriter struct{ w io.Writer }
 
 func (n *ndjsonWriter) WriteRows(rows []store.Row) error {
 	var buf bytes.Buffer
 	for _, r := range rows {
-		line, err := feed.RawLine(r.Raw)
+		line, err := rawLine(r)
 		if err != nil {
-			return fmt.Errorf("activity %s: %w", safe.Text(r.ID), err)
+			return err
 		}
 		buf.Write(line)
 		buf.WriteByte('\n')
@@ -139,9 +148,9 @@ type jsonArrayWriter struct {
 func (j *jsonArrayWriter) WriteRows(rows []store.Row) error {
 	var buf bytes.Buffer
 	for _, r := range rows {
-		line, err := feed.RawLine(r.Raw)
+		line, err := rawLine(r)
 		if err != nil {
-			return fmt.Errorf("activity %s: %w", safe.Text(r.ID), err)
+			return err
 		}
 		if j.started {
 			buf.WriteString(",\n")
