@@ -266,6 +266,11 @@ const (
 type actorSpans struct {
 	str                [afCount]Span
 	audience, provider Span
+	// aud and prov hold what earlier occurrences of a repeated audience or
+	// provider member decoded to: encoding/json applies each occurrence in
+	// turn (a provider object merges into the one before).
+	aud  []string
+	prov *FederatedProvider
 }
 
 func actorField(key []byte) int {
@@ -327,8 +332,14 @@ func (d *Scanner) actor(sp *actorSpans) error {
 		}
 		switch string(key) {
 		case "audience":
+			if err := applyJSON(d.b, 0, sp.audience, &sp.aud); err != nil {
+				return err
+			}
 			sp.audience, err = d.valueSpan()
 		case "provider":
+			if err := applyJSON(d.b, 0, sp.provider, &sp.prov); err != nil {
+				return err
+			}
 			sp.provider, err = d.valueSpan()
 		default:
 			err = d.Skip()
@@ -466,15 +477,27 @@ func (sp *actorSpans) fill(c *stringCutter, at []cut, actorRaw []byte, ac *Actor
 	}
 	// audience and provider are rare (federated actors only): the standard
 	// decoder keeps their semantics exact.
-	if sp.audience.state == spanValue {
-		if err := json.Unmarshal(c.raw[sp.audience.s-c.base:sp.audience.e-c.base], &ac.Audience); err != nil {
-			return err
-		}
+	ac.Audience, ac.Provider = sp.aud, sp.prov
+	if err := applyJSON(c.raw, c.base, sp.audience, &ac.Audience); err != nil {
+		return err
 	}
-	if sp.provider.state == spanValue {
-		if err := json.Unmarshal(c.raw[sp.provider.s-c.base:sp.provider.e-c.base], &ac.Provider); err != nil {
-			return err
-		}
+	if err := applyJSON(c.raw, c.base, sp.provider, &ac.Provider); err != nil {
+		return err
+	}
+	return nil
+}
+
+// applyJSON decodes one occurrence of a member, the value sp locates in
+// raw (whose first byte is at buffer position base), into v the way
+// encoding/json does: null resets v, a value is decoded into it, an absent
+// member leaves it alone.
+func applyJSON[T any](raw []byte, base int, sp Span, v *T) error {
+	switch sp.state {
+	case spanNull:
+		var zero T
+		*v = zero
+	case spanValue:
+		return json.Unmarshal(raw[sp.s-base:sp.e-base], v)
 	}
 	return nil
 }
