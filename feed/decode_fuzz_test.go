@@ -57,8 +57,8 @@ func FuzzDecodeVsStdlib(f *testing.F) {
 	})
 }
 
-// decodeSeeds are the activities and actors of the example pages, and
-// hand-written edge cases.
+// decodeSeeds are the activities and actors of the example pages, the
+// sample activities and hand-written edge cases.
 func decodeSeeds(tb testing.TB) [][]byte {
 	seeds := [][]byte{
 		[]byte(`null`), []byte(` {} `), []byte(`[]`), []byte(`"x"`), []byte(`{"id":5}`),
@@ -70,6 +70,10 @@ func decodeSeeds(tb testing.TB) [][]byte {
 		[]byte(`{"actor":{"audience":[1],"audience":["x"]}}`), []byte(`{"actor":null,"actor":{"type":"x"}}`),
 		[]byte("{\"type\":\"\xff\xfe\",\"k\\u0041\":[[{}],-0.5e+3,true,false,null]}"), []byte(`{"a":01}`), []byte(`{"a":"\x"}`),
 	}
+	for _, a := range sampleActivities() {
+		seeds = append(seeds, []byte(a))
+	}
+	seeds = append(seeds, []byte(`{"ID":"x"}`), []byte(`{"actor":{"Type":"x"}}`))
 	var files []string
 	for _, dir := range []string{"testdata/examples", "../../shared/api/examples"} {
 		m, _ := filepath.Glob(filepath.Join(dir, "*.json"))
