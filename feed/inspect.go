@@ -3,10 +3,10 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // This file reads meaning out of activities for display and the reference
@@ -117,98 +117,30 @@ func (a Actor) ID() string {
 }
 
 // eachField calls fn with the name and raw value of every top-level member
-// of Raw, in input order, until fn returns false. It is a small scanner
-// rather than encoding/json because the table and the reference index call
-// it for every row; it never panics on malformed input and stops at the
-// first thing it cannot read.
+// of Raw, in input order, until fn returns false. The table and the
+// reference index call it for every row, so it reads Raw with the Scanner
+// rather than encoding/json; it never panics on malformed input and stops
+// at the first thing it cannot read.
 func (a Activity) eachField(fn func(name string, value []byte) bool) {
-	b := a.Raw
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	s := NewScanner(a.Raw)
+	if s.Peek() != '{' {
 		return
 	}
-	i++
-	for {
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != '"' {
-			return
+	_ = s.Object(func(key []byte) error {
+		s.Peek() // past the whitespace before the value
+		start := s.Offset()
+		if err := s.Skip(); err != nil {
+			return err
 		}
-		kend := skipValue(b, i)
-		if kend < 0 {
-			return
+		if !fn(string(key), a.Raw[start:s.Offset()]) {
+			return errStopWalk
 		}
-		name := rawString(b[i:kend])
-		i = skipSpace(b, kend)
-		if i >= len(b) || b[i] != ':' {
-			return
-		}
-		i = skipSpace(b, i+1)
-		vend := skipValue(b, i)
-		if vend < 0 || vend == i {
-			return
-		}
-		if !fn(name, b[i:vend]) {
-			return
-		}
-		i = skipSpace(b, vend)
-		if i >= len(b) || b[i] != ',' {
-			return
-		}
-		i++
-	}
+		return nil
+	})
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the index just after the JSON value starting at b[i],
-// or -1 when it is unterminated. Scalars end at the next delimiter.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	depth := 0
-	for j := i; j < len(b); j++ {
-		switch c := b[j]; c {
-		case '"':
-			j++
-			for j < len(b) && b[j] != '"' {
-				if b[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(b) {
-				return -1
-			}
-			if depth == 0 {
-				return j + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return j // end of the enclosing container
-			}
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		case ',', ' ', '\t', '\n', '\r', ':':
-			if depth == 0 {
-				return j
-			}
-		}
-	}
-	if depth == 0 {
-		return len(b)
-	}
-	return -1
-}
+// errStopWalk ends a walk early; it never leaves this package.
+var errStopWalk = errors.New("stop")
 
 // Field returns a copy of a top-level field of Raw as raw JSON, nil when
 // absent. With duplicate names the last wins, as in encoding/json.
@@ -234,20 +166,9 @@ func (a Activity) StringField(name string) string {
 	return rawString(a.field(name))
 }
 
-// rawString decodes a JSON string value; "" for anything else. Strings
-// without escapes are copied directly, the common case by far; the rest go
-// through encoding/json (which also replaces invalid UTF-8).
+// rawString decodes a JSON string value; "" for anything else.
 func rawString(v []byte) string {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return ""
-	}
-	if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-		return string(v[1 : len(v)-1])
-	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return ""
-	}
+	s, _ := Unquote(v)
 	return s
 }
 

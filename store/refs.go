@@ -1,11 +1,9 @@
 package store
 
 import (
-	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"claudit/feed"
@@ -59,23 +57,19 @@ func (r *refs) add(role int, v string) {
 	r.byRole[role] = append(r.byRole[role], v)
 }
 
-// errBadJSON reports raw JSON the walker cannot read.
-var errBadJSON = errors.New("malformed activity JSON")
-
 // extractRefs walks raw once and fills r (which it resets first).
 func extractRefs(raw []byte, r *refs) error {
 	r.reset()
 	w := walker{b: raw, r: r}
 	w.skipSpace()
-	if err := w.value(0, "", false); err != nil {
-		return err
-	}
-	return nil
+	return w.value(0, "", false)
 }
 
+// walker reads an activity's raw JSON with feed's Scanner and classifies
+// every string value by the member it sits in.
 type walker struct {
 	b   []byte
-	i   int
+	s   feed.Scanner
 	r   *refs
 	buf []byte // unescape scratch
 	// visit, when set, is given every string value (decoded; not member
@@ -83,93 +77,32 @@ type walker struct {
 	visit func(s string)
 }
 
+// skipSpace starts the walk: it points the scanner at b's first value.
 func (w *walker) skipSpace() {
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\n', '\r':
-			w.i++
-		default:
-			return
-		}
-	}
+	w.s = feed.NewScanner(w.b)
+	w.s.Peek()
 }
 
 // value reads one JSON value. depth is 0 for the activity object itself, 1
 // for its members; key is the member name the value belongs to (array
 // elements inherit it); inActor is true inside the actor object.
 func (w *walker) value(depth int, key string, inActor bool) error {
-	if w.i >= len(w.b) {
-		return errBadJSON
-	}
-	switch c := w.b[w.i]; {
-	case c == '{':
-		w.i++
-		for {
-			w.skipSpace()
-			if w.i < len(w.b) && w.b[w.i] == '}' {
-				w.i++
-				return nil
-			}
-			k, err := w.str()
-			if err != nil {
-				return err
-			}
-			w.skipSpace()
-			if w.i >= len(w.b) || w.b[w.i] != ':' {
-				return errBadJSON
-			}
-			w.i++
-			w.skipSpace()
-			child := inActor || (depth == 0 && k == "actor")
-			if err := w.value(depth+1, k, child); err != nil {
-				return err
-			}
-			w.skipSpace()
-			if w.i >= len(w.b) {
-				return errBadJSON
-			}
-			if w.b[w.i] == ',' {
-				w.i++
-				continue
-			}
-			if w.b[w.i] == '}' {
-				w.i++
-				return nil
-			}
-			return errBadJSON
-		}
-	case c == '[':
-		w.i++
-		for {
-			w.skipSpace()
-			if w.i < len(w.b) && w.b[w.i] == ']' {
-				w.i++
-				return nil
-			}
-			// Elements keep the member's depth, so a top-level *_ids array
-			// is a list of targets.
-			if err := w.value(depth, key, inActor); err != nil {
-				return err
-			}
-			w.skipSpace()
-			if w.i >= len(w.b) {
-				return errBadJSON
-			}
-			if w.b[w.i] == ',' {
-				w.i++
-				continue
-			}
-			if w.b[w.i] == ']' {
-				w.i++
-				return nil
-			}
-			return errBadJSON
-		}
-	case c == '"':
-		s, err := w.str()
+	switch w.s.Peek() {
+	case '{':
+		return w.s.Object(func(k []byte) error {
+			name := unsafe.String(unsafe.SliceData(k), len(k)) // read while k lives only
+			return w.value(depth+1, name, inActor || (depth == 0 && name == "actor"))
+		})
+	case '[':
+		// Elements keep the member's depth, so a top-level *_ids array is a
+		// list of targets.
+		return w.s.Array(func() error { return w.value(depth, key, inActor) })
+	case '"':
+		sp, err := w.s.ReadString()
 		if err != nil {
 			return err
 		}
+		s := w.str(sp)
 		if w.visit != nil {
 			if freeTextValue(depth, key, inActor) {
 				w.visit(s)
@@ -180,104 +113,21 @@ func (w *walker) value(depth int, key string, inActor bool) error {
 		return nil
 	default:
 		// Numbers, true, false, null: nothing to index.
-		for w.i < len(w.b) {
-			switch w.b[w.i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return nil
-			}
-			w.i++
-		}
-		return nil
+		return w.s.Skip()
 	}
 }
 
-// str reads a JSON string. The result aliases the input when it has no
-// escapes (no copy for the many keys and values only looked at): whatever
-// outlives the activity's raw JSON must be copied (the store copies the
-// dictionary values it caches).
-func (w *walker) str() (string, error) {
-	if w.i >= len(w.b) || w.b[w.i] != '"' {
-		return "", errBadJSON
+// str returns a scanned string's value. It aliases the input when the
+// string needs no unquoting (no copy for the many values only looked at):
+// whatever outlives the activity's raw JSON must be copied (the store
+// copies the dictionary values it caches).
+func (w *walker) str(sp feed.Span) string {
+	if sp.Plain() {
+		raw := w.s.Raw(sp)
+		return unsafe.String(unsafe.SliceData(raw), len(raw))
 	}
-	w.i++
-	start := w.i
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case '"':
-			s := unsafe.String(&w.b[start], w.i-start)
-			w.i++
-			return s, nil
-		case '\\':
-			return w.strSlow(start)
-		}
-		w.i++
-	}
-	return "", errBadJSON
-}
-
-func (w *walker) strSlow(start int) (string, error) {
-	buf := append(w.buf[:0], w.b[start:w.i]...)
-	for w.i < len(w.b) {
-		c := w.b[w.i]
-		switch {
-		case c == '"':
-			w.i++
-			w.buf = buf
-			return string(buf), nil
-		case c == '\\':
-			if w.i+1 >= len(w.b) {
-				return "", errBadJSON
-			}
-			e := w.b[w.i+1]
-			w.i += 2
-			switch e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := w.hex4()
-				if !ok {
-					return "", errBadJSON
-				}
-				if r >= 0xD800 && r < 0xDC00 && w.i+1 < len(w.b) && w.b[w.i] == '\\' && w.b[w.i+1] == 'u' {
-					w.i += 2
-					lo, ok := w.hex4()
-					if !ok {
-						return "", errBadJSON
-					}
-					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
-				}
-				buf = utf8.AppendRune(buf, r)
-			default:
-				return "", errBadJSON
-			}
-		default:
-			buf = append(buf, c)
-			w.i++
-		}
-	}
-	return "", errBadJSON
-}
-
-func (w *walker) hex4() (rune, bool) {
-	if w.i+4 > len(w.b) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(w.b[w.i:w.i+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	w.i += 4
-	return rune(n), true
+	w.buf = w.s.AppendUnquoted(w.buf[:0], sp)
+	return string(w.buf)
 }
 
 // leaf classifies one string value by where it sits and what it looks like.

@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"strings"
 
+	"claudit/feed"
 	"claudit/ui/safe"
 )
 
 // highlightJSON pretty-prints raw JSON (json.Indent) and colours keys,
 // strings, numbers, booleans and null; it returns one string per line.
-// Every token passes through safe.Text here: JSON may carry raw C1, bidi
-// and zero-width runes inside strings. Invalid JSON is shown as sanitised
-// plain text rather than dropped.
+// The tokens come from feed's Scanner, the one JSON tokenizer. Every token
+// passes through safe.Text here: JSON may carry raw C1, bidi and zero-width
+// runes inside strings. Invalid JSON is shown as sanitised plain text
+// rather than dropped.
 func highlightJSON(raw []byte, st *Styles) []string {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
@@ -23,77 +25,56 @@ func highlightJSON(raw []byte, st *Styles) []string {
 	boolean, null, punct := newPainter(st.JSON.Bool), newPainter(st.JSON.Null), newPainter(st.JSON.Punct)
 	var lines []string
 	var line strings.Builder
-	for i := 0; i < len(src); {
-		c := src[i]
-		switch {
-		case c == '\n':
-			lines = append(lines, line.String())
-			line.Reset()
-			i++
-		case c == ' ':
-			j := i
-			for j < len(src) && src[j] == ' ' {
-				j++
-			}
-			line.Write(src[i:j])
-			i = j
-		case c == '"':
-			j := stringEnd(src, i)
-			tok := safe.Text(string(src[i:j]))
-			if isKey(src, j) {
-				line.WriteString(key.paint(tok))
-			} else {
-				line.WriteString(str.paint(tok))
-			}
-			i = j
-		case c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':':
-			line.WriteString(punct.paint(string(c)))
-			i++
-		default:
-			j := i
-			for j < len(src) && !strings.ContainsRune(" \n,:]}", rune(src[j])) {
-				j++
-			}
-			tok := safe.Text(string(src[i:j]))
-			switch tok {
-			case "true", "false":
-				line.WriteString(boolean.paint(tok))
-			case "null":
-				line.WriteString(null.paint(tok))
+	// gap writes what lies between tokens: indentation spaces and line
+	// breaks, and any other whitespace json.Indent kept after the value,
+	// which is shown sanitised.
+	gap := func(g []byte) {
+		for len(g) > 0 {
+			switch g[0] {
+			case '\n':
+				lines = append(lines, line.String())
+				line.Reset()
+				g = g[1:]
+			case ' ':
+				n := len(g) - len(bytes.TrimLeft(g, " "))
+				line.Write(g[:n])
+				g = g[n:]
 			default:
-				line.WriteString(num.paint(tok))
+				n := bytes.IndexAny(g, " \n")
+				if n < 0 {
+					n = len(g)
+				}
+				line.WriteString(num.paint(safe.Text(string(g[:n]))))
+				g = g[n:]
 			}
-			i = max(j, i+1)
 		}
 	}
+	s := feed.NewScanner(src)
+	prev := 0
+	for {
+		tok, err := s.Next()
+		if err != nil { // the end: json.Indent's output has no bad tokens
+			break
+		}
+		gap(src[prev:tok.Start])
+		prev = tok.End
+		text := src[tok.Start:tok.End]
+		switch tok.Kind {
+		case feed.TokenPunct:
+			line.WriteString(punct.paint(string(text)))
+		case feed.TokenKey:
+			line.WriteString(key.paint(safe.Text(string(text))))
+		case feed.TokenString:
+			line.WriteString(str.paint(safe.Text(string(text))))
+		case feed.TokenTrue, feed.TokenFalse:
+			line.WriteString(boolean.paint(string(text)))
+		case feed.TokenNull:
+			line.WriteString(null.paint(string(text)))
+		default:
+			line.WriteString(num.paint(string(text)))
+		}
+	}
+	gap(src[prev:])
 	lines = append(lines, line.String())
 	return lines
-}
-
-// stringEnd returns the index just past the JSON string starting at i.
-func stringEnd(src []byte, i int) int {
-	for j := i + 1; j < len(src); j++ {
-		switch src[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(src)
-}
-
-// isKey reports whether the string ending at j is an object key.
-func isKey(src []byte, j int) bool {
-	for ; j < len(src); j++ {
-		switch src[j] {
-		case ' ':
-			continue
-		case ':':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
 }
