@@ -266,9 +266,16 @@ const (
 type actorSpans struct {
 	str                [afCount]Span
 	audience, provider Span
-	// aud and prov hold what earlier occurrences of a repeated audience or
+	// earlier holds what the earlier occurrences of a repeated audience or
 	// provider member decoded to: encoding/json applies each occurrence in
-	// turn (a provider object merges into the one before).
+	// turn (a provider object merges into the one before). A pointer, set
+	// only for repeated members, so the spans stay on the stack.
+	earlier *actorEarlier
+}
+
+// actorEarlier is the value of a repeated audience or provider member
+// before its last occurrence.
+type actorEarlier struct {
 	aud  []string
 	prov *FederatedProvider
 }
@@ -313,6 +320,14 @@ func actorField(key []byte) int {
 	return -1
 }
 
+// early returns sp.earlier, allocating it on first use.
+func (sp *actorSpans) early() *actorEarlier {
+	if sp.earlier == nil {
+		sp.earlier = new(actorEarlier)
+	}
+	return sp.earlier
+}
+
 // actor scans one actor object.
 func (d *Scanner) actor(sp *actorSpans) error {
 	d.ws()
@@ -332,13 +347,17 @@ func (d *Scanner) actor(sp *actorSpans) error {
 		}
 		switch string(key) {
 		case "audience":
-			if err := applyJSON(d.b, 0, sp.audience, &sp.aud); err != nil {
-				return err
+			if sp.audience.state != spanAbsent {
+				if err := applyJSON(d.b, 0, sp.audience, &sp.early().aud); err != nil {
+					return err
+				}
 			}
 			sp.audience, err = d.valueSpan()
 		case "provider":
-			if err := applyJSON(d.b, 0, sp.provider, &sp.prov); err != nil {
-				return err
+			if sp.provider.state != spanAbsent {
+				if err := applyJSON(d.b, 0, sp.provider, &sp.early().prov); err != nil {
+					return err
+				}
 			}
 			sp.provider, err = d.valueSpan()
 		default:
@@ -477,7 +496,9 @@ func (sp *actorSpans) fill(c *stringCutter, at []cut, actorRaw []byte, ac *Actor
 	}
 	// audience and provider are rare (federated actors only): the standard
 	// decoder keeps their semantics exact.
-	ac.Audience, ac.Provider = sp.aud, sp.prov
+	if e := sp.earlier; e != nil {
+		ac.Audience, ac.Provider = e.aud, e.prov
+	}
 	if err := applyJSON(c.raw, c.base, sp.audience, &ac.Audience); err != nil {
 		return err
 	}

@@ -351,15 +351,3 @@ func TestParseRFC3339UTCAgreesWithTimeParse(t *testing.T) {
 		}
 	}
 }
-
-func TestPlainStringByteTable(t *testing.T) {
-	if len(plainStringByte) != 256 {
-		t.Fatalf("table has %d entries", len(plainStringByte))
-	}
-	for c := range 256 {
-		want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
-		if got := plainStringByte[c] == 1; got != want {
-			t.Errorf("byte %#x: plain %v, want %v", c, got, want)
-		}
-	}
-}
