@@ -11,7 +11,6 @@ import (
 	"claudit/store"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -774,39 +773,6 @@ func (m *Model) setLocation(loc *time.Location) {
 	m.dossier.rebuild()
 	from, to := m.window()
 	m.header.window = describeWindow(m.query, from, to, m.deps.DefaultSince, loc)
-}
-
-// syncKeys enables exactly the bindings that mean something now, so key
-// matching and help agree with the screen.
-func (m *Model) syncKeys() {
-	k := &m.keys
-	_, has := m.table.selected()
-	ready := m.state == stateReady
-	k.Retry.SetEnabled(m.state == stateError)
-	// The loading and error pages draw no query bar, palette or help.
-	k.Query.SetEnabled(ready)
-	k.Palette.SetEnabled(ready)
-	k.Help.SetEnabled(ready)
-	k.Copy.SetEnabled(ready && has)
-	k.CopyJSON.SetEnabled(ready && has)
-	k.Mark.SetEnabled(ready && has)
-	k.Note.SetEnabled(ready && has)
-	k.Context.SetEnabled(ready && has)
-	k.Facets.SetEnabled(ready)
-	k.Export.SetEnabled(ready && m.deps.Export != nil)
-	k.Pause.SetEnabled(ready && m.live)
-	k.SelfToggle.SetEnabled(ready)
-	k.Freeze.SetEnabled(ready && m.query.Window.From.IsZero() && m.query.Window.To.IsZero())
-	k.Dossier.SetEnabled(ready && m.table.selectedHasKey())
-	k.Back.SetEnabled(len(m.stack) > 0 || m.focus == focusDetail || m.overlay != overlayNone)
-	k.Open.SetEnabled(ready && has && m.focus == focusTable)
-	k.Pivot.SetEnabled(ready && m.focus == focusDetail && len(m.detail.fields) > 0)
-	k.Focus.SetEnabled(ready && has)
-	k.Follow.SetEnabled(ready)
-	k.Redact.SetEnabled(ready)
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.HalfDown, &k.HalfUp, &k.PageDown, &k.PageUp} {
-		b.SetEnabled(ready)
-	}
 }
 
 // helpFocus is the focus whose keys help shows.

@@ -181,9 +181,9 @@ func (m Model) handleFacetsKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	f := &m.facets
 	page := max(1, f.height-2)
 	switch {
-	case key.Matches(msg, k.Cancel):
+	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Back):
 		m.overlay = overlayNone
-	case msg.String() == "q":
+	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Apply):
 		it, ok := f.selected()

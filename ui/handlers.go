@@ -20,7 +20,7 @@ func windowPresets() []time.Duration {
 // handleKey routes a key by overlay first, then by focus. While an input
 // has focus only ctrl+c is global.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	if msg.String() == "ctrl+c" {
+	if msg.String() == "ctrl+c" { // always, whatever quit is bound to (Rebind refuses it elsewhere)
 		return m.quit()
 	}
 	switch m.overlay {
@@ -37,40 +37,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case overlayNote:
 		return m.handleNoteKey(msg)
 	}
-	return m.do(m.actionFor(msg))
-}
-
-// actionFor maps a key to an action using the enabled bindings.
-func (m Model) actionFor(msg tea.KeyPressMsg) action {
-	k := m.keys
-	if key.Matches(msg, k.Window) {
-		for i, s := range k.Window.Keys() {
-			if msg.String() == s && i <= int(actWindow30d-actWindow15m) {
-				return actWindow15m + action(i)
-			}
-		}
+	if c, ok := m.commandForKey(msg); ok {
+		return c.run(m)
 	}
-	// Pause comes before PageDown: both have space, and while live space
-	// pauses.
-	table := []struct {
-		b key.Binding
-		a action
-	}{
-		{k.Quit, actQuit}, {k.Help, actHelp}, {k.Palette, actPalette}, {k.Query, actQuery},
-		{k.Retry, actRetry}, {k.ToggleUTC, actToggleUTC}, {k.Follow, actFollow}, {k.Pause, actPause},
-		{k.SelfToggle, actSelfToggle}, {k.Freeze, actFreeze}, {k.Redact, actRedact},
-		{k.Copy, actCopy}, {k.CopyJSON, actCopyJSON}, {k.Mark, actMark}, {k.Note, actNote},
-		{k.Context, actContext}, {k.Facets, actFacets}, {k.Export, actExport}, {k.Dossier, actDossier},
-		{k.Focus, actFocus}, {k.Up, actUp}, {k.Down, actDown}, {k.Top, actTop}, {k.Bottom, actBottom},
-		{k.HalfDown, actHalfDown}, {k.HalfUp, actHalfUp}, {k.PageDown, actPageDown}, {k.PageUp, actPageUp},
-		{k.Open, actOpen}, {k.Pivot, actOpen}, {k.Back, actBack},
-	}
-	for _, e := range table {
-		if key.Matches(msg, e.b) {
-			return e.a
-		}
-	}
-	return actNone
+	return m, nil
 }
 
 func (m Model) quit() (Model, tea.Cmd) {
@@ -78,98 +48,6 @@ func (m Model) quit() (Model, tea.Cmd) {
 		m.cancelQuery()
 	}
 	return m, tea.Quit
-}
-
-// do performs an action; keys and the palette both end here.
-func (m Model) do(a action) (Model, tea.Cmd) {
-	switch a {
-	case actQuit:
-		return m.quit()
-	case actHelp:
-		m.overlay = overlayHelp
-	case actPalette:
-		m.palette.open(paletteItems(m.keys, m.deps.Views, m.redactor()))
-		m.overlay = overlayPalette
-	case actQuery:
-		m.bar.open()
-		m.overlay = overlayQuery
-		m.relayout()
-	case actBack:
-		return m.back()
-	case actRetry:
-		if m.state == stateError {
-			return m.startQuery(m.query)
-		}
-	case actWindow15m, actWindow1h, actWindow6h, actWindow24h, actWindow7d, actWindow30d:
-		d := windowPresets()[a-actWindow15m]
-		m, cmd := m.startQuery(m.query.WithWindow(feed.Window{Since: d}))
-		return m, tea.Batch(cmd, m.setStatus("window: last "+shortDuration(d), false))
-	case actToggleUTC:
-		if m.loc == time.UTC {
-			m.setLocation(m.local)
-			return m, m.setStatus("times in local time", false)
-		}
-		m.setLocation(time.UTC)
-		return m, m.setStatus("times in UTC", false)
-	case actFollow:
-		return m.toggleLive()
-	case actPause:
-		return m.togglePause()
-	case actSelfToggle:
-		return m.toggleSelf()
-	case actFreeze:
-		return m.freeze()
-	case actRedact:
-		m.setRedact(!m.redact)
-		if m.redact {
-			return m, m.setStatus("redacting: e-mails, IPs, user agents and ids are masked on screen and in exports", false)
-		}
-		return m, m.setStatus("redaction off", false)
-	case actCopy:
-		return m.copyValue()
-	case actCopyJSON:
-		if r, ok := m.table.selected(); ok {
-			if m.redact {
-				return m, tea.Batch(tea.SetClipboard(string(m.red.JSON(r.Raw))), m.setStatus("copied raw JSON (redacted)", false))
-			}
-			return m, tea.Batch(tea.SetClipboard(string(r.Raw)), m.setStatus("copied raw JSON", false))
-		}
-	case actMark:
-		if r, ok := m.table.selected(); ok {
-			m.markSeq = m.nextSeq()
-			return m, markCmd(m.base, m.deps.Source, r.ID, !r.Marked, "", m.markSeq)
-		}
-	case actNote:
-		return m.openNote()
-	case actContext:
-		return m.contextAround()
-	case actFacets:
-		return m.openFacets()
-	case actExport:
-		return m.export()
-	case actTimelineMarkdown:
-		return m.timeline(FormatMarkdown)
-	case actTimelineCSV:
-		return m.timeline(FormatCSV)
-	case actDossier:
-		return m.openDossier()
-	case actFocus:
-		if m.focus == focusDetail {
-			m.focus = focusTable
-		} else {
-			m.focus, m.detailOpen = focusDetail, true
-		}
-		m.relayout()
-	case actOpen:
-		if m.focus == focusDetail {
-			return m.pivot()
-		}
-		m.focus, m.detailOpen = focusDetail, true
-		m.relayout()
-	default:
-		return m.navigate(a)
-	}
-	return m, nil
 }
 
 // navigate moves the table cursor or, with the detail focused, the pivot
@@ -419,7 +297,7 @@ func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m, cmd := m.startQuery(q)
 		m.relayout()
 		return m, cmd
-	case msg.String() == "shift+tab":
+	case key.Matches(msg, k.CompletePrev):
 		b.cycle(-1)
 	case key.Matches(msg, k.Complete):
 		if len(b.completions) > 0 && b.input.Value() == b.compValue {
@@ -479,9 +357,9 @@ func (m Model) handleDossierKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	d := &m.dossier
 	page := max(1, d.height)
 	switch {
-	case key.Matches(msg, k.Cancel):
+	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Back):
 		m.overlay = overlayNone
-	case msg.String() == "q":
+	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Down):
 		d.scrollBy(1)
@@ -504,10 +382,11 @@ func (m Model) handleDossierKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleHelpKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch msg.String() {
-	case "esc", "?":
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Back), key.Matches(msg, k.Help):
 		m.overlay = overlayNone
-	case "q":
+	case key.Matches(msg, k.Quit):
 		return m.quit()
 	}
 	return m, nil

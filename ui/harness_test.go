@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +217,10 @@ func keyMsg(n string) tea.KeyPressMsg {
 	if k, ok := special[n]; ok {
 		return tea.KeyPressMsg(k)
 	}
+	if f, ok := strings.CutPrefix(n, "f"); ok && len(f) > 0 && f[0] >= '1' && f[0] <= '9' {
+		i, _ := strconv.Atoi(f)
+		return tea.KeyPressMsg{Code: tea.KeyF1 + rune(i-1)}
+	}
 	if c, ok := strings.CutPrefix(n, "ctrl+"); ok {
 		return tea.KeyPressMsg{Code: []rune(c)[0], Mod: tea.ModCtrl}
 	}
@@ -224,6 +229,13 @@ func keyMsg(n string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: r + 'a' - 'A', ShiftedCode: r, Text: n, Mod: tea.ModShift}
 	}
 	return tea.KeyPressMsg{Code: r, Text: n}
+}
+
+// overlayName names what covers the table: none, help, dossier, facets,
+// palette, note, query.
+func (h *harness) overlayName() string {
+	return map[overlay]string{overlayNone: "none", overlayHelp: "help", overlayDossier: "dossier", overlayFacets: "facets",
+		overlayPalette: "palette", overlayNote: "note", overlayQuery: "query"}[h.m.overlay]
 }
 
 // screen is the current frame without colour.

@@ -28,59 +28,19 @@ type KeyMap struct {
 	Open, Pivot                                               key.Binding
 
 	// Query bar and palette.
-	Apply, Cancel, Complete, HistoryPrev, HistoryNext, Next, Prev key.Binding
+	Apply, Cancel, Complete, CompletePrev, HistoryPrev, HistoryNext, Next, Prev key.Binding
 }
 
 // DefaultKeyMap returns the bindings described in DESIGN.md ("The screen"):
-// vim/lnav/k9s habits.
+// vim/lnav/k9s habits. The keys are the registry's (commands).
 func DefaultKeyMap() KeyMap {
-	b := func(keys []string, k, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	var k KeyMap
+	for _, c := range commands() {
+		if c.key != nil && c.keys != nil {
+			*c.key(&k) = key.NewBinding(key.WithKeys(c.keys...), key.WithHelp(c.label, c.desc))
+		}
 	}
-	return KeyMap{
-		Quit:      b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Help:      b([]string{"?"}, "?", "help"),
-		Palette:   b([]string{":"}, ":", "command"),
-		Query:     b([]string{"/"}, "/", "query"),
-		Back:      b([]string{"esc"}, "esc", "back"),
-		Retry:     b([]string{"r"}, "r", "retry"),
-		Window:    b([]string{"1", "2", "3", "4", "5", "6"}, "1…6", "15m 1h 6h 24h 7d 30d"),
-		ToggleUTC: b([]string{"t"}, "t", "UTC/local"),
-		Follow:    b([]string{"f"}, "f", "live"),
-		Redact:    b([]string{"R"}, "R", "redact"),
-		Freeze:    b([]string{"F"}, "F", "freeze window"),
-		Copy:      b([]string{"y"}, "y", "copy value"),
-		CopyJSON:  b([]string{"Y"}, "Y", "copy JSON"),
-		Mark:      b([]string{"m"}, "m", "mark"),
-		Note:      b([]string{"M"}, "M", "note"),
-		Dossier:   b([]string{"K"}, "K", "key dossier"),
-		Focus:     b([]string{"tab"}, "tab", "table/detail"),
-		Context:   b([]string{"c"}, "c", "±5m context"),
-		Facets:    b([]string{"s"}, "s", "top values"),
-		Export:    b([]string{"ctrl+s"}, "ctrl+s", "export evidence"),
-
-		Pause:      b([]string{"space"}, "space", "pause/resume"),
-		SelfToggle: b([]string{"S"}, "S", "own API calls"),
-
-		Up:       b([]string{"k", "up"}, "↑/k", "up"),
-		Down:     b([]string{"j", "down"}, "↓/j", "down"),
-		Top:      b([]string{"g", "home"}, "g", "top"),
-		Bottom:   b([]string{"G", "end"}, "G", "bottom"),
-		HalfDown: b([]string{"ctrl+d"}, "ctrl+d", "half page down"),
-		HalfUp:   b([]string{"ctrl+u"}, "ctrl+u", "half page up"),
-		PageDown: b([]string{"pgdown", "space"}, "pgdn", "page down"),
-		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
-		Open:     b([]string{"enter"}, "enter", "detail"),
-		Pivot:    b([]string{"enter"}, "enter", "narrow to value"),
-
-		Apply:       b([]string{"enter"}, "enter", "apply"),
-		Cancel:      b([]string{"esc"}, "esc", "cancel"),
-		Complete:    b([]string{"tab"}, "tab", "complete"),
-		HistoryPrev: b([]string{"up"}, "↑", "older query"),
-		HistoryNext: b([]string{"down"}, "↓", "newer query"),
-		Next:        b([]string{"down", "ctrl+n"}, "↓", "next"),
-		Prev:        b([]string{"up", "ctrl+p"}, "↑", "previous"),
-	}
+	return k
 }
 
 // helpKeys adapts the KeyMap to help.KeyMap for one focus, so the help
@@ -147,25 +107,21 @@ type namedBinding struct {
 	b    *key.Binding
 }
 
-// named lists the bindings KeyOverrides may rebind, in help order. The
-// keys of the query bar, the palette and the note editor (enter, esc,
+// named lists the bindings KeyOverrides may rebind, in registry order.
+// The keys of the query bar, the palette and the note editor (enter, esc,
 // tab, arrows) are not among them: they edit text.
 func (k *KeyMap) named() []namedBinding {
-	return []namedBinding{
-		{"quit", &k.Quit}, {"help", &k.Help}, {"palette", &k.Palette}, {"query", &k.Query},
-		{"back", &k.Back}, {"retry", &k.Retry}, {"window", &k.Window}, {"utc", &k.ToggleUTC},
-		{"follow", &k.Follow}, {"pause", &k.Pause}, {"self", &k.SelfToggle}, {"freeze", &k.Freeze},
-		{"redact", &k.Redact}, {"copy", &k.Copy}, {"copy_json", &k.CopyJSON}, {"mark", &k.Mark},
-		{"note", &k.Note}, {"export", &k.Export}, {"dossier", &k.Dossier}, {"focus", &k.Focus},
-		{"context", &k.Context}, {"facets", &k.Facets},
-		{"up", &k.Up}, {"down", &k.Down}, {"top", &k.Top}, {"bottom", &k.Bottom},
-		{"half_down", &k.HalfDown}, {"half_up", &k.HalfUp}, {"page_down", &k.PageDown},
-		{"page_up", &k.PageUp}, {"open", &k.Open}, {"pivot", &k.Pivot},
+	var out []namedBinding
+	for _, c := range commands() {
+		if c.name != "" {
+			out = append(out, namedBinding{c.name, c.key(k)})
+		}
 	}
+	return out
 }
 
 // BindableActions lists the action names KeyMap.Rebind accepts (the
-// config file's [keys] table), in help order.
+// config file's [keys] table), in registry order.
 func BindableActions() []string {
 	var k KeyMap
 	var out []string

@@ -60,7 +60,7 @@ func (m Model) errorPage(w, h int) string {
 	st := m.styles.Page
 	text := st.Title.Render("The cache could not be read") + "\n\n" +
 		st.Error.Render(ansi.Wordwrap(safe.Text(m.redactor().String(m.loadErr.Error())), max(20, w-8), " ")) + "\n\n" +
-		st.Hint.Render("r retry · q quit")
+		st.Hint.Render(m.keys.Retry.Help().Key+" retry · "+m.keys.Quit.Help().Key+" quit")
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.styles.Overlay.Box.Render(text))
 }
 
@@ -143,7 +143,7 @@ func (m Model) helpView() string {
 		"tripwires: " + strings.Join(trips, ", ") + "\n" +
 		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… is:marked \"text\"")
 	text := title + "\n\n" + m.help.FullHelpView(helpKeys{km: m.keys, focus: m.focus}.FullHelp()) + "\n\n" + legend +
-		"\n\n" + st.Overlay.Dim.Render("esc or ? closes")
+		"\n\n" + st.Overlay.Dim.Render(m.keys.Cancel.Help().Key+" or "+m.keys.Help.Help().Key+" closes")
 	box := st.Overlay.Box.MaxWidth(l.Body.W).Render(text)
 	out := lipgloss.Place(l.Body.W, l.Body.H, lipgloss.Center, lipgloss.Center, box)
 	lines := strings.Split(out, "\n")
