@@ -23,32 +23,12 @@ const (
 	stateError // the cache could not be read: full error page with retry
 )
 
-// focus says which component receives keys.
+// focus says which pane receives keys when no dialog is open.
 type focus int
 
 const (
 	focusTable focus = iota
 	focusDetail
-	focusQuery
-	focusPalette
-	focusDossier
-	focusHelp
-	focusError
-	focusFacets
-	focusNote
-)
-
-// overlay is what covers the table and detail pane, if anything.
-type overlay int
-
-const (
-	overlayNone overlay = iota
-	overlayQuery
-	overlayPalette
-	overlayDossier
-	overlayHelp
-	overlayFacets
-	overlayNote
 )
 
 // statusTTL is how long a status message stays on the status line.
@@ -64,8 +44,8 @@ type Model struct {
 
 	state   appState
 	loadErr error
-	focus   focus // focusTable or focusDetail
-	overlay overlay
+	focus   focus
+	dialogs dialogStack // the overlays, the top one gets the keys
 
 	width, height int
 	lay           layout
@@ -494,7 +474,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case dossierMsg:
-		if msg.seq != m.dossier.seq || m.overlay != overlayDossier {
+		if msg.seq != m.dossier.seq || !m.dialogs.topIs(dialogDossier) {
 			return m, nil
 		}
 		m.dossier.set(msg.d, msg.err)
@@ -507,7 +487,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case facetsMsg:
-		if msg.seq != m.facets.seq || m.overlay != overlayFacets {
+		if msg.seq != m.facets.seq || !m.dialogs.topIs(dialogFacets) {
 			return m, nil
 		}
 		m.facets.set(msg.f, msg.err)
@@ -773,25 +753,4 @@ func (m *Model) setLocation(loc *time.Location) {
 	m.dossier.rebuild()
 	from, to := m.window()
 	m.header.window = describeWindow(m.query, from, to, m.deps.DefaultSince, loc)
-}
-
-// helpFocus is the focus whose keys help shows.
-func (m Model) helpFocus() focus {
-	switch {
-	case m.state == stateError:
-		return focusError
-	case m.overlay == overlayQuery:
-		return focusQuery
-	case m.overlay == overlayPalette:
-		return focusPalette
-	case m.overlay == overlayDossier:
-		return focusDossier
-	case m.overlay == overlayHelp:
-		return focusHelp
-	case m.overlay == overlayFacets:
-		return focusFacets
-	case m.overlay == overlayNote:
-		return focusNote
-	}
-	return m.focus
 }

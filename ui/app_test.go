@@ -248,7 +248,7 @@ func TestWindowKeys(t *testing.T) {
 func TestQueryBar(t *testing.T) {
 	h := newHarness(t, newFakeRows(exampleRows(t)), 100, 30)
 	h.key("/")
-	if h.m.overlay != overlayQuery {
+	if h.overlayName() != "query" {
 		t.Fatal("/ opens the query bar")
 	}
 	h.key("ctrl+u")
@@ -268,7 +268,7 @@ func TestQueryBar(t *testing.T) {
 		t.Fatalf("caret at column %d, token at %d:\n%s", caretCol, tokenCol, h.screen())
 	}
 	h.key("enter") // refused: still editing
-	if h.m.overlay != overlayQuery {
+	if h.overlayName() != "query" {
 		t.Fatal("enter with a parse error must keep the bar open")
 	}
 	for range len("banana") {
@@ -276,7 +276,7 @@ func TestQueryBar(t *testing.T) {
 	}
 	h.typeText("24h")
 	h.key("enter")
-	if h.m.overlay != overlayNone || h.m.query.String() != "since:24h actor:alice.admin@example.com" {
+	if h.overlayName() != "none" || h.m.query.String() != "since:24h actor:alice.admin@example.com" {
 		t.Fatalf("applied %q", h.m.query.String())
 	}
 	for _, r := range h.m.table.rows {
@@ -420,7 +420,7 @@ func TestDossier(t *testing.T) {
 	h := newHarness(t, src, 160, 48)
 	h.key("j", "j", "j") // platform_api_key_updated by an admin key
 	h.key("K")
-	if h.m.overlay != overlayDossier || h.m.dossier.keyID != "adminkey_01EXAMPLE000000000000007" {
+	if h.overlayName() != "dossier" || h.m.dossier.keyID != "adminkey_01EXAMPLE000000000000007" {
 		t.Fatalf("K opens the dossier of the first key mentioned, got %q", h.m.dossier.keyID)
 	}
 	h.key("esc", "tab")
@@ -431,7 +431,7 @@ func TestDossier(t *testing.T) {
 	h.mustContain("KEY DOSSIER", "apikey_01EXAMPLECONSOLE00000042", "console", `"ci deploy"`,
 		"deactivated", "status: active → inactive", "claude_chat_viewed", "198.51.100.77", "mentioned by 9")
 	h.key("esc", "tab")
-	if h.m.overlay != overlayNone {
+	if h.overlayName() != "none" {
 		t.Fatal("esc closes the dossier")
 	}
 	// An event without a key: K is disabled and does nothing.
@@ -440,7 +440,7 @@ func TestDossier(t *testing.T) {
 		t.Fatal("K must be disabled without a key mention")
 	}
 	h.key("K")
-	if h.m.overlay != overlayNone {
+	if h.overlayName() != "none" {
 		t.Fatal("K opened a dossier for an event without a key")
 	}
 }
@@ -458,7 +458,7 @@ func TestHelpFollowsFocus(t *testing.T) {
 	h.key("esc", "tab", "?")
 	h.mustContain("help · detail pane", "narrow to value")
 	h.key("?")
-	if h.m.overlay != overlayNone {
+	if h.overlayName() != "none" {
 		t.Fatal("? closes help")
 	}
 }
@@ -469,7 +469,7 @@ func TestPalette(t *testing.T) {
 	h.typeText("utc")
 	h.mustContain(": utc", "toggle UTC / local time")
 	h.key("enter")
-	if h.m.loc == time.UTC || h.m.overlay != overlayNone {
+	if h.m.loc == time.UTC || h.overlayName() != "none" {
 		t.Fatal("palette did not run the UTC toggle")
 	}
 	h.key(":")
@@ -482,7 +482,7 @@ func TestPalette(t *testing.T) {
 	h.typeText("zzzz")
 	h.mustContain("no matching command")
 	h.key("enter")
-	if h.m.overlay != overlayNone {
+	if h.overlayName() != "none" {
 		t.Fatal("enter with no match closes the palette")
 	}
 }

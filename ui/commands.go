@@ -129,7 +129,7 @@ func commands() []command {
 		window(5, "window: last 30 days"),
 		{id: actBack, name: "back", title: "back: undo the last pivot", key: func(k *KeyMap) *key.Binding { return &k.Back }, nth: -1,
 			keys: []string{"esc"}, label: "esc", desc: "back",
-			enabled: func(m *Model) bool { return len(m.stack) > 0 || m.focus == focusDetail || m.overlay != overlayNone },
+			enabled: func(m *Model) bool { return len(m.stack) > 0 || m.focus == focusDetail || len(m.dialogs) > 0 },
 			run:     Model.back},
 		{id: actOpen, name: "open", title: "open detail pane", key: func(k *KeyMap) *key.Binding { return &k.Open }, nth: -1,
 			keys: []string{"enter"}, label: "enter", desc: "detail",
@@ -306,19 +306,19 @@ func (m *Model) paletteItems(red *feed.Redactor) []paletteItem {
 // The run funcs of the registry that are not methods elsewhere.
 
 func (m Model) openHelp() (Model, tea.Cmd) {
-	m.overlay = overlayHelp
+	m.openDialog(helpDialog{})
 	return m, nil
 }
 
 func (m Model) openPalette() (Model, tea.Cmd) {
 	m.palette.open(m.paletteItems(m.redactor()))
-	m.overlay = overlayPalette
+	m.openDialog(paletteDialog{})
 	return m, nil
 }
 
 func (m Model) openQuery() (Model, tea.Cmd) {
 	m.bar.open()
-	m.overlay = overlayQuery
+	m.openDialog(queryDialog{})
 	m.relayout()
 	return m, nil
 }

@@ -7,7 +7,6 @@ import (
 	"claudit/feed"
 	"claudit/store"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -168,46 +167,10 @@ type facetsMsg struct {
 func (m Model) openFacets() (Model, tea.Cmd) {
 	seq := m.nextSeq()
 	m.facets.open(seq, m.eff.String())
-	m.overlay = overlayFacets
+	m.openDialog(facetsDialog{})
 	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
 	return m, func() tea.Msg {
 		f, err := src.Facets(ctx, q, now, facetTop)
 		return facetsMsg{seq: seq, f: f, err: err}
 	}
-}
-
-func (m Model) handleFacetsKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	f := &m.facets
-	page := max(1, f.height-2)
-	switch {
-	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Back):
-		m.overlay = overlayNone
-	case key.Matches(msg, k.Quit):
-		return m.quit()
-	case key.Matches(msg, k.Apply):
-		it, ok := f.selected()
-		if !ok {
-			return m, nil
-		}
-		m.overlay = overlayNone
-		return m.pivotTo(it.field, it.value)
-	case key.Matches(msg, k.Down):
-		f.move(1)
-	case key.Matches(msg, k.Up):
-		f.move(-1)
-	case key.Matches(msg, k.HalfDown):
-		f.move(page / 2)
-	case key.Matches(msg, k.HalfUp):
-		f.move(-page / 2)
-	case key.Matches(msg, k.PageDown):
-		f.move(page)
-	case key.Matches(msg, k.PageUp):
-		f.move(-page)
-	case key.Matches(msg, k.Top):
-		f.sel = 0
-	case key.Matches(msg, k.Bottom):
-		f.move(len(f.items))
-	}
-	return m, nil
 }

@@ -69,7 +69,7 @@ func TestNote(t *testing.T) {
 	src := newFakeRows(exampleRows(t))
 	h := newHarness(t, src, 160, 48)
 	h.key("j", "M")
-	if h.m.overlay != overlayNote {
+	if h.overlayName() != "note" {
 		t.Fatal("M opens the note editor")
 	}
 	h.typeText("abc")
@@ -547,7 +547,7 @@ func TestFacetsPivot(t *testing.T) {
 	}
 	h := newHarness(t, src, 160, 48)
 	h.key("s")
-	if h.m.overlay != overlayFacets || src.callCount("Facets") != 1 {
+	if h.overlayName() != "facets" || src.callCount("Facets") != 1 {
 		t.Fatal("s opens the facets of the query")
 	}
 	h.mustContain("TOP VALUES since:24h", "ACTORS", "TYPES", "IP ADDRESSES", "KEYS", "alice.admin@example.com", "198.51.100.77")
@@ -561,8 +561,8 @@ func TestFacetsPivot(t *testing.T) {
 		h.key("j")
 	}
 	h.key("enter")
-	if h.m.overlay != overlayNone || h.m.query.String() != "since:24h ip:198.51.100.77" || len(h.m.stack) != 1 {
-		t.Fatalf("facet pivot: overlay %v, query %q", h.m.overlay, h.m.query.String())
+	if h.overlayName() != "none" || h.m.query.String() != "since:24h ip:198.51.100.77" || len(h.m.stack) != 1 {
+		t.Fatalf("facet pivot: overlay %v, query %q", h.overlayName(), h.m.query.String())
 	}
 	for _, r := range h.m.table.rows {
 		if r.Actor.IPAddress != "198.51.100.77" {
@@ -579,7 +579,7 @@ func TestFacetsPivot(t *testing.T) {
 		t.Fatalf("key facet: %q", h.m.query.String())
 	}
 	h.key("esc", "s", "esc")
-	if h.m.overlay != overlayNone || h.m.query.String() != "since:24h" {
+	if h.overlayName() != "none" || h.m.query.String() != "since:24h" {
 		t.Fatal("esc closes the facets")
 	}
 }

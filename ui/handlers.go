@@ -8,7 +8,6 @@ import (
 	"claudit/store"
 	"claudit/ui/safe"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -17,25 +16,14 @@ func windowPresets() []time.Duration {
 	return []time.Duration{15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
 }
 
-// handleKey routes a key by overlay first, then by focus. While an input
-// has focus only ctrl+c is global.
+// handleKey routes a key to the dialog on top, else through the command
+// registry. While a dialog is open only ctrl+c is global.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" { // always, whatever quit is bound to (Rebind refuses it elsewhere)
 		return m.quit()
 	}
-	switch m.overlay {
-	case overlayQuery:
-		return m.handleQueryKey(msg)
-	case overlayPalette:
-		return m.handlePaletteKey(msg)
-	case overlayDossier:
-		return m.handleDossierKey(msg)
-	case overlayHelp:
-		return m.handleHelpKey(msg)
-	case overlayFacets:
-		return m.handleFacetsKey(msg)
-	case overlayNote:
-		return m.handleNoteKey(msg)
+	if d := m.dialogs.top(); d != nil {
+		return d.handleKey(m, msg)
 	}
 	if c, ok := m.commandForKey(msg); ok {
 		return c.run(m)
@@ -55,45 +43,16 @@ func (m Model) quit() (Model, tea.Cmd) {
 func (m Model) navigate(a action) (Model, tea.Cmd) {
 	if m.focus == focusDetail {
 		d := &m.detail
-		page := max(1, d.height)
-		switch a {
-		case actUp:
-			d.selectBy(-1)
-		case actDown:
-			d.selectBy(1)
-		case actTop:
-			d.scroll = 0
-		case actBottom:
-			d.scrollBy(len(d.lines))
-		case actHalfDown:
-			d.scrollBy(page / 2)
-		case actHalfUp:
-			d.scrollBy(-page / 2)
-		case actPageDown:
-			d.scrollBy(page)
-		case actPageUp:
-			d.scrollBy(-page)
+		switch n, ok := listStep(a, d.height); {
+		case a == actUp || a == actDown:
+			d.selectBy(n)
+		case ok:
+			d.scrollBy(n)
 		}
 		return m, nil
 	}
 	t := &m.table
-	page := max(1, t.bodyHeight())
 	switch a {
-	case actUp:
-		t.move(-1)
-	case actDown:
-		m.pause()
-		t.move(1)
-	case actHalfDown:
-		m.pause()
-		t.move(page / 2)
-	case actHalfUp:
-		t.move(-page / 2)
-	case actPageDown:
-		m.pause()
-		t.move(page)
-	case actPageUp:
-		t.move(-page)
 	case actTop:
 		return m, m.gotoTop()
 	case actBottom:
@@ -105,7 +64,14 @@ func (m Model) navigate(a action) (Model, tea.Cmd) {
 		t.reloadSeq = m.nextSeq()
 		return m, searchCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, store.Cursor{}, store.Newer, pageSize, t.reloadSeq, fetchBottom)
 	default:
-		return m, nil
+		n, ok := listStep(a, t.bodyHeight())
+		if !ok {
+			return m, nil
+		}
+		if n > 0 {
+			m.pause()
+		}
+		t.move(n)
 	}
 	return m, m.afterMove()
 }
@@ -271,144 +237,19 @@ func (m Model) openDossier() (Model, tea.Cmd) {
 	}
 	seq := m.nextSeq()
 	m.dossier.open(id, seq)
-	m.overlay = overlayDossier
+	m.openDialog(dossierDialog{})
 	return m, dossierCmd(m.readCtx, m.deps.Source, id, seq)
-}
-
-func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	b := &m.bar
-	switch {
-	case key.Matches(msg, k.Cancel):
-		b.close()
-		m.overlay = overlayNone
-		m.relayout()
-		return m, nil
-	case key.Matches(msg, k.Apply):
-		q, err := b.query()
-		if err != nil {
-			b.err = err
-			m.relayout()
-			return m, nil
-		}
-		b.commit(q.String())
-		m.overlay = overlayNone
-		m.stack, m.crumbs, b.crumbs = nil, nil, nil
-		m, cmd := m.startQuery(q)
-		m.relayout()
-		return m, cmd
-	case key.Matches(msg, k.CompletePrev):
-		b.cycle(-1)
-	case key.Matches(msg, k.Complete):
-		if len(b.completions) > 0 && b.input.Value() == b.compValue {
-			b.cycle(1)
-			break
-		}
-		t := b.token()
-		if cands, ok := staticCandidates(t); ok {
-			b.setCandidates(t, cands)
-			break
-		}
-		b.suggestSeq = m.nextSeq()
-		m.relayout()
-		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, b.suggestSeq)
-	case key.Matches(msg, k.HistoryPrev):
-		b.historyPrev()
-	case key.Matches(msg, k.HistoryNext):
-		b.historyNext()
-	default:
-		b.input = b.input.Update(msg)
-		b.edited()
-	}
-	m.relayout()
-	return m, nil
-}
-
-func (m Model) handlePaletteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	p := &m.palette
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.overlay = overlayNone
-		return m, nil
-	case key.Matches(msg, k.Apply):
-		it, ok := p.selectedItem()
-		m.overlay = overlayNone
-		if !ok {
-			return m, nil
-		}
-		if it.act == actView {
-			return m.applyView(it.view)
-		}
-		return m.do(it.act)
-	case key.Matches(msg, k.Next):
-		p.move(1)
-	case key.Matches(msg, k.Prev):
-		p.move(-1)
-	default:
-		p.input = p.input.Update(msg)
-		p.refilter()
-	}
-	return m, nil
-}
-
-func (m Model) handleDossierKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	d := &m.dossier
-	page := max(1, d.height)
-	switch {
-	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Back):
-		m.overlay = overlayNone
-	case key.Matches(msg, k.Quit):
-		return m.quit()
-	case key.Matches(msg, k.Down):
-		d.scrollBy(1)
-	case key.Matches(msg, k.Up):
-		d.scrollBy(-1)
-	case key.Matches(msg, k.HalfDown):
-		d.scrollBy(page / 2)
-	case key.Matches(msg, k.HalfUp):
-		d.scrollBy(-page / 2)
-	case key.Matches(msg, k.PageDown):
-		d.scrollBy(page)
-	case key.Matches(msg, k.PageUp):
-		d.scrollBy(-page)
-	case key.Matches(msg, k.Top):
-		d.scroll = 0
-	case key.Matches(msg, k.Bottom):
-		d.scrollBy(len(d.lines))
-	}
-	return m, nil
-}
-
-func (m Model) handleHelpKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Back), key.Matches(msg, k.Help):
-		m.overlay = overlayNone
-	case key.Matches(msg, k.Quit):
-		return m.quit()
-	}
-	return m, nil
-}
-
-func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
-	switch m.overlay {
-	case overlayQuery:
-		m.bar.input = m.bar.input.Update(msg)
-		m.bar.edited()
-		m.relayout()
-	case overlayPalette:
-		m.palette.input = m.palette.input.Update(msg)
-		m.palette.refilter()
-	case overlayNote:
-		m.note.input = m.note.input.Update(msg)
-	}
-	return m, nil
 }
 
 // wheelStep is how many rows one wheel notch moves.
 const wheelStep = 3
+
+func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
+	if d, ok := m.dialogs.top().(paster); ok {
+		return d.paste(m, msg), nil
+	}
+	return m, nil
+}
 
 func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 	var delta int
@@ -423,11 +264,10 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 	switch {
 	case m.state != stateReady:
 		return m, nil
-	case m.overlay == overlayDossier:
-		m.dossier.scrollBy(delta)
-	case m.overlay == overlayFacets:
-		m.facets.move(delta)
-	case m.overlay != overlayNone:
+	case len(m.dialogs) > 0:
+		if d, ok := m.dialogs.top().(scroller); ok {
+			return d.wheel(m, delta), nil
+		}
 	case m.lay.Detail.contains(msg.X, msg.Y):
 		m.detail.scrollBy(delta)
 	case m.lay.Table.contains(msg.X, msg.Y):
@@ -441,7 +281,7 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
-	if msg.Button != tea.MouseLeft || m.state != stateReady || m.overlay != overlayNone {
+	if msg.Button != tea.MouseLeft || m.state != stateReady || len(m.dialogs) > 0 {
 		return m, nil
 	}
 	switch {

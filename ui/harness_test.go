@@ -234,8 +234,12 @@ func keyMsg(n string) tea.KeyPressMsg {
 // overlayName names what covers the table: none, help, dossier, facets,
 // palette, note, query.
 func (h *harness) overlayName() string {
-	return map[overlay]string{overlayNone: "none", overlayHelp: "help", overlayDossier: "dossier", overlayFacets: "facets",
-		overlayPalette: "palette", overlayNote: "note", overlayQuery: "query"}[h.m.overlay]
+	d := h.m.dialogs.top()
+	if d == nil {
+		return "none"
+	}
+	return map[dialogID]string{dialogHelp: "help", dialogDossier: "dossier", dialogFacets: "facets",
+		dialogPalette: "palette", dialogNote: "note", dialogQuery: "query"}[d.id()]
 }
 
 // screen is the current frame without colour.

@@ -43,55 +43,26 @@ func DefaultKeyMap() KeyMap {
 	return k
 }
 
-// helpKeys adapts the KeyMap to help.KeyMap for one focus, so the help
-// line and the full help follow what the user is looking at.
-type helpKeys struct {
-	km    KeyMap
-	focus focus
-}
-
-// ShortHelp is the one-line help of the status bar.
-func (h helpKeys) ShortHelp() []key.Binding {
-	k := h.km
-	switch h.focus {
-	case focusQuery:
-		return []key.Binding{k.Apply, k.Cancel, k.Complete, k.HistoryPrev}
-	case focusPalette:
-		return []key.Binding{k.Apply, k.Cancel, k.Next}
-	case focusDossier:
-		return []key.Binding{k.Back, k.Down, k.Up, k.Quit}
-	case focusFacets:
-		return []key.Binding{k.Apply, k.Back, k.Down, k.Up, k.Quit}
-	case focusNote:
-		return []key.Binding{k.Apply, k.Cancel}
-	case focusHelp:
-		return []key.Binding{k.Back, k.Help, k.Quit}
-	case focusDetail:
-		return []key.Binding{k.Help, k.Pivot, k.Back, k.Focus, k.Copy, k.Dossier, k.Quit}
-	case focusError:
+// shortHelp is the status line's help: the dialog on top's keys, else
+// those of the error page or of the focused pane.
+func (m Model) shortHelp() []key.Binding {
+	k := m.keys
+	switch {
+	case m.state == stateError:
 		return []key.Binding{k.Retry, k.Quit}
+	case len(m.dialogs) > 0:
+		return m.dialogs.top().shortHelp(k)
+	case m.focus == focusDetail:
+		return []key.Binding{k.Help, k.Pivot, k.Back, k.Focus, k.Copy, k.Dossier, k.Quit}
 	}
 	return []key.Binding{k.Help, k.Query, k.Open, k.Dossier, k.Follow, k.Copy, k.Mark, k.Palette, k.Quit}
 }
 
-// FullHelp is the `?` overlay, in columns.
-func (h helpKeys) FullHelp() [][]key.Binding {
-	k := h.km
-	switch h.focus {
-	case focusQuery:
-		return [][]key.Binding{{k.Apply, k.Cancel, k.Complete}, {k.HistoryPrev, k.HistoryNext}}
-	case focusPalette:
-		return [][]key.Binding{{k.Apply, k.Cancel}, {k.Next, k.Prev}}
-	case focusDossier, focusHelp, focusFacets:
-		return [][]key.Binding{{k.Down, k.Up, k.HalfDown, k.HalfUp, k.Top, k.Bottom}, {k.Apply, k.Back, k.Quit}}
-	case focusNote:
-		return [][]key.Binding{{k.Apply, k.Cancel}}
-	case focusError:
-		return [][]key.Binding{{k.Retry, k.Quit}}
-	}
+// fullHelp is the ? overlay of a pane, in columns.
+func fullHelp(k KeyMap, f focus) [][]key.Binding {
 	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp}
 	act := []key.Binding{k.Open, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
-	if h.focus == focusDetail {
+	if f == focusDetail {
 		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	}
 	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact}

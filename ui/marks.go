@@ -8,14 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/safe"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -69,21 +67,7 @@ func (m Model) openNote() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.note.open(r)
-	m.overlay = overlayNote
-	return m, nil
-}
-
-func (m Model) handleNoteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.overlay = overlayNone
-		return m, nil
-	case key.Matches(msg, m.keys.Apply):
-		m.overlay = overlayNone
-		m.markSeq = m.nextSeq()
-		return m, markCmd(m.base, m.deps.Source, m.note.id, true, strings.TrimSpace(m.note.red.Unmask(m.note.input.Value())), m.markSeq)
-	}
-	m.note.input = m.note.input.Update(msg)
+	m.openDialog(noteDialog{})
 	return m, nil
 }
 

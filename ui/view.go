@@ -45,7 +45,7 @@ func (m Model) render() string {
 	m.table.emptyText = m.emptyText()
 	m.header.now = m.now
 	bar := m.bar.View()
-	if m.overlay == overlayNote {
+	if m.dialogs.topIs(dialogNote) {
 		bar = m.note.View(m.lay.Query.W, m.loc)
 	}
 	lines := make([]string, 0, h)
@@ -67,15 +67,15 @@ func (m Model) errorPage(w, h int) string {
 // bodyView renders the table, the detail pane and any overlay into the
 // body rectangle.
 func (m Model) bodyView() string {
-	l := m.lay
-	switch m.overlay {
-	case overlayHelp:
-		return m.helpView()
-	case overlayDossier:
-		return m.dossier.View()
-	case overlayFacets:
-		return m.facets.View()
+	if d := m.dialogs.top(); d != nil {
+		return d.draw(m, m.paneView)
 	}
+	return m.paneView()
+}
+
+// paneView renders the table and the detail pane into the body rectangle.
+func (m Model) paneView() string {
+	l := m.lay
 	body := m.table.View()
 	if m.detailVisible() {
 		st := m.styles.Detail.Below
@@ -99,14 +99,6 @@ func (m Model) bodyView() string {
 		} else {
 			body = body + "\n" + pane
 		}
-	}
-	if m.overlay == overlayPalette {
-		box := m.palette.View()
-		x := max(0, (l.Body.W-lipgloss.Width(box))/2)
-		body = lipgloss.NewCompositor(
-			lipgloss.NewLayer(body),
-			lipgloss.NewLayer(box).X(x).Y(1).Z(1),
-		).Render()
 	}
 	return body
 }
@@ -142,7 +134,7 @@ func (m Model) helpView() string {
 		"italic: newest minute, may still be indexing\n" +
 		"tripwires: " + strings.Join(trips, ", ") + "\n" +
 		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… is:marked \"text\"")
-	text := title + "\n\n" + m.help.FullHelpView(helpKeys{km: m.keys, focus: m.focus}.FullHelp()) + "\n\n" + legend +
+	text := title + "\n\n" + m.help.FullHelpView(fullHelp(m.keys, m.focus)) + "\n\n" + legend +
 		"\n\n" + st.Overlay.Dim.Render(m.keys.Cancel.Help().Key+" or "+m.keys.Help.Help().Key+" closes")
 	box := st.Overlay.Box.MaxWidth(l.Body.W).Render(text)
 	out := lipgloss.Place(l.Body.W, l.Body.H, lipgloss.Center, lipgloss.Center, box)
@@ -193,7 +185,7 @@ func (m Model) statusView() string {
 	default:
 		hm := m.help
 		hm.SetWidth(avail)
-		left = hm.ShortHelpView(helpKeys{km: m.keys, focus: m.helpFocus()}.ShortHelp())
+		left = hm.ShortHelpView(m.shortHelp())
 	}
 	return fit(fit(left, avail)+" "+r, m.width)
 }
