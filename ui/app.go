@@ -71,7 +71,7 @@ type Model struct {
 	hasAnchor bool
 	stack     []stackEntry // pivot stack
 	crumbs    []string
-	seq       uint64
+	flight    inflight // the last request of each kind; older results drop
 
 	header  headerModel
 	bar     queryBar
@@ -83,7 +83,6 @@ type Model struct {
 	facets  facetsModel
 	note    noteModel
 
-	countSeq, histSeq, covSeq, syncSeq, markSeq uint64
 	// syncTo is the end of the window the current sync was asked to fetch.
 	syncTo             time.Time
 	total              int
@@ -101,20 +100,14 @@ type Model struct {
 	// Live tail (live.go).
 	live       bool
 	hideSelf   bool // claudit's own API calls are hidden (S toggles)
-	tailSeq    uint64
 	cancelTail context.CancelFunc
 	pausedTop  store.Cursor // the newest row when following paused
 	topPending bool         // pausedTop is taken from the next page read at the newest end
-	newerSeq   uint64       // outstanding count of rows newer than pausedTop
-	selfSeq    uint64       // outstanding count of hidden own calls
 	selfHidden int
-	clockSeq   uint64
 	now        time.Time // the clock of relative displays: poll age, retry countdown
 
 	// Marks (marks.go): how many events the whole cache has marked.
-	markedSeq uint64
-	marked    int
-	exportSeq uint64
+	marked int
 
 	// Redaction: red is the session's Redactor; redact says whether the
 	// screen and exports use it.
@@ -179,7 +172,7 @@ func newModel(ctx context.Context, d Deps) Model {
 	m.applyStyles()
 	m.setRedact(d.Redact)
 	m.prepareQuery(d.Query, nil)
-	m.markedSeq = m.nextSeq()
+	m.flight.start(reqMarked)
 	if km, err := m.keys.Rebind(d.KeyOverrides); err != nil {
 		m.statusText, m.statusErr = "keys: "+err.Error()+" (default keys in use)", true
 	} else {
@@ -195,10 +188,8 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds(), m.markedCountCmd())
 }
 
-func (m *Model) nextSeq() uint64 {
-	m.seq++
-	return m.seq
-}
+// nextSeq is a fresh id for the table's page requests.
+func (m *Model) nextSeq() uint64 { return m.flight.newID() }
 
 // prepareQuery makes q current: it cancels the previous query's reads,
 // sync and tail, and prepares the reads of q (prepareReads, around anchor
@@ -237,20 +228,21 @@ func (m *Model) prepareReads(anchor *store.Row) {
 	}
 	m.table.indexingAfter = m.indexingAfter()
 	m.table.reloadSeq = m.nextSeq()
-	m.countSeq = m.nextSeq()
+	m.flight.start(reqCount)
 	m.totalKnown = false
-	m.covSeq = m.nextSeq()
+	m.flight.start(reqCoverage)
 	m.header.covFraction = -1
 	m.hist.has = false
-	m.histSeq = 0
+	m.flight.stop(reqHist)
 	if m.hist.width > 0 {
-		m.histSeq = m.nextSeq()
+		m.flight.start(reqHist)
 	}
-	m.selfSeq, m.selfHidden = 0, 0
+	m.flight.stop(reqSelf)
+	m.selfHidden = 0
 	if m.hidesSelf() {
-		m.selfSeq = m.nextSeq()
+		m.flight.start(reqSelf)
 	}
-	m.newerSeq = 0
+	m.flight.stop(reqNewer)
 	m.newRows = 0
 	if m.live && !m.follow {
 		m.pausedTop, m.topPending = store.Cursor{}, true
@@ -281,8 +273,8 @@ func (m Model) queryCmds() tea.Cmd {
 	if m.hasAnchor {
 		first = anchorCmd(ctx, src, q, now, m.anchor, pageSize/2, pageSize, m.table.reloadSeq)
 	}
-	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.countSeq), m.coverageCmd(), m.selfCountCmd()}
-	if m.histSeq != 0 {
+	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.flight.get(reqCount)), m.coverageCmd(), m.selfCountCmd()}
+	if m.flight.pending(reqHist) {
 		cmds = append(cmds, m.histCmd())
 	}
 	return tea.Batch(cmds...)
@@ -304,12 +296,12 @@ func (m Model) coverageCmd() tea.Cmd {
 	if settled := end.Add(-feed.SettledLag); to.After(settled) {
 		to = settled
 	}
-	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
+	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.flight.get(reqCoverage))
 }
 
 func (m Model) histCmd() tea.Cmd {
 	from, to := m.window()
-	return histCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, from, to, m.hist.width, m.histSeq)
+	return histCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, from, to, m.hist.width, m.flight.get(reqHist))
 }
 
 // startQuery applies a new query: reads restart and the sync (and the
@@ -338,7 +330,7 @@ func (m *Model) restartSync() tea.Cmd {
 	if m.deps.Sync == nil {
 		return nil
 	}
-	m.syncSeq = m.nextSeq()
+	r := m.flight.start(reqSync)
 	m.header.syncing, m.header.synced = true, false
 	m.header.syncErr = nil
 	m.header.progress = feed.Progress{}
@@ -348,7 +340,7 @@ func (m *Model) restartSync() tea.Cmd {
 	// instant (the Syncer still ends it at the server's clock minus the lag).
 	from, to := m.window()
 	m.syncTo = to
-	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query.WithWindow(feed.Window{From: from, To: to}), m.syncSeq)
+	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query.WithWindow(feed.Window{From: from, To: to}), r)
 }
 
 // refresh re-reads the window after the cache changed, keeping the cursor
@@ -375,18 +367,19 @@ func (m *Model) refresh() tea.Cmd {
 	} else {
 		page = searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, seq, fetchReload)
 	}
-	m.countSeq, m.covSeq = m.nextSeq(), m.nextSeq()
-	cmds := []tea.Cmd{page, countCmd(ctx, src, q, now, m.countSeq), m.coverageCmd()}
+	count := m.flight.start(reqCount)
+	m.flight.start(reqCoverage)
+	cmds := []tea.Cmd{page, countCmd(ctx, src, q, now, count), m.coverageCmd()}
 	if m.hist.width > 0 {
-		m.histSeq = m.nextSeq()
+		m.flight.start(reqHist)
 		cmds = append(cmds, m.histCmd())
 	}
 	if m.hidesSelf() {
-		m.selfSeq = m.nextSeq()
+		m.flight.start(reqSelf)
 		cmds = append(cmds, m.selfCountCmd())
 	}
 	if m.live && !m.follow {
-		m.newerSeq = m.nextSeq()
+		m.flight.start(reqNewer)
 		cmds = append(cmds, m.newerCountCmd())
 	}
 	return tea.Batch(cmds...)
@@ -406,7 +399,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.relayout()
 		if m.hist.width != oldHist && m.hist.width > 0 {
-			m.histSeq = m.nextSeq()
+			m.flight.start(reqHist)
 			return m, m.histCmd()
 		}
 		return m, nil
@@ -428,7 +421,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case pageMsg:
 		return m.handlePage(msg)
 	case countMsg:
-		if msg.seq != m.countSeq {
+		if !m.flight.is(msg.req) {
 			return m, nil
 		}
 		if msg.err != nil {
@@ -437,7 +430,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
 		return m, nil
 	case histMsg:
-		if msg.seq != m.histSeq {
+		if !m.flight.is(msg.req) {
 			return m, nil
 		}
 		if msg.err != nil {
@@ -446,7 +439,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.hist.h, m.hist.has = msg.h, true
 		return m, nil
 	case coverageMsg:
-		if msg.seq != m.covSeq {
+		if !m.flight.is(msg.req) {
 			return m, nil
 		}
 		if msg.err == nil {
@@ -454,10 +447,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case suggestMsg:
-		if msg.seq != m.bar.suggestSeq || !m.bar.editing {
+		if !m.flight.is(msg.req) || !m.bar.editing {
 			return m, nil
 		}
-		m.bar.suggestSeq = 0
+		m.flight.stop(reqSuggest)
 		t := m.bar.token()
 		// Values from the cache are listed and inserted masked while
 		// redacting; the query maps them back (queryBar.query).
@@ -474,7 +467,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case dossierMsg:
-		if msg.seq != m.dossier.seq || !m.dialogs.topIs(dialogDossier) {
+		if !m.flight.is(msg.req) || !m.dialogs.topIs(dialogDossier) {
 			return m, nil
 		}
 		m.dossier.set(msg.d, msg.err)
@@ -482,12 +475,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case markMsg:
 		return m.handleMark(msg)
 	case markedCountMsg:
-		if msg.seq == m.markedSeq && msg.err == nil {
+		if m.flight.is(msg.req) && msg.err == nil {
 			m.marked = msg.n
 		}
 		return m, nil
 	case facetsMsg:
-		if msg.seq != m.facets.seq || !m.dialogs.topIs(dialogFacets) {
+		if !m.flight.is(msg.req) || !m.dialogs.topIs(dialogFacets) {
 			return m, nil
 		}
 		m.facets.set(msg.f, msg.err)
@@ -495,28 +488,30 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case exportMsg:
 		return m.handleExport(msg)
 	case selfCountMsg:
-		if msg.seq == m.selfSeq && msg.err == nil {
-			m.selfHidden, m.selfSeq = msg.n, 0
+		if m.flight.is(msg.req) && msg.err == nil {
+			m.selfHidden = msg.n
+			m.flight.stop(reqSelf)
 		}
 		return m, nil
 	case newerCountMsg:
-		if msg.seq == m.newerSeq && msg.err == nil && m.live && !m.follow {
-			m.newRows, m.newerSeq = msg.n, 0
+		if m.flight.is(msg.req) && msg.err == nil && m.live && !m.follow {
+			m.newRows = msg.n
+			m.flight.stop(reqNewer)
 		}
 		return m, nil
 	case clockMsg:
 		return m.handleClock(msg)
 	case syncStartedMsg:
-		if msg.seq != m.syncSeq && msg.seq != m.tailSeq {
+		if !m.flight.is(msg.req) {
 			return m, nil
 		}
-		return m, waitSyncCmd(msg.ch, msg.seq)
+		return m, waitSyncCmd(msg.ch, msg.req)
 	case syncProgressMsg:
-		if msg.seq == m.tailSeq && m.live {
-			return m.handleTailProgress(msg)
-		}
-		if msg.seq != m.syncSeq {
+		if !m.flight.is(msg.req) || msg.req.kind == reqTail && !m.live {
 			return m, nil
+		}
+		if msg.req.kind == reqTail {
+			return m.handleTailProgress(msg)
 		}
 		m.header.progress = msg.p
 		if msg.p.RateLimit.Known {
@@ -527,13 +522,13 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			m.lastInserted = msg.p.Inserted
 			cmd = m.refresh()
 		}
-		return m, tea.Batch(cmd, waitSyncCmd(msg.ch, msg.seq))
+		return m, tea.Batch(cmd, waitSyncCmd(msg.ch, msg.req))
 	case syncDoneMsg:
-		if msg.seq == m.tailSeq && m.live {
-			return m.handleTailDone(msg)
-		}
-		if msg.seq != m.syncSeq {
+		if !m.flight.is(msg.req) || msg.req.kind == reqTail && !m.live {
 			return m, nil
+		}
+		if msg.req.kind == reqTail {
+			return m.handleTailDone(msg)
 		}
 		m.header.syncing = false
 		m.header.synced = msg.err == nil

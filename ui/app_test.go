@@ -223,8 +223,8 @@ func TestStaleResultsDropped(t *testing.T) {
 	want := h.selectedID()
 	stale := pageMsg{seq: oldSeq + 1, kind: fetchReload, rows: []store.Row{synthRow(0, 1)}, asked: pageSize}
 	h.send(stale)
-	h.send(countMsg{seq: 1, n: 999})
-	h.send(histMsg{seq: 2, h: store.Histogram{Buckets: []int{1}}})
+	h.send(countMsg{req: req{kind: reqCount, id: 1}, n: 999})
+	h.send(histMsg{req: req{kind: reqHist, id: 2}, h: store.Histogram{Buckets: []int{1}}})
 	if h.selectedID() != want || h.m.total == 999 {
 		t.Fatal("a result of an earlier request was applied")
 	}

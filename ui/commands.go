@@ -368,8 +368,7 @@ func (m Model) toggleMark() (Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	m.markSeq = m.nextSeq()
-	return m, markCmd(m.base, m.deps.Source, r.ID, !r.Marked, "", m.markSeq)
+	return m, markCmd(m.base, m.deps.Source, r.ID, !r.Marked, "", m.flight.start(reqMark))
 }
 
 func (m Model) switchFocus() (Model, tea.Cmd) {

@@ -303,9 +303,9 @@ func (queryDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			b.setCandidates(t, cands)
 			break
 		}
-		b.suggestSeq = m.nextSeq()
+		r := m.flight.start(reqSuggest)
 		m.relayout()
-		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, b.suggestSeq)
+		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, r)
 	case key.Matches(msg, k.HistoryPrev):
 		b.historyPrev()
 	case key.Matches(msg, k.HistoryNext):
@@ -343,8 +343,8 @@ func (noteDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, m.keys.Apply):
 		m.closeDialog()
-		m.markSeq = m.nextSeq()
-		return m, markCmd(m.base, m.deps.Source, m.note.id, true, strings.TrimSpace(m.note.red.Unmask(m.note.input.Value())), m.markSeq)
+		note := strings.TrimSpace(m.note.red.Unmask(m.note.input.Value()))
+		return m, markCmd(m.base, m.deps.Source, m.note.id, true, note, m.flight.start(reqMark))
 	}
 	m.note.input = m.note.input.Update(msg)
 	return m, nil

@@ -23,7 +23,6 @@ type facetItem struct {
 // facetsModel is the s view: the top actors, types, IPs and keys of the
 // current query, each a pivot.
 type facetsModel struct {
-	seq     uint64
 	loading bool
 	err     error
 	query   string
@@ -38,8 +37,8 @@ type facetsModel struct {
 }
 
 // open starts showing the facets of query while they load.
-func (f *facetsModel) open(seq uint64, query string) {
-	f.seq, f.loading, f.err, f.query = seq, true, nil, query
+func (f *facetsModel) open(query string) {
+	f.loading, f.err, f.query = true, nil, query
 	f.items, f.heads, f.sel = nil, nil, 0
 }
 
@@ -159,18 +158,18 @@ func redactPivot(red *feed.Redactor, field, value string) string {
 }
 
 type facetsMsg struct {
-	seq uint64
+	req req
 	f   store.Facets
 	err error
 }
 
 func (m Model) openFacets() (Model, tea.Cmd) {
-	seq := m.nextSeq()
-	m.facets.open(seq, m.eff.String())
+	r := m.flight.start(reqFacets)
+	m.facets.open(m.eff.String())
 	m.openDialog(facetsDialog{})
 	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
 	return m, func() tea.Msg {
 		f, err := src.Facets(ctx, q, now, facetTop)
-		return facetsMsg{seq: seq, f: f, err: err}
+		return facetsMsg{req: r, f: f, err: err}
 	}
 }

@@ -235,10 +235,10 @@ func (m Model) openDossier() (Model, tea.Cmd) {
 	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail && f.Field == "key" {
 		id = f.Value
 	}
-	seq := m.nextSeq()
-	m.dossier.open(id, seq)
+	dr := m.flight.start(reqDossier)
+	m.dossier.open(id)
 	m.openDialog(dossierDialog{})
-	return m, dossierCmd(m.readCtx, m.deps.Source, id, seq)
+	return m, dossierCmd(m.readCtx, m.deps.Source, id, dr)
 }
 
 // wheelStep is how many rows one wheel notch moves.

@@ -62,7 +62,7 @@ func parkWaits() harnessOpt { return func(h *harness, _ *Deps) { h.parkWaits = t
 // isWait reports whether c is a waitSyncCmd closure (closures of one
 // function literal share their code pointer).
 func isWait(c tea.Cmd) bool {
-	return reflect.ValueOf(c).Pointer() == reflect.ValueOf(waitSyncCmd(nil, 0)).Pointer()
+	return reflect.ValueOf(c).Pointer() == reflect.ValueOf(waitSyncCmd(nil, req{})).Pointer()
 }
 
 func withDeps(f func(*Deps)) harnessOpt { return func(_ *harness, d *Deps) { f(d) } }
