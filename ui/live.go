@@ -30,6 +30,19 @@ const newerCap = 1000
 // the indexing shade are brought up to date.
 const liveClock = time.Second
 
+// liveTail is the live mode's state.
+type liveTail struct {
+	live       bool
+	follow     bool // the cursor stays on the newest row as rows arrive
+	hideSelf   bool // claudit's own API calls are hidden (S toggles)
+	cancelTail context.CancelFunc
+	pausedTop  store.Cursor // the newest row when following paused
+	topPending bool         // pausedTop is taken from the next page read at the newest end
+	newRows    int          // rows that arrived since following paused
+	selfHidden int
+	now        time.Time // the clock of relative displays: poll age, retry countdown
+}
+
 // hidesSelf reports whether the reads leave claudit's own calls out (the
 // cache's default, feed.Query.HidesSelf), in any mode, unless the analyst
 // pressed S or the query has an is:self term.
@@ -43,21 +56,6 @@ func (m Model) effectiveQuery() feed.Query {
 	q := m.query
 	q.ShowSelf = !m.hideSelf
 	return q
-}
-
-// indexingAfter is the instant after which rows are dimmed (zero when not
-// live: without the tail no row is that young).
-func (m Model) indexingAfter() time.Time {
-	if !m.live {
-		return time.Time{}
-	}
-	return m.now.Add(-indexingLag)
-}
-
-// slides reports whether the query's window moves with the clock (a
-// relative window or the default one).
-func (m Model) slides() bool {
-	return m.query.Window.From.IsZero() && m.query.Window.To.IsZero()
 }
 
 // toggleLive is f: start the live tail, resume following when paused, or
@@ -292,4 +290,13 @@ func newBadge(n int) string {
 		return fmt.Sprintf("▲ %s+ new", Thousands(newerCap))
 	}
 	return fmt.Sprintf("▲ %s new", Thousands(n))
+}
+
+// indexingAfter is the instant after which rows are dimmed (zero when not
+// live: without the tail no row is that young).
+func (l liveTail) indexingAfter() time.Time {
+	if !l.live {
+		return time.Time{}
+	}
+	return l.now.Add(-indexingLag)
 }

@@ -189,27 +189,3 @@ func (m Model) statusView() string {
 	}
 	return fit(fit(left, avail)+" "+r, m.width)
 }
-
-// totalText is the number of events of the query, "≥ 100,000" when the
-// count stopped at its cap.
-func (m Model) totalText(withUnit bool) string {
-	var s string
-	switch {
-	case !m.totalKnown:
-		s = "…"
-	case m.capped:
-		s = "≥ " + Thousands(m.total)
-	default:
-		s = Thousands(m.total)
-	}
-	if withUnit {
-		if !m.totalKnown {
-			return "counting…"
-		}
-		if m.total == 1 && !m.capped {
-			return s + " event"
-		}
-		return s + " events"
-	}
-	return s
-}
