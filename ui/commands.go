@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"claudit/feed"
+	"claudit/ui/safe"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -301,6 +302,12 @@ func (m *Model) paletteItems(red *feed.Redactor) []paletteItem {
 		out = append(out, paletteItem{act: c.id, title: c.title, keys: keys})
 	}
 	return out
+}
+
+// viewTitle is a view's palette entry. The name and query come from the
+// analyst's config file, and are sanitised like any text from outside.
+func viewTitle(v View, red *feed.Redactor) string {
+	return "view " + safe.Text(red.String(v.Name)) + " — " + safe.Text(red.String(v.Query))
 }
 
 // The run funcs of the registry that are not methods elsewhere.
