@@ -2,17 +2,11 @@ package ui
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"claudit/feed"
-	"claudit/store"
-	"claudit/ui/printer"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -25,32 +19,12 @@ const (
 	stateError // the cache could not be read: full error page with retry
 )
 
-// focus says which component receives keys.
+// focus says which pane receives keys when no dialog is open.
 type focus int
 
 const (
 	focusTable focus = iota
 	focusDetail
-	focusQuery
-	focusPalette
-	focusDossier
-	focusHelp
-	focusError
-	focusFacets
-	focusNote
-)
-
-// overlay is what covers the table and detail pane, if anything.
-type overlay int
-
-const (
-	overlayNone overlay = iota
-	overlayQuery
-	overlayPalette
-	overlayDossier
-	overlayHelp
-	overlayFacets
-	overlayNote
 )
 
 // statusTTL is how long a status message stays on the status line.
@@ -61,13 +35,15 @@ const statusTTL = 4 * time.Second
 type Model struct {
 	deps Deps
 	base context.Context
-	// tick schedules status expiry; tests replace it (tea.Tick blocks).
+	// tick schedules status expiry and the live clock; tests replace it
+	// (tea.Tick blocks).
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 
 	state   appState
 	loadErr error
-	focus   focus // focusTable or focusDetail
-	overlay overlay
+	focus   focus
+	dialogs dialogStack // the overlays; the top one gets the keys
+	flight  inflight    // the last request of each kind; older results drop
 
 	width, height int
 	lay           layout
@@ -75,74 +51,44 @@ type Model struct {
 	keys          KeyMap
 	help          help.Model
 
-	query       feed.Query
-	queryNow    time.Time // the clock reading every request of this query uses
-	queryCtx    context.Context
-	cancelQuery context.CancelFunc
-	// Reads run under readCtx, a child of queryCtx: a change of what is
-	// shown (S shows or hides claudit's own calls) restarts the reads while
-	// the sync and the tail of the query keep running.
-	readCtx     context.Context
-	cancelReads context.CancelFunc
-	// eff is the query every read uses: query, with ShowSelf when S shows
-	// claudit's own calls.
-	eff feed.Query
-	// anchor, when has, is the row the first page is read around (context
-	// view, back to where the analyst was).
-	anchor    store.Row
-	hasAnchor bool
-	stack     []stackEntry // pivot stack
-	crumbs    []string
-	seq       uint64
+	session  // the query on screen (results.go)
+	liveTail // live tail state (live.go)
 
-	header  headerModel
-	bar     queryBar
-	hist    histModel
-	table   tableModel
-	detail  detailModel
+	// The children the root drives: the screen areas and, in overlays, the
+	// state of the dialogs.
+	header headerModel
+	bar    queryBar
+	hist   histModel
+	table  tableModel
+	detail detailModel
+	overlays
+
+	prefs  // what the analyst chose to see: time zone, redaction, detail pane
+	status // the status line
+}
+
+// overlays are the children the dialogs show.
+type overlays struct {
 	dossier dossierModel
 	palette paletteModel
 	facets  facetsModel
 	note    noteModel
+}
 
-	countSeq, histSeq, covSeq, syncSeq, markSeq uint64
-	// syncTo is the end of the window the current sync was asked to fetch.
-	syncTo             time.Time
-	total              int
-	capped, totalKnown bool
-
-	syncStarted  bool
-	lastInserted int
-	refreshDirty bool
-	follow       bool
-	newRows      int
-	detailOpen   bool
-	loc          *time.Location // time.UTC or local
-	local        *time.Location
-
-	// Live tail (live.go).
-	live       bool
-	hideSelf   bool // claudit's own API calls are hidden (S toggles)
-	tailSeq    uint64
-	cancelTail context.CancelFunc
-	pausedTop  store.Cursor // the newest row when following paused
-	topPending bool         // pausedTop is taken from the next page read at the newest end
-	newerSeq   uint64       // outstanding count of rows newer than pausedTop
-	selfSeq    uint64       // outstanding count of hidden own calls
-	selfHidden int
-	clockSeq   uint64
-	now        time.Time // the clock of relative displays: poll age, retry countdown
-
-	// Marks (marks.go): how many events the whole cache has marked.
-	markedSeq uint64
-	marked    int
-	exportSeq uint64
-
-	// Redaction: red is the session's Redactor; redact says whether the
-	// screen and exports use it.
+// prefs are the analyst's display choices and the marked-event count.
+type prefs struct {
+	detailOpen bool
+	loc        *time.Location // time.UTC or local
+	local      *time.Location
+	// red is the session's Redactor; redact says whether the screen and
+	// exports use it.
 	red    *feed.Redactor
 	redact bool
+	marked int // how many events the whole cache has marked (marks.go)
+}
 
+// status is the status line's message, which expires after statusTTL.
+type status struct {
 	statusText string
 	statusErr  bool
 	statusID   uint64
@@ -168,9 +114,9 @@ func newModel(ctx context.Context, d Deps) Model {
 		tick:     tea.Tick,
 		keys:     DefaultKeyMap(),
 		help:     help.New(),
-		local:    d.Local,
-		hideSelf: true,
-		red:      d.Redactor,
+		prefs:    prefs{local: d.Local, red: d.Redactor},
+		liveTail: liveTail{hideSelf: true},
+		session:  session{defaultSince: d.DefaultSince},
 	}
 	if m.red == nil {
 		m.red = feed.NewRedactor(nil)
@@ -201,7 +147,7 @@ func newModel(ctx context.Context, d Deps) Model {
 	m.applyStyles()
 	m.setRedact(d.Redact)
 	m.prepareQuery(d.Query, nil)
-	m.markedSeq = m.nextSeq()
+	m.flight.start(reqMarked)
 	if km, err := m.keys.Rebind(d.KeyOverrides); err != nil {
 		m.statusText, m.statusErr = "keys: "+err.Error()+" (default keys in use)", true
 	} else {
@@ -217,202 +163,8 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds(), m.markedCountCmd())
 }
 
-func (m *Model) nextSeq() uint64 {
-	m.seq++
-	return m.seq
-}
-
-// prepareQuery makes q current: it cancels the previous query's reads,
-// sync and tail, and prepares the reads of q (prepareReads, around anchor
-// when given).
-func (m *Model) prepareQuery(q feed.Query, anchor *store.Row) {
-	if m.cancelQuery != nil {
-		m.cancelQuery()
-	}
-	m.queryCtx, m.cancelQuery = context.WithCancel(m.base)
-	m.query = q
-	m.bar.setApplied(q.String())
-	m.prepareReads(anchor)
-}
-
-// prepareReads restarts what the screen shows of the current query: it
-// cancels the reads in flight, resets the components and reserves the
-// seqs of the first requests. With anchor the first page is read around
-// that row instead of from the newest end.
-func (m *Model) prepareReads(anchor *store.Row) {
-	if m.cancelReads != nil {
-		m.cancelReads()
-	}
-	m.readCtx, m.cancelReads = context.WithCancel(m.queryCtx)
-	m.eff = m.effectiveQuery()
-	m.anchor, m.hasAnchor = store.Row{}, anchor != nil
-	if anchor != nil {
-		m.anchor = *anchor
-	}
-	m.queryNow = m.deps.Now()
-	m.now = m.queryNow
-	m.table.reset()
-	if anchor != nil {
-		// setWindow keeps the cursor's screen row: the anchored row lands
-		// mid-screen, with what came just after it above.
-		m.table.cursor = m.table.bodyHeight() / 2
-	}
-	m.table.indexingAfter = m.indexingAfter()
-	m.table.reloadSeq = m.nextSeq()
-	m.countSeq = m.nextSeq()
-	m.totalKnown = false
-	m.covSeq = m.nextSeq()
-	m.header.covFraction = -1
-	m.hist.has = false
-	m.histSeq = 0
-	if m.hist.width > 0 {
-		m.histSeq = m.nextSeq()
-	}
-	m.selfSeq, m.selfHidden = 0, 0
-	if m.hidesSelf() {
-		m.selfSeq = m.nextSeq()
-	}
-	m.newerSeq = 0
-	m.newRows = 0
-	if m.live && !m.follow {
-		m.pausedTop, m.topPending = store.Cursor{}, true
-	}
-	m.refreshDirty = false
-	from, to := m.window()
-	m.header.window = describeWindow(m.query, from, to, m.deps.DefaultSince, m.loc)
-}
-
-// window is the time range of the current query for coverage, histogram
-// and sync: the query's bounds, or the default window without a time term.
-func (m Model) window() (from, to time.Time) {
-	from, to = m.query.Bounds(m.queryNow, m.deps.DefaultSince)
-	if to.IsZero() {
-		to = m.queryNow
-	}
-	if from.IsZero() {
-		from = to.Add(-m.deps.DefaultSince)
-	}
-	return from, to
-}
-
-// queryCmds are the reads of freshly prepared reads, built from the seqs
-// prepareReads reserved.
-func (m Model) queryCmds() tea.Cmd {
-	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
-	first := searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, m.table.reloadSeq, fetchReload)
-	if m.hasAnchor {
-		first = anchorCmd(ctx, src, q, now, m.anchor, pageSize/2, pageSize, m.table.reloadSeq)
-	}
-	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.countSeq), m.coverageCmd(), m.selfCountCmd()}
-	if m.histSeq != 0 {
-		cmds = append(cmds, m.histCmd())
-	}
-	return tea.Batch(cmds...)
-}
-
-func (m Model) coverageCmd() tea.Cmd {
-	f, err := m.query.ServerFilter()
-	if err != nil {
-		return nil
-	}
-	from, to := m.window()
-	// Syncs stop short of the last minute, which the feed may still be
-	// indexing, and a relative window slides on every refresh: measure up
-	// to where the last sync could reach, or a synced window reads 99%.
-	end := m.queryNow
-	if !m.syncTo.IsZero() {
-		end = m.syncTo
-	}
-	if settled := end.Add(-feed.SettledLag); to.After(settled) {
-		to = settled
-	}
-	return coverageCmd(m.readCtx, m.deps.Source, f.Encode(), feed.Range{From: from, To: to}, m.covSeq)
-}
-
-func (m Model) histCmd() tea.Cmd {
-	from, to := m.window()
-	return histCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, from, to, m.hist.width, m.histSeq)
-}
-
-// startQuery applies a new query: reads restart and the sync (and the
-// live tail, when on) follow it.
-func (m Model) startQuery(q feed.Query) (Model, tea.Cmd) {
-	return m.startQueryAt(q, nil)
-}
-
-// startQueryAt is startQuery with the first page read around anchor.
-func (m Model) startQueryAt(q feed.Query, anchor *store.Row) (Model, tea.Cmd) {
-	if m.state == stateError {
-		m.state, m.loadErr = stateLoading, nil
-	}
-	m.prepareQuery(q, anchor)
-	m.syncStarted = true
-	var tail tea.Cmd
-	if m.live {
-		tail = m.restartTail()
-	}
-	return m, tea.Batch(m.queryCmds(), m.restartSync(), tail)
-}
-
-// restartSync runs Deps.Sync for the current query under the query's
-// context, so a newer query cancels it.
-func (m *Model) restartSync() tea.Cmd {
-	if m.deps.Sync == nil {
-		return nil
-	}
-	m.syncSeq = m.nextSeq()
-	m.header.syncing, m.header.synced = true, false
-	m.header.syncErr = nil
-	m.header.progress = feed.Progress{}
-	m.lastInserted = 0
-	// Sync exactly the window on screen: a relative window frozen at the
-	// query's now, so the header's coverage and the sync agree to the
-	// instant (the Syncer still ends it at the server's clock minus the lag).
-	from, to := m.window()
-	m.syncTo = to
-	return startSyncCmd(m.queryCtx, m.deps.Sync, m.query.WithWindow(feed.Window{From: from, To: to}), m.syncSeq)
-}
-
-// refresh re-reads the window after the cache changed, keeping the cursor
-// on the same row (or on the newest row while following).
-func (m *Model) refresh() tea.Cmd {
-	if m.state != stateReady {
-		return nil
-	}
-	if m.table.reloadSeq != 0 {
-		m.refreshDirty = true
-		return nil
-	}
-	m.refreshDirty = false
-	m.queryNow = m.deps.Now()
-	m.now = m.queryNow
-	m.table.indexingAfter = m.indexingAfter()
-	seq := m.nextSeq()
-	m.table.reloadSeq = seq
-	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
-	var page tea.Cmd
-	if sel, ok := m.table.selected(); ok && !m.follow {
-		above := min(windowMax/2, m.table.cursor+pageSize/2)
-		page = anchorCmd(ctx, src, q, now, sel, above, pageSize, seq)
-	} else {
-		page = searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, seq, fetchReload)
-	}
-	m.countSeq, m.covSeq = m.nextSeq(), m.nextSeq()
-	cmds := []tea.Cmd{page, countCmd(ctx, src, q, now, m.countSeq), m.coverageCmd()}
-	if m.hist.width > 0 {
-		m.histSeq = m.nextSeq()
-		cmds = append(cmds, m.histCmd())
-	}
-	if m.hidesSelf() {
-		m.selfSeq = m.nextSeq()
-		cmds = append(cmds, m.selfCountCmd())
-	}
-	if m.live && !m.follow {
-		m.newerSeq = m.nextSeq()
-		cmds = append(cmds, m.newerCountCmd())
-	}
-	return tea.Batch(cmds...)
-}
+// nextSeq is a fresh id for the table's page requests.
+func (m *Model) nextSeq() uint64 { return m.flight.newID() }
 
 // Update routes a message and then re-derives which bindings are enabled.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -428,7 +180,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.relayout()
 		if m.hist.width != oldHist && m.hist.width > 0 {
-			m.histSeq = m.nextSeq()
+			m.flight.start(reqHist)
 			return m, m.histCmd()
 		}
 		return m, nil
@@ -447,252 +199,13 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleWheel(msg)
 	case tea.MouseClickMsg:
 		return m.handleClick(msg)
-	case pageMsg:
-		return m.handlePage(msg)
-	case countMsg:
-		if msg.seq != m.countSeq {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.setStatus("count failed: "+msg.err.Error(), true)
-		}
-		m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
-		return m, nil
-	case histMsg:
-		if msg.seq != m.histSeq {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.setStatus("histogram failed: "+msg.err.Error(), true)
-		}
-		m.hist.h, m.hist.has = msg.h, true
-		return m, nil
-	case coverageMsg:
-		if msg.seq != m.covSeq {
-			return m, nil
-		}
-		if msg.err == nil {
-			m.header.covFraction = msg.c.Fraction
-		}
-		return m, nil
-	case suggestMsg:
-		if msg.seq != m.bar.suggestSeq || !m.bar.editing {
-			return m, nil
-		}
-		m.bar.suggestSeq = 0
-		t := m.bar.token()
-		// Values from the cache are listed and inserted masked while
-		// redacting; the query maps them back (queryBar.query).
-		var cands []string
-		for _, v := range msg.values {
-			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(m.bar.red.Unmask(t.partial))) {
-				cands = append(cands, redactPivot(m.bar.red, t.field, v))
-			}
-		}
-		m.bar.setCandidates(t, cands)
-		m.relayout()
-		if len(cands) == 0 {
-			return m, m.setStatus("no cached values to complete", false)
-		}
-		return m, nil
-	case dossierMsg:
-		if msg.seq != m.dossier.seq || m.overlay != overlayDossier {
-			return m, nil
-		}
-		m.dossier.set(msg.d, msg.err)
-		return m, nil
-	case markMsg:
-		return m.handleMark(msg)
-	case markedCountMsg:
-		if msg.seq == m.markedSeq && msg.err == nil {
-			m.marked = msg.n
-		}
-		return m, nil
-	case facetsMsg:
-		if msg.seq != m.facets.seq || m.overlay != overlayFacets {
-			return m, nil
-		}
-		m.facets.set(msg.f, msg.err)
-		return m, nil
-	case exportMsg:
-		return m.handleExport(msg)
-	case selfCountMsg:
-		if msg.seq == m.selfSeq && msg.err == nil {
-			m.selfHidden, m.selfSeq = msg.n, 0
-		}
-		return m, nil
-	case newerCountMsg:
-		if msg.seq == m.newerSeq && msg.err == nil && m.live && !m.follow {
-			m.newRows, m.newerSeq = msg.n, 0
-		}
-		return m, nil
-	case clockMsg:
-		return m.handleClock(msg)
-	case syncStartedMsg:
-		if msg.seq != m.syncSeq && msg.seq != m.tailSeq {
-			return m, nil
-		}
-		return m, waitSyncCmd(msg.ch, msg.seq)
-	case syncProgressMsg:
-		if msg.seq == m.tailSeq && m.live {
-			return m.handleTailProgress(msg)
-		}
-		if msg.seq != m.syncSeq {
-			return m, nil
-		}
-		m.header.progress = msg.p
-		if msg.p.RateLimit.Known {
-			m.header.rate = msg.p.RateLimit
-		}
-		var cmd tea.Cmd
-		if msg.p.Inserted > m.lastInserted {
-			m.lastInserted = msg.p.Inserted
-			cmd = m.refresh()
-		}
-		return m, tea.Batch(cmd, waitSyncCmd(msg.ch, msg.seq))
-	case syncDoneMsg:
-		if msg.seq == m.tailSeq && m.live {
-			return m.handleTailDone(msg)
-		}
-		if msg.seq != m.syncSeq {
-			return m, nil
-		}
-		m.header.syncing = false
-		m.header.synced = msg.err == nil
-		var status tea.Cmd
-		switch {
-		case msg.err != nil && !errors.Is(msg.err, context.Canceled):
-			m.header.syncErr = msg.err
-			status = m.setStatus("sync failed: "+msg.err.Error(), true)
-		case m.header.progress.OutOfWindow > 0:
-			// A server anomaly, said once per sync.
-			status = m.setStatus(fmt.Sprintf("the server sent %s dated outside the window asked for; not stored",
-				printer.Count(m.header.progress.OutOfWindow, "activity")), true)
-		}
-		return m, tea.Batch(status, m.refresh())
 	case statusExpiredMsg:
 		if msg.id == m.statusID {
 			m.statusText, m.statusErr = "", false
 		}
 		return m, nil
 	}
-	return m, nil
-}
-
-// handlePage applies a Search result if it is still wanted.
-func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
-	t := &m.table
-	switch msg.kind {
-	case fetchOlder:
-		if msg.seq != t.olderSeq {
-			return m, nil
-		}
-		if msg.err != nil {
-			t.olderSeq = 0
-			return m, m.setStatus(msg.err.Error(), true)
-		}
-		t.appendOlder(msg.rows, msg.asked)
-		return m, m.afterMove()
-	case fetchNewer:
-		if msg.seq != t.newerSeq {
-			return m, nil
-		}
-		if msg.err != nil {
-			t.newerSeq = 0
-			return m, m.setStatus(msg.err.Error(), true)
-		}
-		t.prependNewer(msg.rows, msg.asked)
-		return m, m.afterMove()
-	}
-	if msg.seq != t.reloadSeq {
-		return m, nil
-	}
-	t.reloadSeq = 0
-	if msg.err != nil {
-		if m.state == stateLoading {
-			m.state, m.loadErr = stateError, msg.err
-			return m, nil
-		}
-		return m, m.setStatus(msg.err.Error(), true)
-	}
-	wasNewest, oldCursor := t.atNewest && t.loaded, t.cursor
-	switch msg.kind {
-	case fetchReload:
-		t.setWindow(msg.rows, 0, true, len(msg.rows) < msg.asked, 0)
-		m.newRows = 0
-	case fetchBottom:
-		base := -1
-		if m.totalKnown && !m.capped {
-			base = max(0, m.total-len(msg.rows))
-		}
-		t.setWindow(msg.rows, len(msg.rows)-1, len(msg.rows) < msg.asked, true, base)
-	case fetchAnchor:
-		base := -1
-		if msg.atNewest {
-			base = 0
-		}
-		t.setWindow(msg.rows, msg.cursor, msg.atNewest, msg.atOldest, base)
-		// While live the badge counts rows newer than where following
-		// paused (newerCountCmd), wherever the window is.
-		if !m.live && wasNewest && msg.atNewest && msg.cursor > oldCursor {
-			m.newRows += msg.cursor - oldCursor
-		}
-	}
-	if m.topPending && t.atNewest {
-		m.pausedTop, m.topPending = store.Cursor{}, false
-		if len(t.rows) > 0 {
-			m.pausedTop = t.rows[0].Cursor()
-		}
-	}
-	var cmds []tea.Cmd
-	m.state = stateReady
-	if !m.syncStarted {
-		// The first screen is drawn from the cache; only now fetch.
-		m.syncStarted = true
-		cmds = append(cmds, m.restartSync())
-	}
-	if m.refreshDirty {
-		cmds = append(cmds, m.refresh())
-	}
-	cmds = append(cmds, m.afterMove())
-	return m, tea.Batch(cmds...)
-}
-
-// afterMove follows the cursor: detail, histogram marker, badges, and the
-// prefetch of the next keyset page when the cursor nears an edge.
-func (m *Model) afterMove() tea.Cmd {
-	t := &m.table
-	m.showSelected()
-	if t.cursor == 0 && t.atNewest {
-		m.newRows = 0
-		if m.live && !m.follow && len(t.rows) > 0 {
-			m.pausedTop = t.rows[0].Cursor()
-		}
-	}
-	older, newer := t.wants()
-	var cmds []tea.Cmd
-	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
-	if older {
-		t.olderSeq = m.nextSeq()
-		from := t.rows[len(t.rows)-1].Cursor()
-		cmds = append(cmds, searchCmd(ctx, src, q, now, from, store.Older, pageSize, t.olderSeq, fetchOlder))
-	}
-	if newer {
-		t.newerSeq = m.nextSeq()
-		from := t.rows[0].Cursor()
-		cmds = append(cmds, searchCmd(ctx, src, q, now, from, store.Newer, pageSize, t.newerSeq, fetchNewer))
-	}
-	return tea.Batch(cmds...)
-}
-
-// showSelected shows the selected row in the detail pane and the
-// histogram marker.
-func (m *Model) showSelected() {
-	t := &m.table
-	tr, ok := t.selectedRow()
-	m.detail.indexing = ok && !t.indexingAfter.IsZero() && tr.CreatedAt.After(t.indexingAfter)
-	m.detail.setRow(tr.Row, t.tripsOf(tr), ok)
-	m.hist.marker, m.hist.hasMarker = tr.CreatedAt, ok
+	return m.handleResult(msg)
 }
 
 // setStatus shows a message on the status line until its TTL ends.
@@ -774,59 +287,5 @@ func (m *Model) setLocation(loc *time.Location) {
 	m.detail.rebuild()
 	m.dossier.rebuild()
 	from, to := m.window()
-	m.header.window = describeWindow(m.query, from, to, m.deps.DefaultSince, loc)
-}
-
-// syncKeys enables exactly the bindings that mean something now, so key
-// matching and help agree with the screen.
-func (m *Model) syncKeys() {
-	k := &m.keys
-	_, has := m.table.selected()
-	ready := m.state == stateReady
-	k.Retry.SetEnabled(m.state == stateError)
-	// The loading and error pages draw no query bar, palette or help.
-	k.Query.SetEnabled(ready)
-	k.Palette.SetEnabled(ready)
-	k.Help.SetEnabled(ready)
-	k.Copy.SetEnabled(ready && has)
-	k.CopyJSON.SetEnabled(ready && has)
-	k.Mark.SetEnabled(ready && has)
-	k.Note.SetEnabled(ready && has)
-	k.Context.SetEnabled(ready && has)
-	k.Facets.SetEnabled(ready)
-	k.Export.SetEnabled(ready && m.deps.Export != nil)
-	k.Pause.SetEnabled(ready && m.live)
-	k.SelfToggle.SetEnabled(ready)
-	k.Freeze.SetEnabled(ready && m.query.Window.From.IsZero() && m.query.Window.To.IsZero())
-	k.Dossier.SetEnabled(ready && m.table.selectedHasKey())
-	k.Back.SetEnabled(len(m.stack) > 0 || m.focus == focusDetail || m.overlay != overlayNone)
-	k.Open.SetEnabled(ready && has && m.focus == focusTable)
-	k.Pivot.SetEnabled(ready && m.focus == focusDetail && len(m.detail.fields) > 0)
-	k.Focus.SetEnabled(ready && has)
-	k.Follow.SetEnabled(ready)
-	k.Redact.SetEnabled(ready)
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.HalfDown, &k.HalfUp, &k.PageDown, &k.PageUp} {
-		b.SetEnabled(ready)
-	}
-}
-
-// helpFocus is the focus whose keys help shows.
-func (m Model) helpFocus() focus {
-	switch {
-	case m.state == stateError:
-		return focusError
-	case m.overlay == overlayQuery:
-		return focusQuery
-	case m.overlay == overlayPalette:
-		return focusPalette
-	case m.overlay == overlayDossier:
-		return focusDossier
-	case m.overlay == overlayHelp:
-		return focusHelp
-	case m.overlay == overlayFacets:
-		return focusFacets
-	case m.overlay == overlayNote:
-		return focusNote
-	}
-	return m.focus
+	m.header.window = describeWindow(m.query, from, to, m.defaultSince, loc)
 }

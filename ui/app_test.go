@@ -1,15 +1,12 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/printer"
 
@@ -224,8 +221,8 @@ func TestStaleResultsDropped(t *testing.T) {
 	want := h.selectedID()
 	stale := pageMsg{seq: oldSeq + 1, kind: fetchReload, rows: []store.Row{synthRow(0, 1)}, asked: pageSize}
 	h.send(stale)
-	h.send(countMsg{seq: 1, n: 999})
-	h.send(histMsg{seq: 2, h: store.Histogram{Buckets: []int{1}}})
+	h.send(countMsg{req: req{kind: reqCount, id: 1}, n: 999})
+	h.send(histMsg{req: req{kind: reqHist, id: 2}, h: store.Histogram{Buckets: []int{1}}})
 	if h.selectedID() != want || h.m.total == 999 {
 		t.Fatal("a result of an earlier request was applied")
 	}
@@ -249,7 +246,7 @@ func TestWindowKeys(t *testing.T) {
 func TestQueryBar(t *testing.T) {
 	h := newHarness(t, newFakeRows(exampleRows(t)), 100, 30)
 	h.key("/")
-	if h.m.overlay != overlayQuery {
+	if h.overlayName() != "query" {
 		t.Fatal("/ opens the query bar")
 	}
 	h.key("ctrl+u")
@@ -269,7 +266,7 @@ func TestQueryBar(t *testing.T) {
 		t.Fatalf("caret at column %d, token at %d:\n%s", caretCol, tokenCol, h.screen())
 	}
 	h.key("enter") // refused: still editing
-	if h.m.overlay != overlayQuery {
+	if h.overlayName() != "query" {
 		t.Fatal("enter with a parse error must keep the bar open")
 	}
 	for range len("banana") {
@@ -277,7 +274,7 @@ func TestQueryBar(t *testing.T) {
 	}
 	h.typeText("24h")
 	h.key("enter")
-	if h.m.overlay != overlayNone || h.m.query.String() != "since:24h actor:alice.admin@example.com" {
+	if h.overlayName() != "none" || h.m.query.String() != "since:24h actor:alice.admin@example.com" {
 		t.Fatalf("applied %q", h.m.query.String())
 	}
 	for _, r := range h.m.table.rows {
@@ -406,88 +403,6 @@ func TestPivotAndBack(t *testing.T) {
 	}
 }
 
-func TestDossier(t *testing.T) {
-	src := newFakeRows(exampleRows(t))
-	rows := exampleRows(t)
-	src.dossiers = map[string]store.Dossier{
-		"apikey_01EXAMPLECONSOLE00000042": {
-			KeyID: "apikey_01EXAMPLECONSOLE00000042", KeyKind: "console", Name: "ci deploy",
-			Lifecycle:  []store.LifecycleEvent{{Row: rows[3], Action: "deactivated", Change: rows[3].Updates()}},
-			ActedCount: 7, Mentions: 9,
-			ByType: []store.FacetCount{{Value: "claude_chat_viewed", Count: 7}},
-			IPs:    []store.FacetCount{{Value: "198.51.100.77", Count: 7}},
-		},
-	}
-	h := newHarness(t, src, 160, 48)
-	h.key("j", "j", "j") // platform_api_key_updated by an admin key
-	h.key("K")
-	if h.m.overlay != overlayDossier || h.m.dossier.keyID != "adminkey_01EXAMPLE000000000000007" {
-		t.Fatalf("K opens the dossier of the first key mentioned, got %q", h.m.dossier.keyID)
-	}
-	h.key("esc", "tab")
-	for h.m.detail.fields[h.m.detail.sel].Value != "apikey_01EXAMPLECONSOLE00000042" {
-		h.key("j")
-	}
-	h.key("K") // the key selected in the detail pane wins
-	h.mustContain("KEY DOSSIER", "apikey_01EXAMPLECONSOLE00000042", "console", `"ci deploy"`,
-		"deactivated", "status: active → inactive", "claude_chat_viewed", "198.51.100.77", "mentioned by 9")
-	h.key("esc", "tab")
-	if h.m.overlay != overlayNone {
-		t.Fatal("esc closes the dossier")
-	}
-	// An event without a key: K is disabled and does nothing.
-	h.key("j", "j", "j", "j") // sso_login_initiated
-	if h.m.keys.Dossier.Enabled() {
-		t.Fatal("K must be disabled without a key mention")
-	}
-	h.key("K")
-	if h.m.overlay != overlayNone {
-		t.Fatal("K opened a dossier for an event without a key")
-	}
-}
-
-func TestHelpFollowsFocus(t *testing.T) {
-	h := newHarness(t, newFakeRows(exampleRows(t)), 160, 48)
-	h.key("?")
-	h.mustContain("help · table", "detail", "half page down", "esc or ? closes")
-	if strings.Contains(h.screen(), "retry") {
-		t.Fatal("retry is meaningless when ready and must be hidden")
-	}
-	if strings.Contains(h.screen(), "narrow to value") {
-		t.Fatal("table help shows a detail binding")
-	}
-	h.key("esc", "tab", "?")
-	h.mustContain("help · detail pane", "narrow to value")
-	h.key("?")
-	if h.m.overlay != overlayNone {
-		t.Fatal("? closes help")
-	}
-}
-
-func TestPalette(t *testing.T) {
-	h := newHarness(t, newFakeRows(exampleRows(t)), 100, 30)
-	h.key(":")
-	h.typeText("utc")
-	h.mustContain(": utc", "toggle UTC / local time")
-	h.key("enter")
-	if h.m.loc == time.UTC || h.m.overlay != overlayNone {
-		t.Fatal("palette did not run the UTC toggle")
-	}
-	h.key(":")
-	h.typeText("cpj")
-	if a, _ := h.m.palette.selected(); a != actCopyJSON {
-		t.Fatalf("cpj selects %v", a)
-	}
-	h.key("esc")
-	h.key(":")
-	h.typeText("zzzz")
-	h.mustContain("no matching command")
-	h.key("enter")
-	if h.m.overlay != overlayNone {
-		t.Fatal("enter with no match closes the palette")
-	}
-}
-
 func TestCopyAndStatusTTL(t *testing.T) {
 	rows := exampleRows(t)
 	h := newHarness(t, newFakeRows(rows), 160, 48)
@@ -596,122 +511,3 @@ func TestBackgroundColour(t *testing.T) {
 type whiteColour struct{}
 
 func (whiteColour) RGBA() (r, g, b, a uint32) { return 0xffff, 0xffff, 0xffff, 0xffff }
-
-// A sync that inserts rows refreshes the table without moving the cursor
-// off the row the analyst is reading.
-func TestSyncRefreshKeepsCursor(t *testing.T) {
-	rows := exampleRows(t)
-	var mu sync.Mutex
-	current := rows
-	src := &fakeSource{coverage: 0.5}
-	src.n = len(rows)
-	src.at = func(i int) store.Row {
-		mu.Lock()
-		defer mu.Unlock()
-		return current[i]
-	}
-	release := make(chan struct{})
-	syncFn := func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		report(feed.Progress{Phase: "window", Inserted: 2, Window: feed.Range{From: testNow.Add(-24 * time.Hour), To: testNow}, Reached: testNow.Add(-12 * time.Hour),
-			RateLimit: feed.RateLimit{Limit: 600, Remaining: 587, Known: true}})
-		return nil
-	}
-	h := newHarness(t, src, 160, 48, withSync(syncFn), holdSync())
-	before := h.m.total
-	if len(h.held) != 1 {
-		t.Fatal("the sync must start after the first page")
-	}
-	// Until a sync has finished, the header must not claim the cache is synced.
-	if strings.Contains(h.screen(), "synced") && !strings.Contains(h.screen(), "not synced") {
-		t.Fatalf("header says synced before any sync finished:\n%s", h.screen())
-	}
-	h.key("j", "j", "j")
-	want := h.selectedID()
-	// Two events arrive, newer than everything on screen.
-	fresh := []store.Row{synthRow(0, 1), synthRow(1, 3)}
-	fresh[0].CreatedAt, fresh[1].CreatedAt = testNow.Add(-time.Minute), testNow.Add(-2*time.Minute)
-	mu.Lock()
-	current = append(fresh, rows...)
-	mu.Unlock()
-	src.n = len(rows) + 2
-	close(release)
-	held := h.held
-	h.held = nil
-	for _, msg := range held {
-		h.send(msg)
-	}
-	if got := h.selectedID(); got != want {
-		t.Fatalf("cursor moved from %s to %s", want, got)
-	}
-	if h.m.table.cursor != 5 || h.m.newRows != 2 {
-		t.Fatalf("cursor index %d, new rows %d", h.m.table.cursor, h.m.newRows)
-	}
-	if h.m.total != before+2 {
-		t.Fatalf("total %d after refresh", h.m.total)
-	}
-	h.mustContain("▲ 2 new", "budget 587/600", "synced")
-	h.key("g")
-	if h.m.newRows != 0 || h.selectedID() != fresh[0].ID {
-		t.Fatal("g goes to the newest row and clears the badge")
-	}
-}
-
-func TestSyncFailureShown(t *testing.T) {
-	syncFn := func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-		return errors.New("network unreachable")
-	}
-	h := newHarness(t, newFakeRows(exampleRows(t)), 160, 48, withSync(syncFn))
-	h.mustContain("sync failed", "network unreachable")
-}
-
-func TestSyncCursorCycleShown(t *testing.T) {
-	syncFn := func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-		return &feed.CursorCycleError{Cursor: "A\x1b[31m", Pages: 3, Distance: 2, RequestID: "req_3"}
-	}
-	h := newHarness(t, newFakeRows(exampleRows(t)), 200, 48, withSync(syncFn))
-	// The cursor is the server's text: shown escaped, never as an escape.
-	h.mustContain("sync failed", "cursors go in a circle", `A\x1b[31m came back`, "req_3")
-}
-
-func TestSyncOutOfWindowRowsShownOnce(t *testing.T) {
-	syncFn := func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-		report(feed.Progress{Phase: "window", Pages: 1, OutOfWindow: 2})
-		report(feed.Progress{Phase: "done", Pages: 1, OutOfWindow: 2})
-		return nil
-	}
-	h := newHarness(t, newFakeRows(exampleRows(t)), 200, 48, withSync(syncFn))
-	h.mustContain("the server sent 2 activities dated outside the window", "synced")
-}
-
-func TestFollow(t *testing.T) {
-	src := synthSource(400)
-	h := newHarness(t, src, 100, 30, withQuery(""))
-	h.key("j", "j", "f")
-	if !h.m.follow || h.m.table.position() != 0 {
-		t.Fatal("f follows and jumps to the newest row")
-	}
-	h.mustContain("FOLLOW")
-	h.key("j")
-	if h.m.follow {
-		t.Fatal("moving toward older rows pauses follow")
-	}
-}
-
-// A resize renders at once, with data of the old size until new data
-// arrives (the histogram of the old width must not overflow the new one).
-func TestResizeBeforeNewData(t *testing.T) {
-	h := newHarness(t, newFakeRows(exampleRows(t)), 160, 48)
-	h.key("j", "enter")
-	for _, size := range [][2]int{{70, 20}, {60, 15}, {200, 60}, {30, 10}, {0, 0}, {160, 48}} {
-		m, _ := h.m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		h.m = m.(Model) // the histogram request is not run: old buckets stay
-		if got := strings.Count(h.m.View().Content, "\n") + 1; size[0] >= minWidth && got != size[1] {
-			t.Fatalf("%v: %d lines", size, got)
-		}
-	}
-}

@@ -13,9 +13,9 @@ import (
 )
 
 // Every Cmd constructor here takes values (context, source, query, cursor,
-// seq) and returns a message that carries the seq of its request, so the
-// root can drop results that a newer request superseded. None touches the
-// model.
+// req or page seq) and returns a message that carries the req (or seq) of
+// its request, so the root can drop results that a newer request
+// superseded (inflight). None touches the model.
 
 // countCap bounds Count: past it the total shows as "≥ 100,000".
 const countCap = 100_000
@@ -82,73 +82,73 @@ func anchorCmd(ctx context.Context, src Source, q feed.Query, now time.Time, anc
 }
 
 type countMsg struct {
-	seq    uint64
+	req    req
 	n      int
 	capped bool
 	err    error
 }
 
-func countCmd(ctx context.Context, src Source, q feed.Query, now time.Time, seq uint64) tea.Cmd {
+func countCmd(ctx context.Context, src Source, q feed.Query, now time.Time, r req) tea.Cmd {
 	return func() tea.Msg {
 		n, capped, err := src.Count(ctx, q, now, countCap)
-		return countMsg{seq: seq, n: n, capped: capped, err: err}
+		return countMsg{req: r, n: n, capped: capped, err: err}
 	}
 }
 
 type histMsg struct {
-	seq uint64
+	req req
 	h   store.Histogram
 	err error
 }
 
-func histCmd(ctx context.Context, src Source, q feed.Query, now, from, to time.Time, buckets int, seq uint64) tea.Cmd {
+func histCmd(ctx context.Context, src Source, q feed.Query, now, from, to time.Time, buckets int, r req) tea.Cmd {
 	return func() tea.Msg {
 		h, err := src.Histogram(ctx, q, now, from, to, buckets)
-		return histMsg{seq: seq, h: h, err: err}
+		return histMsg{req: r, h: h, err: err}
 	}
 }
 
 type coverageMsg struct {
-	seq uint64
+	req req
 	c   store.Coverage
 	err error
 }
 
-func coverageCmd(ctx context.Context, src Source, filter string, r feed.Range, seq uint64) tea.Cmd {
+func coverageCmd(ctx context.Context, src Source, filter string, span feed.Range, r req) tea.Cmd {
 	return func() tea.Msg {
-		c, err := src.Coverage(ctx, filter, r)
-		return coverageMsg{seq: seq, c: c, err: err}
+		c, err := src.Coverage(ctx, filter, span)
+		return coverageMsg{req: r, c: c, err: err}
 	}
 }
 
 type suggestMsg struct {
-	seq    uint64
+	req    req
 	values []string
 	err    error
 }
 
-func suggestCmd(ctx context.Context, src Source, field, prefix string, n int, seq uint64) tea.Cmd {
+func suggestCmd(ctx context.Context, src Source, field, prefix string, n int, r req) tea.Cmd {
 	return func() tea.Msg {
 		v, err := src.Suggest(ctx, field, prefix, n)
-		return suggestMsg{seq: seq, values: v, err: err}
+		return suggestMsg{req: r, values: v, err: err}
 	}
 }
 
 type dossierMsg struct {
-	seq uint64
+	req req
 	d   store.Dossier
 	err error
 }
 
-func dossierCmd(ctx context.Context, src Source, keyID string, seq uint64) tea.Cmd {
+func dossierCmd(ctx context.Context, src Source, keyID string, r req) tea.Cmd {
 	return func() tea.Msg {
 		d, err := src.Dossier(ctx, keyID)
-		return dossierMsg{seq: seq, d: d, err: err}
+		return dossierMsg{req: r, d: d, err: err}
 	}
 }
 
 type markMsg struct {
-	seq    uint64
+	req    req
 	id     string
 	marked bool
 	note   string
@@ -158,7 +158,7 @@ type markMsg struct {
 // markCmd marks id with note, or unmarks it (which drops its note). It
 // runs under the program's context, not the query's: a mark must not be
 // lost because the analyst moved on to another query.
-func markCmd(ctx context.Context, src Source, id string, mark bool, note string, seq uint64) tea.Cmd {
+func markCmd(ctx context.Context, src Source, id string, mark bool, note string, r req) tea.Cmd {
 	return func() tea.Msg {
 		var err error
 		if mark {
@@ -167,7 +167,7 @@ func markCmd(ctx context.Context, src Source, id string, mark bool, note string,
 			err = src.Unmark(ctx, id)
 			note = ""
 		}
-		return markMsg{seq: seq, id: id, marked: mark, note: note, err: err}
+		return markMsg{req: r, id: id, marked: mark, note: note, err: err}
 	}
 }
 
@@ -185,18 +185,18 @@ type syncEvent struct {
 }
 
 type syncStartedMsg struct {
-	seq uint64
+	req req
 	ch  <-chan syncEvent
 }
 
 type syncProgressMsg struct {
-	seq uint64
+	req req
 	ch  <-chan syncEvent
 	p   feed.Progress
 }
 
 type syncDoneMsg struct {
-	seq uint64
+	req req
 	err error
 }
 
@@ -204,7 +204,7 @@ type syncDoneMsg struct {
 // (a slow UI sees the newest report, never a backlog); the final outcome is
 // always delivered unless ctx is cancelled, and the channel is closed when
 // the goroutine ends so a waiting Cmd never blocks forever.
-func startSyncCmd(ctx context.Context, run func(context.Context, feed.Query, func(feed.Progress)) error, q feed.Query, seq uint64) tea.Cmd {
+func startSyncCmd(ctx context.Context, run func(context.Context, feed.Query, func(feed.Progress)) error, q feed.Query, r req) tea.Cmd {
 	return func() tea.Msg {
 		ch := make(chan syncEvent, 1)
 		go func() {
@@ -243,7 +243,7 @@ func startSyncCmd(ctx context.Context, run func(context.Context, feed.Query, fun
 			case <-ctx.Done():
 			}
 		}()
-		return syncStartedMsg{seq: seq, ch: ch}
+		return syncStartedMsg{req: r, ch: ch}
 	}
 }
 
@@ -254,23 +254,23 @@ type syncMutex struct {
 }
 
 // waitSyncCmd reads the next event of a running sync.
-func waitSyncCmd(ch <-chan syncEvent, seq uint64) tea.Cmd { return syncWait{ch: ch, seq: seq}.next }
+func waitSyncCmd(ch <-chan syncEvent, r req) tea.Cmd { return syncWait{ch: ch, req: r}.next }
 
 // syncWait is a pending read of a sync's (or tail's) channel. It is a
 // method value rather than a closure so that tests can tell it apart from
 // other Cmds: it blocks until the sync reports.
 type syncWait struct {
 	ch  <-chan syncEvent
-	seq uint64
+	req req
 }
 
 func (w syncWait) next() tea.Msg {
 	ev, ok := <-w.ch
 	switch {
 	case !ok:
-		return syncDoneMsg{seq: w.seq, err: context.Canceled}
+		return syncDoneMsg{req: w.req, err: context.Canceled}
 	case ev.done:
-		return syncDoneMsg{seq: w.seq, err: ev.err}
+		return syncDoneMsg{req: w.req, err: ev.err}
 	}
-	return syncProgressMsg{seq: w.seq, ch: w.ch, p: ev.p}
+	return syncProgressMsg{req: w.req, ch: w.ch, p: ev.p}
 }

@@ -25,12 +25,11 @@ type dossierModel struct {
 	red     *feed.Redactor // non-nil while redacting
 	styles  *Styles
 	dossier store.Dossier
-	seq     uint64
 }
 
 // open starts showing keyID while its dossier loads.
-func (d *dossierModel) open(keyID string, seq uint64) {
-	*d = dossierModel{keyID: keyID, loading: true, seq: seq, width: d.width, height: d.height, loc: d.loc, red: d.red, styles: d.styles}
+func (d *dossierModel) open(keyID string) {
+	*d = dossierModel{keyID: keyID, loading: true, width: d.width, height: d.height, loc: d.loc, red: d.red, styles: d.styles}
 	d.rebuild()
 }
 

@@ -8,7 +8,6 @@ import (
 	"claudit/store"
 	"claudit/ui/printer"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -25,7 +24,6 @@ type facetItem struct {
 // facetsModel is the s view: the top actors, types, IPs and keys of the
 // current query, each a pivot.
 type facetsModel struct {
-	seq     uint64
 	loading bool
 	err     error
 	query   string
@@ -40,8 +38,8 @@ type facetsModel struct {
 }
 
 // open starts showing the facets of query while they load.
-func (f *facetsModel) open(seq uint64, query string) {
-	f.seq, f.loading, f.err, f.query = seq, true, nil, query
+func (f *facetsModel) open(query string) {
+	f.loading, f.err, f.query = true, nil, query
 	f.items, f.heads, f.sel = nil, nil, 0
 }
 
@@ -161,54 +159,18 @@ func redactPivot(red *feed.Redactor, field, value string) string {
 }
 
 type facetsMsg struct {
-	seq uint64
+	req req
 	f   store.Facets
 	err error
 }
 
 func (m Model) openFacets() (Model, tea.Cmd) {
-	seq := m.nextSeq()
-	m.facets.open(seq, m.eff.String())
-	m.overlay = overlayFacets
+	r := m.flight.start(reqFacets)
+	m.facets.open(m.eff.String())
+	m.openDialog(facetsDialog{})
 	ctx, src, q, now := m.readCtx, m.deps.Source, m.eff, m.queryNow
 	return m, func() tea.Msg {
 		f, err := src.Facets(ctx, q, now, facetTop)
-		return facetsMsg{seq: seq, f: f, err: err}
+		return facetsMsg{req: r, f: f, err: err}
 	}
-}
-
-func (m Model) handleFacetsKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	f := &m.facets
-	page := max(1, f.height-2)
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.overlay = overlayNone
-	case msg.String() == "q":
-		return m.quit()
-	case key.Matches(msg, k.Apply):
-		it, ok := f.selected()
-		if !ok {
-			return m, nil
-		}
-		m.overlay = overlayNone
-		return m.pivotTo(it.field, it.value)
-	case key.Matches(msg, k.Down):
-		f.move(1)
-	case key.Matches(msg, k.Up):
-		f.move(-1)
-	case key.Matches(msg, k.HalfDown):
-		f.move(page / 2)
-	case key.Matches(msg, k.HalfUp):
-		f.move(-page / 2)
-	case key.Matches(msg, k.PageDown):
-		f.move(page)
-	case key.Matches(msg, k.PageUp):
-		f.move(-page)
-	case key.Matches(msg, k.Top):
-		f.sel = 0
-	case key.Matches(msg, k.Bottom):
-		f.move(len(f.items))
-	}
-	return m, nil
 }

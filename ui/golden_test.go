@@ -1,50 +1,30 @@
 package ui
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"claudit/store"
+
+	"github.com/charmbracelet/x/exp/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden screens in testdata/golden")
-
 // requireGolden compares a colour-stripped screen with
-// testdata/golden/<name>.golden; -update rewrites the file instead.
+// testdata/golden/<name>.golden through charmbracelet/x/exp/golden
+// (-update rewrites the file instead).
 func requireGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		wl, gl := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-		for i := range max(len(wl), len(gl)) {
-			var w, g string
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if w != g {
-				t.Fatalf("%s differs at line %d:\nwant %q\ngot  %q\n\nfull screen:\n%s", path, i+1, w, g, got)
-			}
-		}
-	}
+	golden.RequireEqual(goldenName{t, "golden/" + name}, got)
 }
+
+// goldenName gives golden.RequireEqual, which names the file after the
+// test, the file name the screens have.
+type goldenName struct {
+	*testing.T
+	name string
+}
+
+// Name is the golden file's name under testdata.
+func (g goldenName) Name() string { return g.name }
 
 func TestGoldenScreens(t *testing.T) {
 	rows := exampleRows(t)

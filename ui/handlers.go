@@ -6,10 +6,8 @@ import (
 
 	"claudit/feed"
 	"claudit/store"
-	"claudit/ui/printer"
 	"claudit/ui/safe"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -18,60 +16,19 @@ func windowPresets() []time.Duration {
 	return []time.Duration{15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
 }
 
-// handleKey routes a key by overlay first, then by focus. While an input
-// has focus only ctrl+c is global.
+// handleKey routes a key to the dialog on top, else through the command
+// registry. While a dialog is open only ctrl+c is global.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	if msg.String() == "ctrl+c" {
+	if msg.String() == "ctrl+c" { // always, whatever quit is bound to (Rebind refuses it elsewhere)
 		return m.quit()
 	}
-	switch m.overlay {
-	case overlayQuery:
-		return m.handleQueryKey(msg)
-	case overlayPalette:
-		return m.handlePaletteKey(msg)
-	case overlayDossier:
-		return m.handleDossierKey(msg)
-	case overlayHelp:
-		return m.handleHelpKey(msg)
-	case overlayFacets:
-		return m.handleFacetsKey(msg)
-	case overlayNote:
-		return m.handleNoteKey(msg)
+	if d := m.dialogs.top(); d != nil {
+		return d.handleKey(m, msg)
 	}
-	return m.do(m.actionFor(msg))
-}
-
-// actionFor maps a key to an action using the enabled bindings.
-func (m Model) actionFor(msg tea.KeyPressMsg) action {
-	k := m.keys
-	if key.Matches(msg, k.Window) {
-		for i, s := range k.Window.Keys() {
-			if msg.String() == s && i <= int(actWindow30d-actWindow15m) {
-				return actWindow15m + action(i)
-			}
-		}
+	if c, ok := m.commandForKey(msg); ok {
+		return c.run(m)
 	}
-	// Pause comes before PageDown: both have space, and while live space
-	// pauses.
-	table := []struct {
-		b key.Binding
-		a action
-	}{
-		{k.Quit, actQuit}, {k.Help, actHelp}, {k.Palette, actPalette}, {k.Query, actQuery},
-		{k.Retry, actRetry}, {k.ToggleUTC, actToggleUTC}, {k.Follow, actFollow}, {k.Pause, actPause},
-		{k.SelfToggle, actSelfToggle}, {k.Freeze, actFreeze}, {k.Redact, actRedact},
-		{k.Copy, actCopy}, {k.CopyJSON, actCopyJSON}, {k.Mark, actMark}, {k.Note, actNote},
-		{k.Context, actContext}, {k.Facets, actFacets}, {k.Export, actExport}, {k.Dossier, actDossier},
-		{k.Focus, actFocus}, {k.Up, actUp}, {k.Down, actDown}, {k.Top, actTop}, {k.Bottom, actBottom},
-		{k.HalfDown, actHalfDown}, {k.HalfUp, actHalfUp}, {k.PageDown, actPageDown}, {k.PageUp, actPageUp},
-		{k.Open, actOpen}, {k.Pivot, actOpen}, {k.Back, actBack},
-	}
-	for _, e := range table {
-		if key.Matches(msg, e.b) {
-			return e.a
-		}
-	}
-	return actNone
+	return m, nil
 }
 
 func (m Model) quit() (Model, tea.Cmd) {
@@ -81,142 +38,21 @@ func (m Model) quit() (Model, tea.Cmd) {
 	return m, tea.Quit
 }
 
-// do performs an action; keys and the palette both end here.
-func (m Model) do(a action) (Model, tea.Cmd) {
-	switch a {
-	case actQuit:
-		return m.quit()
-	case actHelp:
-		m.overlay = overlayHelp
-	case actPalette:
-		m.palette.open(paletteItems(m.keys, m.deps.Views, m.redactor()))
-		m.overlay = overlayPalette
-	case actQuery:
-		m.bar.open()
-		m.overlay = overlayQuery
-		m.relayout()
-	case actBack:
-		return m.back()
-	case actRetry:
-		if m.state == stateError {
-			return m.startQuery(m.query)
-		}
-	case actWindow15m, actWindow1h, actWindow6h, actWindow24h, actWindow7d, actWindow30d:
-		d := windowPresets()[a-actWindow15m]
-		m, cmd := m.startQuery(m.query.WithWindow(feed.Window{Since: d}))
-		return m, tea.Batch(cmd, m.setStatus("window: last "+shortDuration(d), false))
-	case actToggleUTC:
-		if m.loc == time.UTC {
-			m.setLocation(m.local)
-			return m, m.setStatus("times in local time", false)
-		}
-		m.setLocation(time.UTC)
-		return m, m.setStatus("times in UTC", false)
-	case actFollow:
-		return m.toggleLive()
-	case actPause:
-		return m.togglePause()
-	case actSelfToggle:
-		return m.toggleSelf()
-	case actFreeze:
-		return m.freeze()
-	case actRedact:
-		m.setRedact(!m.redact)
-		if m.redact {
-			return m, m.setStatus("redacting: e-mails, IPs, user agents and ids are masked on screen and in exports", false)
-		}
-		return m, m.setStatus("redaction off", false)
-	case actCopy:
-		return m.copyValue()
-	case actCopyJSON:
-		if r, ok := m.table.selected(); ok {
-			if m.redact {
-				return m, tea.Batch(tea.SetClipboard(string(m.red.JSON(r.Raw))), m.setStatus("copied raw JSON (redacted)", false))
-			}
-			return m, tea.Batch(tea.SetClipboard(string(r.Raw)), m.setStatus("copied raw JSON", false))
-		}
-	case actMark:
-		if r, ok := m.table.selected(); ok {
-			m.markSeq = m.nextSeq()
-			return m, markCmd(m.base, m.deps.Source, r.ID, !r.Marked, "", m.markSeq)
-		}
-	case actNote:
-		return m.openNote()
-	case actContext:
-		return m.contextAround()
-	case actFacets:
-		return m.openFacets()
-	case actExport:
-		return m.export()
-	case actTimelineMarkdown:
-		return m.timeline(printer.FormatMarkdown)
-	case actTimelineCSV:
-		return m.timeline(printer.FormatCSV)
-	case actDossier:
-		return m.openDossier()
-	case actFocus:
-		if m.focus == focusDetail {
-			m.focus = focusTable
-		} else {
-			m.focus, m.detailOpen = focusDetail, true
-		}
-		m.relayout()
-	case actOpen:
-		if m.focus == focusDetail {
-			return m.pivot()
-		}
-		m.focus, m.detailOpen = focusDetail, true
-		m.relayout()
-	default:
-		return m.navigate(a)
-	}
-	return m, nil
-}
-
 // navigate moves the table cursor or, with the detail focused, the pivot
 // selection and scroll.
 func (m Model) navigate(a action) (Model, tea.Cmd) {
 	if m.focus == focusDetail {
 		d := &m.detail
-		page := max(1, d.height)
-		switch a {
-		case actUp:
-			d.selectBy(-1)
-		case actDown:
-			d.selectBy(1)
-		case actTop:
-			d.scroll = 0
-		case actBottom:
-			d.scrollBy(len(d.lines))
-		case actHalfDown:
-			d.scrollBy(page / 2)
-		case actHalfUp:
-			d.scrollBy(-page / 2)
-		case actPageDown:
-			d.scrollBy(page)
-		case actPageUp:
-			d.scrollBy(-page)
+		switch n, ok := listStep(a, d.height); {
+		case a == actUp || a == actDown:
+			d.selectBy(n)
+		case ok:
+			d.scrollBy(n)
 		}
 		return m, nil
 	}
 	t := &m.table
-	page := max(1, t.bodyHeight())
 	switch a {
-	case actUp:
-		t.move(-1)
-	case actDown:
-		m.pause()
-		t.move(1)
-	case actHalfDown:
-		m.pause()
-		t.move(page / 2)
-	case actHalfUp:
-		t.move(-page / 2)
-	case actPageDown:
-		m.pause()
-		t.move(page)
-	case actPageUp:
-		t.move(-page)
 	case actTop:
 		return m, m.gotoTop()
 	case actBottom:
@@ -228,7 +64,14 @@ func (m Model) navigate(a action) (Model, tea.Cmd) {
 		t.reloadSeq = m.nextSeq()
 		return m, searchCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, store.Cursor{}, store.Newer, pageSize, t.reloadSeq, fetchBottom)
 	default:
-		return m, nil
+		n, ok := listStep(a, t.bodyHeight())
+		if !ok {
+			return m, nil
+		}
+		if n > 0 {
+			m.pause()
+		}
+		t.move(n)
 	}
 	return m, m.afterMove()
 }
@@ -392,145 +235,21 @@ func (m Model) openDossier() (Model, tea.Cmd) {
 	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail && f.Field == "key" {
 		id = f.Value
 	}
-	seq := m.nextSeq()
-	m.dossier.open(id, seq)
-	m.overlay = overlayDossier
-	return m, dossierCmd(m.readCtx, m.deps.Source, id, seq)
-}
-
-func (m Model) handleQueryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	b := &m.bar
-	switch {
-	case key.Matches(msg, k.Cancel):
-		b.close()
-		m.overlay = overlayNone
-		m.relayout()
-		return m, nil
-	case key.Matches(msg, k.Apply):
-		q, err := b.query()
-		if err != nil {
-			b.err = err
-			m.relayout()
-			return m, nil
-		}
-		b.commit(q.String())
-		m.overlay = overlayNone
-		m.stack, m.crumbs, b.crumbs = nil, nil, nil
-		m, cmd := m.startQuery(q)
-		m.relayout()
-		return m, cmd
-	case msg.String() == "shift+tab":
-		b.cycle(-1)
-	case key.Matches(msg, k.Complete):
-		if len(b.completions) > 0 && b.input.Value() == b.compValue {
-			b.cycle(1)
-			break
-		}
-		t := b.token()
-		if cands, ok := staticCandidates(t); ok {
-			b.setCandidates(t, cands)
-			break
-		}
-		b.suggestSeq = m.nextSeq()
-		m.relayout()
-		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, b.suggestSeq)
-	case key.Matches(msg, k.HistoryPrev):
-		b.historyPrev()
-	case key.Matches(msg, k.HistoryNext):
-		b.historyNext()
-	default:
-		b.input = b.input.Update(msg)
-		b.edited()
-	}
-	m.relayout()
-	return m, nil
-}
-
-func (m Model) handlePaletteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	p := &m.palette
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.overlay = overlayNone
-		return m, nil
-	case key.Matches(msg, k.Apply):
-		it, ok := p.selectedItem()
-		m.overlay = overlayNone
-		if !ok {
-			return m, nil
-		}
-		if it.act == actView {
-			return m.applyView(it.view)
-		}
-		return m.do(it.act)
-	case key.Matches(msg, k.Next):
-		p.move(1)
-	case key.Matches(msg, k.Prev):
-		p.move(-1)
-	default:
-		p.input = p.input.Update(msg)
-		p.refilter()
-	}
-	return m, nil
-}
-
-func (m Model) handleDossierKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	d := &m.dossier
-	page := max(1, d.height)
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.overlay = overlayNone
-	case msg.String() == "q":
-		return m.quit()
-	case key.Matches(msg, k.Down):
-		d.scrollBy(1)
-	case key.Matches(msg, k.Up):
-		d.scrollBy(-1)
-	case key.Matches(msg, k.HalfDown):
-		d.scrollBy(page / 2)
-	case key.Matches(msg, k.HalfUp):
-		d.scrollBy(-page / 2)
-	case key.Matches(msg, k.PageDown):
-		d.scrollBy(page)
-	case key.Matches(msg, k.PageUp):
-		d.scrollBy(-page)
-	case key.Matches(msg, k.Top):
-		d.scroll = 0
-	case key.Matches(msg, k.Bottom):
-		d.scrollBy(len(d.lines))
-	}
-	return m, nil
-}
-
-func (m Model) handleHelpKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch msg.String() {
-	case "esc", "?":
-		m.overlay = overlayNone
-	case "q":
-		return m.quit()
-	}
-	return m, nil
-}
-
-func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
-	switch m.overlay {
-	case overlayQuery:
-		m.bar.input = m.bar.input.Update(msg)
-		m.bar.edited()
-		m.relayout()
-	case overlayPalette:
-		m.palette.input = m.palette.input.Update(msg)
-		m.palette.refilter()
-	case overlayNote:
-		m.note.input = m.note.input.Update(msg)
-	}
-	return m, nil
+	dr := m.flight.start(reqDossier)
+	m.dossier.open(id)
+	m.openDialog(dossierDialog{})
+	return m, dossierCmd(m.readCtx, m.deps.Source, id, dr)
 }
 
 // wheelStep is how many rows one wheel notch moves.
 const wheelStep = 3
+
+func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
+	if d, ok := m.dialogs.top().(paster); ok {
+		return d.paste(m, msg), nil
+	}
+	return m, nil
+}
 
 func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 	var delta int
@@ -545,11 +264,10 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 	switch {
 	case m.state != stateReady:
 		return m, nil
-	case m.overlay == overlayDossier:
-		m.dossier.scrollBy(delta)
-	case m.overlay == overlayFacets:
-		m.facets.move(delta)
-	case m.overlay != overlayNone:
+	case len(m.dialogs) > 0:
+		if d, ok := m.dialogs.top().(scroller); ok {
+			return d.wheel(m, delta), nil
+		}
 	case m.lay.Detail.contains(msg.X, msg.Y):
 		m.detail.scrollBy(delta)
 	case m.lay.Table.contains(msg.X, msg.Y):
@@ -563,7 +281,7 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
-	if msg.Button != tea.MouseLeft || m.state != stateReady || m.overlay != overlayNone {
+	if msg.Button != tea.MouseLeft || m.state != stateReady || len(m.dialogs) > 0 {
 		return m, nil
 	}
 	switch {

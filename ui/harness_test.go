@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func parkWaits() harnessOpt { return func(h *harness, _ *Deps) { h.parkWaits = t
 // isWait reports whether c is a waitSyncCmd closure (closures of one
 // function literal share their code pointer).
 func isWait(c tea.Cmd) bool {
-	return reflect.ValueOf(c).Pointer() == reflect.ValueOf(waitSyncCmd(nil, 0)).Pointer()
+	return reflect.ValueOf(c).Pointer() == reflect.ValueOf(waitSyncCmd(nil, req{})).Pointer()
 }
 
 func withDeps(f func(*Deps)) harnessOpt { return func(_ *harness, d *Deps) { f(d) } }
@@ -216,6 +217,10 @@ func keyMsg(n string) tea.KeyPressMsg {
 	if k, ok := special[n]; ok {
 		return tea.KeyPressMsg(k)
 	}
+	if f, ok := strings.CutPrefix(n, "f"); ok && len(f) > 0 && f[0] >= '1' && f[0] <= '9' {
+		i, _ := strconv.Atoi(f)
+		return tea.KeyPressMsg{Code: tea.KeyF1 + rune(i-1)}
+	}
 	if c, ok := strings.CutPrefix(n, "ctrl+"); ok {
 		return tea.KeyPressMsg{Code: []rune(c)[0], Mod: tea.ModCtrl}
 	}
@@ -224,6 +229,17 @@ func keyMsg(n string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: r + 'a' - 'A', ShiftedCode: r, Text: n, Mod: tea.ModShift}
 	}
 	return tea.KeyPressMsg{Code: r, Text: n}
+}
+
+// overlayName names what covers the table: none, help, dossier, facets,
+// palette, note, query.
+func (h *harness) overlayName() string {
+	d := h.m.dialogs.top()
+	if d == nil {
+		return "none"
+	}
+	return map[dialogID]string{dialogHelp: "help", dialogDossier: "dossier", dialogFacets: "facets",
+		dialogPalette: "palette", dialogNote: "note", dialogQuery: "query"}[d.id()]
 }
 
 // screen is the current frame without colour.

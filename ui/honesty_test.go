@@ -32,8 +32,8 @@ func TestQueryBarWarnsAboutUnknownType(t *testing.T) {
 	// A warning does not block the query: enter applies it, and the bar
 	// keeps saying so under the applied query.
 	h.key("enter")
-	if h.m.overlay != overlayNone || h.m.query.String() != "since:24h type:scoped_api_key_updatd" {
-		t.Fatalf("enter with a warning: overlay %v, query %q", h.m.overlay, h.m.query.String())
+	if h.overlayName() != "none" || h.m.query.String() != "since:24h type:scoped_api_key_updatd" {
+		t.Fatalf("enter with a warning: overlay %v, query %q", h.overlayName(), h.m.query.String())
 	}
 	h.mustContain("did you mean scoped_api_key_updated?")
 	if c, tok := caretColumn(t, h.screen(), "type:scoped_api_key_updatd"); c != tok || c <= 0 {

@@ -153,7 +153,7 @@ func TestInjection(t *testing.T) {
 		checkFrame(t, "palette paste", h.m.View().Content, plain)
 		h.key("esc")
 		// Hostile text in the status line and the error page.
-		h.send(markMsg{seq: h.m.markSeq, err: errors.New("disk \x1b]52;c;aGk=\x07 \u009b")})
+		h.send(markMsg{req: h.m.flight.start(reqMark), err: errors.New("disk \x1b]52;c;aGk=\x07 \u009b")})
 		checkFrame(t, "status", h.m.View().Content, plain)
 		bad := newFakeRows(rows)
 		bad.searchErr = errors.New("\x1b[2J\u202eboom")

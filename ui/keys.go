@@ -28,110 +28,41 @@ type KeyMap struct {
 	Open, Pivot                                               key.Binding
 
 	// Query bar and palette.
-	Apply, Cancel, Complete, HistoryPrev, HistoryNext, Next, Prev key.Binding
+	Apply, Cancel, Complete, CompletePrev, HistoryPrev, HistoryNext, Next, Prev key.Binding
 }
 
 // DefaultKeyMap returns the bindings described in DESIGN.md ("The screen"):
-// vim/lnav/k9s habits.
+// vim/lnav/k9s habits. The keys are the registry's (commands).
 func DefaultKeyMap() KeyMap {
-	b := func(keys []string, k, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	var k KeyMap
+	for _, c := range commands() {
+		if c.key != nil && c.keys != nil {
+			*c.key(&k) = key.NewBinding(key.WithKeys(c.keys...), key.WithHelp(c.label, c.desc))
+		}
 	}
-	return KeyMap{
-		Quit:      b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Help:      b([]string{"?"}, "?", "help"),
-		Palette:   b([]string{":"}, ":", "command"),
-		Query:     b([]string{"/"}, "/", "query"),
-		Back:      b([]string{"esc"}, "esc", "back"),
-		Retry:     b([]string{"r"}, "r", "retry"),
-		Window:    b([]string{"1", "2", "3", "4", "5", "6"}, "1…6", "15m 1h 6h 24h 7d 30d"),
-		ToggleUTC: b([]string{"t"}, "t", "UTC/local"),
-		Follow:    b([]string{"f"}, "f", "live"),
-		Redact:    b([]string{"R"}, "R", "redact"),
-		Freeze:    b([]string{"F"}, "F", "freeze window"),
-		Copy:      b([]string{"y"}, "y", "copy value"),
-		CopyJSON:  b([]string{"Y"}, "Y", "copy JSON"),
-		Mark:      b([]string{"m"}, "m", "mark"),
-		Note:      b([]string{"M"}, "M", "note"),
-		Dossier:   b([]string{"K"}, "K", "key dossier"),
-		Focus:     b([]string{"tab"}, "tab", "table/detail"),
-		Context:   b([]string{"c"}, "c", "±5m context"),
-		Facets:    b([]string{"s"}, "s", "top values"),
-		Export:    b([]string{"ctrl+s"}, "ctrl+s", "export evidence"),
-
-		Pause:      b([]string{"space"}, "space", "pause/resume"),
-		SelfToggle: b([]string{"S"}, "S", "own API calls"),
-
-		Up:       b([]string{"k", "up"}, "↑/k", "up"),
-		Down:     b([]string{"j", "down"}, "↓/j", "down"),
-		Top:      b([]string{"g", "home"}, "g", "top"),
-		Bottom:   b([]string{"G", "end"}, "G", "bottom"),
-		HalfDown: b([]string{"ctrl+d"}, "ctrl+d", "half page down"),
-		HalfUp:   b([]string{"ctrl+u"}, "ctrl+u", "half page up"),
-		PageDown: b([]string{"pgdown", "space"}, "pgdn", "page down"),
-		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
-		Open:     b([]string{"enter"}, "enter", "detail"),
-		Pivot:    b([]string{"enter"}, "enter", "narrow to value"),
-
-		Apply:       b([]string{"enter"}, "enter", "apply"),
-		Cancel:      b([]string{"esc"}, "esc", "cancel"),
-		Complete:    b([]string{"tab"}, "tab", "complete"),
-		HistoryPrev: b([]string{"up"}, "↑", "older query"),
-		HistoryNext: b([]string{"down"}, "↓", "newer query"),
-		Next:        b([]string{"down", "ctrl+n"}, "↓", "next"),
-		Prev:        b([]string{"up", "ctrl+p"}, "↑", "previous"),
-	}
+	return k
 }
 
-// helpKeys adapts the KeyMap to help.KeyMap for one focus, so the help
-// line and the full help follow what the user is looking at.
-type helpKeys struct {
-	km    KeyMap
-	focus focus
-}
-
-// ShortHelp is the one-line help of the status bar.
-func (h helpKeys) ShortHelp() []key.Binding {
-	k := h.km
-	switch h.focus {
-	case focusQuery:
-		return []key.Binding{k.Apply, k.Cancel, k.Complete, k.HistoryPrev}
-	case focusPalette:
-		return []key.Binding{k.Apply, k.Cancel, k.Next}
-	case focusDossier:
-		return []key.Binding{k.Back, k.Down, k.Up, k.Quit}
-	case focusFacets:
-		return []key.Binding{k.Apply, k.Back, k.Down, k.Up, k.Quit}
-	case focusNote:
-		return []key.Binding{k.Apply, k.Cancel}
-	case focusHelp:
-		return []key.Binding{k.Back, k.Help, k.Quit}
-	case focusDetail:
-		return []key.Binding{k.Help, k.Pivot, k.Back, k.Focus, k.Copy, k.Dossier, k.Quit}
-	case focusError:
+// shortHelp is the status line's help: the dialog on top's keys, else
+// those of the error page or of the focused pane.
+func (m Model) shortHelp() []key.Binding {
+	k := m.keys
+	switch {
+	case m.state == stateError:
 		return []key.Binding{k.Retry, k.Quit}
+	case len(m.dialogs) > 0:
+		return m.dialogs.top().shortHelp(k)
+	case m.focus == focusDetail:
+		return []key.Binding{k.Help, k.Pivot, k.Back, k.Focus, k.Copy, k.Dossier, k.Quit}
 	}
 	return []key.Binding{k.Help, k.Query, k.Open, k.Dossier, k.Follow, k.Copy, k.Mark, k.Palette, k.Quit}
 }
 
-// FullHelp is the `?` overlay, in columns.
-func (h helpKeys) FullHelp() [][]key.Binding {
-	k := h.km
-	switch h.focus {
-	case focusQuery:
-		return [][]key.Binding{{k.Apply, k.Cancel, k.Complete}, {k.HistoryPrev, k.HistoryNext}}
-	case focusPalette:
-		return [][]key.Binding{{k.Apply, k.Cancel}, {k.Next, k.Prev}}
-	case focusDossier, focusHelp, focusFacets:
-		return [][]key.Binding{{k.Down, k.Up, k.HalfDown, k.HalfUp, k.Top, k.Bottom}, {k.Apply, k.Back, k.Quit}}
-	case focusNote:
-		return [][]key.Binding{{k.Apply, k.Cancel}}
-	case focusError:
-		return [][]key.Binding{{k.Retry, k.Quit}}
-	}
+// fullHelp is the ? overlay of a pane, in columns.
+func fullHelp(k KeyMap, f focus) [][]key.Binding {
 	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp}
 	act := []key.Binding{k.Open, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
-	if h.focus == focusDetail {
+	if f == focusDetail {
 		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	}
 	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact}
@@ -147,25 +78,21 @@ type namedBinding struct {
 	b    *key.Binding
 }
 
-// named lists the bindings KeyOverrides may rebind, in help order. The
-// keys of the query bar, the palette and the note editor (enter, esc,
+// named lists the bindings KeyOverrides may rebind, in registry order.
+// The keys of the query bar, the palette and the note editor (enter, esc,
 // tab, arrows) are not among them: they edit text.
 func (k *KeyMap) named() []namedBinding {
-	return []namedBinding{
-		{"quit", &k.Quit}, {"help", &k.Help}, {"palette", &k.Palette}, {"query", &k.Query},
-		{"back", &k.Back}, {"retry", &k.Retry}, {"window", &k.Window}, {"utc", &k.ToggleUTC},
-		{"follow", &k.Follow}, {"pause", &k.Pause}, {"self", &k.SelfToggle}, {"freeze", &k.Freeze},
-		{"redact", &k.Redact}, {"copy", &k.Copy}, {"copy_json", &k.CopyJSON}, {"mark", &k.Mark},
-		{"note", &k.Note}, {"export", &k.Export}, {"dossier", &k.Dossier}, {"focus", &k.Focus},
-		{"context", &k.Context}, {"facets", &k.Facets},
-		{"up", &k.Up}, {"down", &k.Down}, {"top", &k.Top}, {"bottom", &k.Bottom},
-		{"half_down", &k.HalfDown}, {"half_up", &k.HalfUp}, {"page_down", &k.PageDown},
-		{"page_up", &k.PageUp}, {"open", &k.Open}, {"pivot", &k.Pivot},
+	var out []namedBinding
+	for _, c := range commands() {
+		if c.name != "" {
+			out = append(out, namedBinding{c.name, c.key(k)})
+		}
 	}
+	return out
 }
 
 // BindableActions lists the action names KeyMap.Rebind accepts (the
-// config file's [keys] table), in help order.
+// config file's [keys] table), in registry order.
 func BindableActions() []string {
 	var k KeyMap
 	var out []string

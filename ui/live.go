@@ -31,6 +31,19 @@ const newerCap = 1000
 // the indexing shade are brought up to date.
 const liveClock = time.Second
 
+// liveTail is the live mode's state.
+type liveTail struct {
+	live       bool
+	follow     bool // the cursor stays on the newest row as rows arrive
+	hideSelf   bool // claudit's own API calls are hidden (S toggles)
+	cancelTail context.CancelFunc
+	pausedTop  store.Cursor // the newest row when following paused
+	topPending bool         // pausedTop is taken from the next page read at the newest end
+	newRows    int          // rows that arrived since following paused
+	selfHidden int
+	now        time.Time // the clock of relative displays: poll age, retry countdown
+}
+
 // hidesSelf reports whether the reads leave claudit's own calls out (the
 // cache's default, feed.Query.HidesSelf), in any mode, unless the analyst
 // pressed S or the query has an is:self term.
@@ -44,21 +57,6 @@ func (m Model) effectiveQuery() feed.Query {
 	q := m.query
 	q.ShowSelf = !m.hideSelf
 	return q
-}
-
-// indexingAfter is the instant after which rows are dimmed (zero when not
-// live: without the tail no row is that young).
-func (m Model) indexingAfter() time.Time {
-	if !m.live {
-		return time.Time{}
-	}
-	return m.now.Add(-indexingLag)
-}
-
-// slides reports whether the query's window moves with the clock (a
-// relative window or the default one).
-func (m Model) slides() bool {
-	return m.query.Window.From.IsZero() && m.query.Window.To.IsZero()
 }
 
 // toggleLive is f: start the live tail, resume following when paused, or
@@ -87,7 +85,7 @@ func (m Model) startLive() (Model, tea.Cmd) {
 	m.pausedTop, m.topPending = store.Cursor{}, false
 	m.prepareReads(nil)
 	tail := m.restartTail()
-	m.clockSeq = m.nextSeq()
+	m.flight.start(reqClock)
 	return m, tea.Batch(m.queryCmds(), tail, m.clockCmd(),
 		m.setStatus("live: new events stream in at the top · space pauses · f stops", false))
 }
@@ -99,7 +97,9 @@ func (m Model) stopLive(status string, isErr bool) (Model, tea.Cmd) {
 		m.cancelTail()
 	}
 	m.live, m.follow = false, false
-	m.tailSeq, m.clockSeq, m.newerSeq = 0, 0, 0
+	m.flight.stop(reqTail)
+	m.flight.stop(reqClock)
+	m.flight.stop(reqNewer)
 	m.header.live = false
 	var anchor *store.Row
 	if r, ok := m.table.selected(); ok {
@@ -117,10 +117,10 @@ func (m *Model) restartTail() tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(m.queryCtx)
 	m.cancelTail = cancel
-	m.tailSeq = m.nextSeq()
+	r := m.flight.start(reqTail)
 	m.header.live = true
 	m.header.tail, m.header.tailErr, m.header.retryUntil = feed.Progress{}, nil, time.Time{}
-	return startSyncCmd(ctx, m.deps.Tail, m.query, m.tailSeq)
+	return startSyncCmd(ctx, m.deps.Tail, m.query, r)
 }
 
 // pause stops following: the cursor stays where it is and the badge counts
@@ -133,7 +133,8 @@ func (m *Model) pause() {
 	if !m.live {
 		return
 	}
-	m.newRows, m.newerSeq = 0, 0
+	m.newRows = 0
+	m.flight.stop(reqNewer)
 	t := m.table
 	if !t.loaded || !t.atNewest {
 		m.pausedTop, m.topPending = store.Cursor{}, true
@@ -149,7 +150,8 @@ func (m *Model) pause() {
 func (m Model) resume() (Model, tea.Cmd) {
 	m.follow = true
 	m.pausedTop, m.topPending = store.Cursor{}, false
-	m.newRows, m.newerSeq = 0, 0
+	m.newRows = 0
+	m.flight.stop(reqNewer)
 	return m, tea.Batch(m.gotoTop(), m.setStatus("following live events", false))
 }
 
@@ -195,7 +197,7 @@ func (m Model) freeze() (Model, tea.Cmd) {
 // the table when events arrived (or the window slides).
 func (m Model) handleTailProgress(msg syncProgressMsg) (Model, tea.Cmd) {
 	p := msg.p
-	wait := waitSyncCmd(msg.ch, msg.seq)
+	wait := waitSyncCmd(msg.ch, msg.req)
 	m.now = m.deps.Now()
 	if p.RateLimit.Known {
 		m.header.rate = p.RateLimit
@@ -229,15 +231,15 @@ func (m Model) handleTailDone(msg syncDoneMsg) (Model, tea.Cmd) {
 }
 
 // clockMsg is the live mode's one-second tick.
-type clockMsg struct{ seq uint64 }
+type clockMsg struct{ req req }
 
 func (m Model) clockCmd() tea.Cmd {
-	seq := m.clockSeq
-	return m.tick(liveClock, func(time.Time) tea.Msg { return clockMsg{seq: seq} })
+	r := m.flight.get(reqClock)
+	return m.tick(liveClock, func(time.Time) tea.Msg { return clockMsg{req: r} })
 }
 
 func (m Model) handleClock(msg clockMsg) (Model, tea.Cmd) {
-	if msg.seq != m.clockSeq || !m.live {
+	if !m.flight.is(msg.req) || !m.live {
 		return m, nil
 	}
 	m.now = m.deps.Now()
@@ -248,37 +250,37 @@ func (m Model) handleClock(msg clockMsg) (Model, tea.Cmd) {
 
 // selfCountCmd counts the own calls the live view hides.
 func (m Model) selfCountCmd() tea.Cmd {
-	if m.selfSeq == 0 {
+	if !m.flight.pending(reqSelf) {
 		return nil
 	}
-	ctx, src, now, seq := m.readCtx, m.deps.Source, m.queryNow, m.selfSeq
+	ctx, src, now, r := m.readCtx, m.deps.Source, m.queryNow, m.flight.get(reqSelf)
 	q := m.query.With("is", feed.IsSelf, false)
 	return func() tea.Msg {
 		n, _, err := src.Count(ctx, q, now, countCap)
-		return selfCountMsg{seq: seq, n: n, err: err}
+		return selfCountMsg{req: r, n: n, err: err}
 	}
 }
 
 // newerCountCmd counts the rows newer than where following paused.
 func (m Model) newerCountCmd() tea.Cmd {
-	if m.newerSeq == 0 || m.topPending {
+	if !m.flight.pending(reqNewer) || m.topPending {
 		return nil
 	}
-	ctx, src, q, now, from, seq := m.readCtx, m.deps.Source, m.eff, m.queryNow, m.pausedTop, m.newerSeq
+	ctx, src, q, now, from, r := m.readCtx, m.deps.Source, m.eff, m.queryNow, m.pausedTop, m.flight.get(reqNewer)
 	return func() tea.Msg {
 		rows, err := src.Search(ctx, q, now, from, store.Newer, newerCap+1)
-		return newerCountMsg{seq: seq, n: len(rows), err: err}
+		return newerCountMsg{req: r, n: len(rows), err: err}
 	}
 }
 
 type selfCountMsg struct {
-	seq uint64
+	req req
 	n   int
 	err error
 }
 
 type newerCountMsg struct {
-	seq uint64
+	req req
 	n   int
 	err error
 }
@@ -289,4 +291,13 @@ func newBadge(n int) string {
 		return fmt.Sprintf("▲ %s+ new", printer.Thousands(newerCap))
 	}
 	return fmt.Sprintf("▲ %s new", printer.Thousands(n))
+}
+
+// indexingAfter is the instant after which rows are dimmed (zero when not
+// live: without the tail no row is that young).
+func (l liveTail) indexingAfter() time.Time {
+	if !l.live {
+		return time.Time{}
+	}
+	return l.now.Add(-indexingLag)
 }

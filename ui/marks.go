@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"claudit/feed"
@@ -16,7 +15,6 @@ import (
 	"claudit/ui/printer"
 	"claudit/ui/safe"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -70,28 +68,14 @@ func (m Model) openNote() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.note.open(r)
-	m.overlay = overlayNote
-	return m, nil
-}
-
-func (m Model) handleNoteKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.overlay = overlayNone
-		return m, nil
-	case key.Matches(msg, m.keys.Apply):
-		m.overlay = overlayNone
-		m.markSeq = m.nextSeq()
-		return m, markCmd(m.base, m.deps.Source, m.note.id, true, strings.TrimSpace(m.note.red.Unmask(m.note.input.Value())), m.markSeq)
-	}
-	m.note.input = m.note.input.Update(msg)
+	m.openDialog(noteDialog{})
 	return m, nil
 }
 
 // handleMark applies a mark, unmark or note to the rows on screen and
 // recounts the marked events.
 func (m Model) handleMark(msg markMsg) (Model, tea.Cmd) {
-	if msg.seq != m.markSeq {
+	if !m.flight.is(msg.req) {
 		return m, nil
 	}
 	if msg.err != nil {
@@ -102,7 +86,7 @@ func (m Model) handleMark(msg markMsg) (Model, tea.Cmd) {
 			m.table.rows[i].Marked, m.table.rows[i].Note = msg.marked, msg.note
 		}
 	}
-	m.markedSeq = m.nextSeq()
+	m.flight.start(reqMarked)
 	cmds := []tea.Cmd{m.markedCountCmd()}
 	in, out := slices.Contains(m.eff.Is.Include, feed.IsMarked), slices.Contains(m.eff.Is.Exclude, feed.IsMarked)
 	if in && !msg.marked || out && msg.marked {
@@ -127,24 +111,24 @@ func (m Model) handleMark(msg markMsg) (Model, tea.Cmd) {
 func markedQuery() feed.Query { return feed.Query{}.With("is", feed.IsMarked, false) }
 
 // markedCountCmd counts the marked events of the whole cache under the
-// seq markedSeq reserved.
+// request reqMarked started.
 func (m Model) markedCountCmd() tea.Cmd {
-	ctx, src, now, seq := m.base, m.deps.Source, m.queryNow, m.markedSeq
+	ctx, src, now, r := m.base, m.deps.Source, m.queryNow, m.flight.get(reqMarked)
 	return func() tea.Msg {
 		n, _, err := src.Count(ctx, markedQuery(), now, countCap)
-		return markedCountMsg{seq: seq, n: n, err: err}
+		return markedCountMsg{req: r, n: n, err: err}
 	}
 }
 
 type markedCountMsg struct {
-	seq uint64
+	req req
 	n   int
 	err error
 }
 
 // exportMsg reports a written evidence bundle or timeline.
 type exportMsg struct {
-	seq  uint64
+	req  req
 	kind string // "evidence bundle", "timeline"
 	what string // "the current query", "3 marked events"
 	path string
@@ -175,8 +159,7 @@ func (m Model) export() (Model, tea.Cmd) {
 	if m.marked > 0 {
 		q, what = markedQuery(), printer.Count(m.marked, "marked event")
 	}
-	m.exportSeq = m.nextSeq()
-	cmd := exportCmd(m.base, m.deps.Export, q, m.exportDir(), "claudit-evidence-"+m.stamp(), m.redactor(), what, m.exportSeq)
+	cmd := exportCmd(m.base, m.deps.Export, q, m.exportDir(), "claudit-evidence-"+m.stamp(), m.redactor(), what, m.flight.start(reqExport))
 	return m, tea.Batch(cmd, m.setStatus("exporting "+what+"…", false))
 }
 
@@ -186,14 +169,14 @@ func (m Model) timeline(format string) (Model, tea.Cmd) {
 	if format == printer.FormatCSV {
 		ext = ".csv"
 	}
-	m.exportSeq = m.nextSeq()
+	r := m.flight.start(reqExport)
 	cmd := timelineCmd(m.base, m.deps.Source, m.deps.Now(), m.exportDir(), "claudit-timeline-"+m.stamp(), ext, format,
-		m.local, m.redactor(), m.exportSeq)
+		m.local, m.redactor(), r)
 	return m, tea.Batch(cmd, m.setStatus("writing the incident timeline…", false))
 }
 
 func (m Model) handleExport(msg exportMsg) (Model, tea.Cmd) {
-	if msg.seq != m.exportSeq {
+	if !m.flight.is(msg.req) {
 		return m, nil
 	}
 	if msg.err != nil {
@@ -208,9 +191,9 @@ func (m Model) handleExport(msg exportMsg) (Model, tea.Cmd) {
 
 // exportCmd runs Deps.Export into a new directory name under parent.
 func exportCmd(ctx context.Context, run func(context.Context, feed.Query, string, *feed.Redactor) (string, error),
-	q feed.Query, parent, name string, red *feed.Redactor, what string, seq uint64) tea.Cmd {
+	q feed.Query, parent, name string, red *feed.Redactor, what string, r req) tea.Cmd {
 	return func() tea.Msg {
-		msg := exportMsg{seq: seq, kind: "evidence bundle", what: what}
+		msg := exportMsg{req: r, kind: "evidence bundle", what: what}
 		dir, err := FreshName(parent, name)
 		if err != nil {
 			msg.err = err
@@ -259,9 +242,9 @@ var errNoMarks = errors.New("no marked events: mark rows with m first")
 // timelineCmd reads every marked event and writes the timeline into a new
 // file (0600) under dir.
 func timelineCmd(ctx context.Context, src Source, now time.Time, dir, name, ext, format string, loc *time.Location,
-	red *feed.Redactor, seq uint64) tea.Cmd {
+	red *feed.Redactor, r req) tea.Cmd {
 	return func() tea.Msg {
-		msg := exportMsg{seq: seq, kind: "timeline"}
+		msg := exportMsg{req: r, kind: "timeline"}
 		rows, err := markedRows(ctx, src, now)
 		if err != nil {
 			msg.err = err

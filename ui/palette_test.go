@@ -23,7 +23,7 @@ func TestPaletteViews(t *testing.T) {
 		t.Fatalf("typing the view name selects %+v", it)
 	}
 	h.key("enter")
-	if h.m.overlay != overlayNone {
+	if h.overlayName() != "none" {
 		t.Fatal("the palette stayed open")
 	}
 	if got, want := h.m.query.String(), "since:24h type:@keys -is:self"; got != want {

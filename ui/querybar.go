@@ -34,7 +34,6 @@ type queryBar struct {
 	compStart   int
 	compEnd     int
 	compValue   string // the value the candidates were computed for
-	suggestSeq  uint64 // outstanding Source.Suggest request
 
 	history []string
 	histPos int

@@ -1,11 +1,11 @@
 package ui
 
 import (
+	"claudit/ui/printer"
 	"fmt"
 	"strings"
 
 	"claudit/feed"
-	"claudit/ui/printer"
 	"claudit/ui/safe"
 
 	tea "charm.land/bubbletea/v2"
@@ -46,7 +46,7 @@ func (m Model) render() string {
 	m.table.emptyText = m.emptyText()
 	m.header.now = m.now
 	bar := m.bar.View()
-	if m.overlay == overlayNote {
+	if m.dialogs.topIs(dialogNote) {
 		bar = m.note.View(m.lay.Query.W, m.loc)
 	}
 	lines := make([]string, 0, h)
@@ -61,22 +61,22 @@ func (m Model) errorPage(w, h int) string {
 	st := m.styles.Page
 	text := st.Title.Render("The cache could not be read") + "\n\n" +
 		st.Error.Render(ansi.Wordwrap(safe.Text(m.redactor().String(m.loadErr.Error())), max(20, w-8), " ")) + "\n\n" +
-		st.Hint.Render("r retry · q quit")
+		st.Hint.Render(m.keys.Retry.Help().Key+" retry · "+m.keys.Quit.Help().Key+" quit")
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.styles.Overlay.Box.Render(text))
 }
 
 // bodyView renders the table, the detail pane and any overlay into the
 // body rectangle.
 func (m Model) bodyView() string {
-	l := m.lay
-	switch m.overlay {
-	case overlayHelp:
-		return m.helpView()
-	case overlayDossier:
-		return m.dossier.View()
-	case overlayFacets:
-		return m.facets.View()
+	if d := m.dialogs.top(); d != nil {
+		return d.draw(m, m.paneView)
 	}
+	return m.paneView()
+}
+
+// paneView renders the table and the detail pane into the body rectangle.
+func (m Model) paneView() string {
+	l := m.lay
 	body := m.table.View()
 	if m.detailVisible() {
 		st := m.styles.Detail.Below
@@ -100,14 +100,6 @@ func (m Model) bodyView() string {
 		} else {
 			body = body + "\n" + pane
 		}
-	}
-	if m.overlay == overlayPalette {
-		box := m.palette.View()
-		x := max(0, (l.Body.W-lipgloss.Width(box))/2)
-		body = lipgloss.NewCompositor(
-			lipgloss.NewLayer(body),
-			lipgloss.NewLayer(box).X(x).Y(1).Z(1),
-		).Render()
 	}
 	return body
 }
@@ -143,8 +135,8 @@ func (m Model) helpView() string {
 		"italic: newest minute, may still be indexing\n" +
 		"tripwires: " + strings.Join(trips, ", ") + "\n" +
 		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… is:marked \"text\"")
-	text := title + "\n\n" + m.help.FullHelpView(helpKeys{km: m.keys, focus: m.focus}.FullHelp()) + "\n\n" + legend +
-		"\n\n" + st.Overlay.Dim.Render("esc or ? closes")
+	text := title + "\n\n" + m.help.FullHelpView(fullHelp(m.keys, m.focus)) + "\n\n" + legend +
+		"\n\n" + st.Overlay.Dim.Render(m.keys.Cancel.Help().Key+" or "+m.keys.Help.Help().Key+" closes")
 	box := st.Overlay.Box.MaxWidth(l.Body.W).Render(text)
 	out := lipgloss.Place(l.Body.W, l.Body.H, lipgloss.Center, lipgloss.Center, box)
 	lines := strings.Split(out, "\n")
@@ -194,31 +186,7 @@ func (m Model) statusView() string {
 	default:
 		hm := m.help
 		hm.SetWidth(avail)
-		left = hm.ShortHelpView(helpKeys{km: m.keys, focus: m.helpFocus()}.ShortHelp())
+		left = hm.ShortHelpView(m.shortHelp())
 	}
 	return fit(fit(left, avail)+" "+r, m.width)
-}
-
-// totalText is the number of events of the query, "≥ 100,000" when the
-// count stopped at its cap.
-func (m Model) totalText(withUnit bool) string {
-	var s string
-	switch {
-	case !m.totalKnown:
-		s = "…"
-	case m.capped:
-		s = "≥ " + printer.Thousands(m.total)
-	default:
-		s = printer.Thousands(m.total)
-	}
-	if withUnit {
-		if !m.totalKnown {
-			return "counting…"
-		}
-		if m.total == 1 && !m.capped {
-			return s + " event"
-		}
-		return s + " events"
-	}
-	return s
 }

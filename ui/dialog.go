@@ -1,0 +1,360 @@
+package ui
+
+import (
+	"math"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// Overlays are dialogs on a stack (crush's dialog.Dialog and overlay
+// stack): the one on top gets every key, says which keys the status line
+// shows, and draws itself over the body. The state each one shows lives
+// in the root's children (bar, palette, dossier, facets, note); a dialog
+// is the small type that routes to it.
+
+// dialogID names a dialog.
+type dialogID int
+
+const (
+	dialogHelp dialogID = iota + 1
+	dialogPalette
+	dialogQuery
+	dialogNote
+	dialogDossier
+	dialogFacets
+)
+
+// dialog is one overlay.
+type dialog interface {
+	id() dialogID
+	// handleKey gets every key (but ctrl+c) while the dialog is on top.
+	handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd)
+	// shortHelp is the status line's help while the dialog is on top.
+	shortHelp(k KeyMap) []key.Binding
+	// draw renders the body rectangle; under draws what it covers.
+	draw(m Model, under func() string) string
+}
+
+// paster is a dialog that takes pasted text.
+type paster interface {
+	paste(m Model, msg tea.PasteMsg) Model
+}
+
+// scroller is a dialog the mouse wheel scrolls.
+type scroller interface {
+	wheel(m Model, delta int) Model
+}
+
+// dialogStack is the open overlays, the top last.
+type dialogStack []dialog
+
+// top is the dialog on top, or nil.
+func (s dialogStack) top() dialog {
+	if len(s) == 0 {
+		return nil
+	}
+	return s[len(s)-1]
+}
+
+// topIs reports whether the dialog on top is id.
+func (s dialogStack) topIs(id dialogID) bool { return len(s) > 0 && s[len(s)-1].id() == id }
+
+// openDialog opens d on top. The stack is copied: an older Model value keeps
+// its own.
+func (m *Model) openDialog(d dialog) {
+	m.dialogs = append(m.dialogs[:len(m.dialogs):len(m.dialogs)], d)
+}
+
+// closeDialog closes the dialog on top.
+func (m *Model) closeDialog() {
+	if n := len(m.dialogs); n > 0 {
+		m.dialogs = m.dialogs[: n-1 : n-1]
+	}
+}
+
+// isNav reports whether a is one of the eight list-moving commands.
+func isNav(a action) bool { return a >= actUp && a <= actPageUp }
+
+// navFor is the navigation command msg is bound to (actNone if none).
+// Only the navigation bindings are tried: in a list space pages down even
+// while live tail would take it for pause.
+func navFor(k KeyMap, msg tea.KeyPressMsg) action {
+	for _, c := range commands() {
+		if isNav(c.id) && key.Matches(msg, *c.key(&k)) {
+			return c.id
+		}
+	}
+	return actNone
+}
+
+// listStep is how far a navigation command moves a list or text shown
+// page lines at a time; top and bottom are moves past either end, which
+// every list clamps. ok is false for other commands.
+func listStep(a action, page int) (n int, ok bool) {
+	const far = math.MaxInt32
+	page = max(1, page)
+	switch a {
+	case actUp:
+		return -1, true
+	case actDown:
+		return 1, true
+	case actHalfDown:
+		return page / 2, true
+	case actHalfUp:
+		return -page / 2, true
+	case actPageDown:
+		return page, true
+	case actPageUp:
+		return -page, true
+	case actTop:
+		return -far, true
+	case actBottom:
+		return far, true
+	}
+	return 0, false
+}
+
+// closes reports whether msg closes a read-only dialog: cancel or back.
+func closes(k KeyMap, msg tea.KeyPressMsg) bool {
+	return key.Matches(msg, k.Cancel) || key.Matches(msg, k.Back)
+}
+
+// helpDialog is the ? overlay.
+type helpDialog struct{}
+
+func (helpDialog) id() dialogID { return dialogHelp }
+
+func (helpDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case closes(k, msg), key.Matches(msg, k.Help):
+		m.closeDialog()
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	}
+	return m, nil
+}
+
+func (helpDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.Back, k.Help, k.Quit} }
+
+func (helpDialog) draw(m Model, _ func() string) string { return m.helpView() }
+
+// dossierDialog is the key dossier (K).
+type dossierDialog struct{}
+
+func (dossierDialog) id() dialogID { return dialogDossier }
+
+func (dossierDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case closes(k, msg):
+		m.closeDialog()
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	default:
+		if n, ok := listStep(navFor(k, msg), m.dossier.height); ok {
+			m.dossier.scrollBy(n)
+		}
+	}
+	return m, nil
+}
+
+func (dossierDialog) shortHelp(k KeyMap) []key.Binding {
+	return []key.Binding{k.Back, k.Down, k.Up, k.Quit}
+}
+
+func (dossierDialog) draw(m Model, _ func() string) string { return m.dossier.View() }
+
+func (dossierDialog) wheel(m Model, delta int) Model {
+	m.dossier.scrollBy(delta)
+	return m
+}
+
+// facetsDialog is the top values view (s).
+type facetsDialog struct{}
+
+func (facetsDialog) id() dialogID { return dialogFacets }
+
+func (facetsDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	f := &m.facets
+	switch {
+	case closes(k, msg):
+		m.closeDialog()
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Apply):
+		it, ok := f.selected()
+		if !ok {
+			return m, nil
+		}
+		m.closeDialog()
+		return m.pivotTo(it.field, it.value)
+	default:
+		if n, ok := listStep(navFor(k, msg), f.height-2); ok {
+			f.move(n)
+		}
+	}
+	return m, nil
+}
+
+func (facetsDialog) shortHelp(k KeyMap) []key.Binding {
+	return []key.Binding{k.Apply, k.Back, k.Down, k.Up, k.Quit}
+}
+
+func (facetsDialog) draw(m Model, _ func() string) string { return m.facets.View() }
+
+func (facetsDialog) wheel(m Model, delta int) Model {
+	m.facets.move(delta)
+	return m
+}
+
+// paletteDialog is the : command palette.
+type paletteDialog struct{}
+
+func (paletteDialog) id() dialogID { return dialogPalette }
+
+func (paletteDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	p := &m.palette
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.closeDialog()
+	case key.Matches(msg, k.Apply):
+		it, ok := p.selectedItem()
+		m.closeDialog()
+		if !ok {
+			return m, nil
+		}
+		if it.act == actView {
+			return m.applyView(it.view)
+		}
+		return m.do(it.act)
+	case key.Matches(msg, k.Next):
+		p.move(1)
+	case key.Matches(msg, k.Prev):
+		p.move(-1)
+	default:
+		p.input = p.input.Update(msg)
+		p.refilter()
+	}
+	return m, nil
+}
+
+func (paletteDialog) shortHelp(k KeyMap) []key.Binding {
+	return []key.Binding{k.Apply, k.Cancel, k.Next}
+}
+
+func (paletteDialog) draw(m Model, under func() string) string {
+	box := m.palette.View()
+	x := max(0, (m.lay.Body.W-lipgloss.Width(box))/2)
+	return lipgloss.NewCompositor(
+		lipgloss.NewLayer(under()),
+		lipgloss.NewLayer(box).X(x).Y(1).Z(1),
+	).Render()
+}
+
+func (paletteDialog) paste(m Model, msg tea.PasteMsg) Model {
+	m.palette.input = m.palette.input.Update(msg)
+	m.palette.refilter()
+	return m
+}
+
+// queryDialog is the query bar while editing (/); it draws in the query
+// line, not over the body.
+type queryDialog struct{}
+
+func (queryDialog) id() dialogID { return dialogQuery }
+
+func (queryDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	b := &m.bar
+	switch {
+	case key.Matches(msg, k.Cancel):
+		b.close()
+		m.closeDialog()
+		m.relayout()
+		return m, nil
+	case key.Matches(msg, k.Apply):
+		q, err := b.query()
+		if err != nil {
+			b.err = err
+			m.relayout()
+			return m, nil
+		}
+		b.commit(q.String())
+		m.closeDialog()
+		m.stack, m.crumbs, b.crumbs = nil, nil, nil
+		m, cmd := m.startQuery(q)
+		m.relayout()
+		return m, cmd
+	case key.Matches(msg, k.CompletePrev):
+		b.cycle(-1)
+	case key.Matches(msg, k.Complete):
+		if len(b.completions) > 0 && b.input.Value() == b.compValue {
+			b.cycle(1)
+			break
+		}
+		t := b.token()
+		if cands, ok := staticCandidates(t); ok {
+			b.setCandidates(t, cands)
+			break
+		}
+		r := m.flight.start(reqSuggest)
+		m.relayout()
+		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, r)
+	case key.Matches(msg, k.HistoryPrev):
+		b.historyPrev()
+	case key.Matches(msg, k.HistoryNext):
+		b.historyNext()
+	default:
+		b.input = b.input.Update(msg)
+		b.edited()
+	}
+	m.relayout()
+	return m, nil
+}
+
+func (queryDialog) shortHelp(k KeyMap) []key.Binding {
+	return []key.Binding{k.Apply, k.Cancel, k.Complete, k.HistoryPrev}
+}
+
+func (queryDialog) draw(_ Model, under func() string) string { return under() }
+
+func (queryDialog) paste(m Model, msg tea.PasteMsg) Model {
+	m.bar.input = m.bar.input.Update(msg)
+	m.bar.edited()
+	m.relayout()
+	return m
+}
+
+// noteDialog is the note editor (M); it draws in the query line.
+type noteDialog struct{}
+
+func (noteDialog) id() dialogID { return dialogNote }
+
+func (noteDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
+		m.closeDialog()
+		return m, nil
+	case key.Matches(msg, m.keys.Apply):
+		m.closeDialog()
+		note := strings.TrimSpace(m.note.red.Unmask(m.note.input.Value()))
+		return m, markCmd(m.base, m.deps.Source, m.note.id, true, note, m.flight.start(reqMark))
+	}
+	m.note.input = m.note.input.Update(msg)
+	return m, nil
+}
+
+func (noteDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.Apply, k.Cancel} }
+
+func (noteDialog) draw(_ Model, under func() string) string { return under() }
+
+func (noteDialog) paste(m Model, msg tea.PasteMsg) Model {
+	m.note.input = m.note.input.Update(msg)
+	return m
+}
