@@ -12,7 +12,7 @@ import (
 )
 
 // The command registry: every action the analyst can take is one row of
-// commands(). Its default keys (DefaultKeyMap), its config name (Rebind,
+// registry. Its default keys (DefaultKeyMap), its config name (Rebind,
 // BindableActions), when it is enabled (syncKeys, which also hides it from
 // help and the palette), its palette entry and what it does (dispatch) are
 // all read from that row, as lazygit's types.Binding and k9s's KeyActions
@@ -99,9 +99,15 @@ type command struct {
 	run func(Model) (Model, tea.Cmd)
 }
 
+// registry is the command table, built once: its rows hold no state (run
+// and enabled take the model), and key dispatch reads it on every key.
+var registry []command
+
+func init() { registry = buildCommands() }
+
 // commands is the registry, in palette order; dispatch tries rows in this
 // order too (live tail's pause comes before page down: both have space).
-func commands() []command {
+func buildCommands() []command {
 	ready := func(m *Model) bool { return m.state == stateReady }
 	hasRow := func(m *Model) bool { _, ok := m.table.selected(); return ready(m) && ok }
 	window := func(i int, title string) command {
@@ -210,7 +216,7 @@ func commands() []command {
 
 // commandFor is the registry row of a.
 func commandFor(a action) (command, bool) {
-	for _, c := range commands() {
+	for _, c := range registry {
 		if c.id == a {
 			return c, true
 		}
@@ -221,7 +227,7 @@ func commandFor(a action) (command, bool) {
 // commandForKey is the command an enabled binding maps msg to.
 func (m Model) commandForKey(msg tea.KeyPressMsg) (command, bool) {
 	k := m.keys
-	for _, c := range commands() {
+	for _, c := range registry {
 		if c.key == nil || c.run == nil {
 			continue
 		}
@@ -251,7 +257,7 @@ func (m Model) do(a action) (Model, tea.Cmd) {
 // syncKeys enables exactly the bindings that mean something now, so key
 // matching, help and the palette agree with the screen.
 func (m *Model) syncKeys() {
-	for _, c := range commands() {
+	for _, c := range registry {
 		if c.key == nil || c.keys == nil {
 			continue
 		}
@@ -278,7 +284,7 @@ func (m *Model) paletteItems(red *feed.Redactor) []paletteItem {
 			out = append(out, paletteItem{act: actView, title: viewTitle(v, red), view: v})
 		}
 	}
-	for _, c := range commands() {
+	for _, c := range registry {
 		if c.title == "" {
 			continue
 		}

@@ -19,7 +19,7 @@ func TestRegistryComplete(t *testing.T) {
 		}
 	}
 	ids, names, owners := map[action]bool{}, map[string]bool{}, map[*key.Binding]bool{}
-	for _, c := range commands() {
+	for _, c := range registry {
 		if ids[c.id] {
 			t.Errorf("command %d listed twice", c.id)
 		}

@@ -82,7 +82,7 @@ func isNav(a action) bool { return a >= actUp && a <= actPageUp }
 // Only the navigation bindings are tried: in a list space pages down even
 // while live tail would take it for pause.
 func navFor(k KeyMap, msg tea.KeyPressMsg) action {
-	for _, c := range commands() {
+	for _, c := range registry {
 		if isNav(c.id) && key.Matches(msg, *c.key(&k)) {
 			return c.id
 		}

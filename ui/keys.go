@@ -35,7 +35,7 @@ type KeyMap struct {
 // vim/lnav/k9s habits. The keys are the registry's (commands).
 func DefaultKeyMap() KeyMap {
 	var k KeyMap
-	for _, c := range commands() {
+	for _, c := range registry {
 		if c.key != nil && c.keys != nil {
 			*c.key(&k) = key.NewBinding(key.WithKeys(c.keys...), key.WithHelp(c.label, c.desc))
 		}
@@ -83,7 +83,7 @@ type namedBinding struct {
 // tab, arrows) are not among them: they edit text.
 func (k *KeyMap) named() []namedBinding {
 	var out []namedBinding
-	for _, c := range commands() {
+	for _, c := range registry {
 		if c.name != "" {
 			out = append(out, namedBinding{c.name, c.key(k)})
 		}
