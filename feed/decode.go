@@ -320,6 +320,19 @@ func actorField(key []byte) int {
 	return -1
 }
 
+// stringFields points at ac's string fields, indexed like actorSpans.str.
+func (ac *Actor) stringFields() [afCount]*string {
+	return [afCount]*string{
+		afType: &ac.Type, afEmail: &ac.EmailAddress, afUserID: &ac.UserID,
+		afUnauthEmail: &ac.UnauthenticatedEmailAddress, afAPIKeyID: &ac.APIKeyID,
+		afAdminAPIKeyID: &ac.AdminAPIKeyID, afServiceAccountID: &ac.ServiceAccountID,
+		afIP: &ac.IPAddress, afUserAgent: &ac.UserAgent, afDirectoryID: &ac.DirectoryID,
+		afWorkOSEventID: &ac.WorkOSEventID, afIDPConnectionType: &ac.IDPConnectionType,
+		afService: &ac.Service, afIssuer: &ac.Issuer, afSubject: &ac.Subject,
+		afExternalClientID: &ac.ExternalClientID, afKidHash: &ac.KidHash,
+	}
+}
+
 // early returns sp.earlier, allocating it on first use.
 func (sp *actorSpans) early() *actorEarlier {
 	if sp.earlier == nil {
@@ -482,15 +495,7 @@ func (sp *actorSpans) build(raw []byte, base int, actorRaw []byte, ac *Actor) er
 // fill sets ac from the spans, cutting strings with c (placed at at).
 func (sp *actorSpans) fill(c *stringCutter, at []cut, actorRaw []byte, ac *Actor) error {
 	*ac = Actor{Raw: actorRaw}
-	dst := [afCount]*string{
-		afType: &ac.Type, afEmail: &ac.EmailAddress, afUserID: &ac.UserID,
-		afUnauthEmail: &ac.UnauthenticatedEmailAddress, afAPIKeyID: &ac.APIKeyID,
-		afAdminAPIKeyID: &ac.AdminAPIKeyID, afServiceAccountID: &ac.ServiceAccountID,
-		afIP: &ac.IPAddress, afUserAgent: &ac.UserAgent, afDirectoryID: &ac.DirectoryID,
-		afWorkOSEventID: &ac.WorkOSEventID, afIDPConnectionType: &ac.IDPConnectionType,
-		afService: &ac.Service, afIssuer: &ac.Issuer, afSubject: &ac.Subject,
-		afExternalClientID: &ac.ExternalClientID, afKidHash: &ac.KidHash,
-	}
+	dst := ac.stringFields()
 	for i, p := range dst {
 		*p = c.get(at[i])
 	}

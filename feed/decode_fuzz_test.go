@@ -212,15 +212,7 @@ func stdlibActor(b []byte) (Actor, error) {
 		return Actor{Raw: b}, nil
 	}
 	ac := Actor{Raw: b}
-	dst := [afCount]*string{
-		afType: &ac.Type, afEmail: &ac.EmailAddress, afUserID: &ac.UserID,
-		afUnauthEmail: &ac.UnauthenticatedEmailAddress, afAPIKeyID: &ac.APIKeyID,
-		afAdminAPIKeyID: &ac.AdminAPIKeyID, afServiceAccountID: &ac.ServiceAccountID,
-		afIP: &ac.IPAddress, afUserAgent: &ac.UserAgent, afDirectoryID: &ac.DirectoryID,
-		afWorkOSEventID: &ac.WorkOSEventID, afIDPConnectionType: &ac.IDPConnectionType,
-		afService: &ac.Service, afIssuer: &ac.Issuer, afSubject: &ac.Subject,
-		afExternalClientID: &ac.ExternalClientID, afKidHash: &ac.KidHash,
-	}
+	dst := ac.stringFields()
 	err := members(b, func(dec *json.Decoder, key string) error {
 		switch f := actorField([]byte(key)); {
 		case f == afType:
