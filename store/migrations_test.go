@@ -19,7 +19,7 @@ import (
 // TestMigrationsAppendOnly pins the released migrations. Caches in the
 // field have applied them and recorded only their number: editing one
 // changes nothing in those files and leaves them with a schema this build
-// does not expect (0001 was edited once, see schema1.go). New schema goes
+// does not expect (0001 and 0002 were, see oldschemas.go). New schema goes
 // in a new file (0004_… and up); never update these digests.
 func TestMigrationsAppendOnly(t *testing.T) {
 	pinned := map[string]string{
@@ -161,15 +161,13 @@ func TestOpenMigratesFirstSchema1(t *testing.T) {
 		t.Fatalf("Put after migration: %+v %v", res, err)
 	}
 	// Free text over the re-ingested values works.
-	who := strings.ToUpper(acts[0].Actor.EmailAddress)
-	if who != "" {
-		q, err := feed.Parse(fmt.Sprintf("%q", who[:min(len(who), 8)]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, _, err := s.Count(ctx, q, testNow, 0); err != nil || n == 0 {
-			t.Fatalf("free text %s after migration: %d %v", who, n, err)
-		}
+	who := strings.ToUpper(firstEmail(t, acts))
+	q, err := feed.Parse(fmt.Sprintf("%q", who[:8]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.Count(ctx, q, testNow, 0); err != nil || n == 0 {
+		t.Fatalf("free text %s after migration: %d %v", who, n, err)
 	}
 	s.Close()
 	// Opening it again applies nothing.
@@ -178,4 +176,58 @@ func TestOpenMigratesFirstSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2.Close()
+}
+
+// TestOpenMigratesEarlier0002 opens caches that applied an earlier text of
+// migration 0002 (kept in testdata): their substring index is rebuilt and
+// free text finds what it found before.
+func TestOpenMigratesEarlier0002(t *testing.T) {
+	for _, file := range []string{"testdata/schema2_4b752db.sql", "testdata/schema2_f2be7cd.sql"} {
+		t.Run(file, func(t *testing.T) {
+			ctx := context.Background()
+			path := closedCache(t)
+			old, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rawExec(t, path, "DROP TABLE subvals; DROP TABLE vref; "+string(old))
+			s, err := Open(ctx, path, WithNow(func() time.Time { return testNow }))
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer s.Close()
+			for _, table := range []string{"sub", "subv"} {
+				if ok, err := hasTable(ctx, s.r, table); err != nil || ok {
+					t.Fatalf("table %s left behind (%v)", table, err)
+				}
+			}
+			acts, _ := simActivities(t, 3, 200, testNow)
+			who := firstEmail(t, acts)
+			q, err := feed.Parse(fmt.Sprintf("%q", strings.ToUpper(who[:6])))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			for _, a := range acts {
+				if strings.Contains(string(a.Raw), who[:6]) {
+					want++
+				}
+			}
+			if n, _, err := s.Count(ctx, q, testNow, 0); err != nil || n == 0 {
+				t.Fatalf("free text %q after migration: %d %v (raw matches %d)", who[:6], n, err, want)
+			}
+		})
+	}
+}
+
+// firstEmail is the first actor e-mail of acts (of 8 or more characters).
+func firstEmail(t *testing.T, acts []feed.Activity) string {
+	t.Helper()
+	for _, a := range acts {
+		if len(a.Actor.EmailAddress) >= 8 {
+			return a.Actor.EmailAddress
+		}
+	}
+	t.Fatal("no actor e-mail in the test activities")
+	return ""
 }

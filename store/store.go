@@ -421,6 +421,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	if version >= 2 {
+		if err := s.redoSchema2(ctx); err != nil {
+			return err
+		}
+	}
 	for _, m := range known {
 		version, name := m.version, m.name
 		body, err := migrationFS.ReadFile("migrations/" + name)

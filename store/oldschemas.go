@@ -9,12 +9,21 @@ import (
 	"claudit/feed"
 )
 
+// Caches written before migrations became append-only may hold an earlier
+// text of 0001 or 0002 under the same version number. Both are upgraded,
+// not refused.
+//
+// Migration 0002 was edited twice after release (4b752db: a trigram index
+// sub; f2be7cd: subv and vref): it only builds derived indexes, so a file
+// that recorded it without both of subvals and vref has them dropped and
+// the migration applied again (redoSchema2).
+//
 // Migration 0001 was edited in place once (commit 3c19a2d) after caches
 // had been written with its first text (cf9d520): those files record
 // version 1 but hold the first schema, whose activities keep the JSON in a
 // table of its own (raw), have a unique index on id and no id filter,
-// rollups or meta. Migrations are append-only since, so this is the only
-// such case. Such a cache is upgraded in place, losslessly:
+// rollups or meta. Migrations are append-only since, so these are the only
+// such cases. A first-schema cache is upgraded in place, losslessly:
 //
 //  1. one transaction renames the first-form activities and raw to
 //     v1_activities and v1_raw, drops the first-form fts (derived, and
@@ -63,12 +72,7 @@ func (s *Store) upgradeSchema1First(ctx context.Context) error {
 		"CREATE VIRTUAL TABLE ", "CREATE VIRTUAL TABLE IF NOT EXISTS ",
 		"CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ",
 	).Replace(string(body))
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr("migrate cache: first schema", err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{
+	return s.execTx(ctx, "migrate cache: first schema",
 		`DROP INDEX IF EXISTS activities_self`,
 		`DROP INDEX IF EXISTS activities_late`,
 		`DROP INDEX IF EXISTS activities_marked`,
@@ -77,13 +81,7 @@ func (s *Store) upgradeSchema1First(ctx context.Context) error {
 		`ALTER TABLE raw RENAME TO v1_raw`,
 		`DROP TABLE fts`,
 		`DELETE FROM suggest`,
-		create,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return mapErr("migrate cache: first schema", err)
-		}
-	}
-	return mapErr("migrate cache: first schema", tx.Commit())
+		create)
 }
 
 // reingestSchema1 is step 3 (see above); it does nothing when there is no
@@ -108,22 +106,11 @@ func (s *Store) reingestSchema1(ctx context.Context) error {
 		}
 		after = last
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(what, err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{
+	return s.execTx(ctx, what,
 		`UPDATE activities SET self = o.self, late = o.late, marked = o.marked, tripwire = o.tripwire,
 			ingested = o.ingested FROM v1_activities o WHERE o.id = activities.id`,
 		`DROP TABLE v1_raw`,
-		`DROP TABLE v1_activities`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return mapErr(what, err)
-		}
-	}
-	return mapErr(what, tx.Commit())
+		`DROP TABLE v1_activities`)
 }
 
 // schema1Page reads the first-form activities after rid after, decoded.
@@ -149,4 +136,39 @@ func (s *Store) schema1Page(ctx context.Context, after int64) ([]feed.Activity, 
 		acts = append(acts, a)
 	}
 	return acts, last, mapErr(what, rs.Err())
+}
+
+// redoSchema2 drops the indexes of an earlier text of migration 0002 and
+// forgets that it was applied, so migrate applies the present text (its
+// Go step fills the new indexes from the cached activities). It does
+// nothing to a cache with subvals and vref.
+func (s *Store) redoSchema2(ctx context.Context) error {
+	const what = "migrate cache: earlier 0002"
+	for _, t := range []string{"subvals", "vref"} {
+		ok, err := hasTable(ctx, s.w, t)
+		if err != nil {
+			return mapErr(what, err)
+		}
+		if !ok {
+			return s.execTx(ctx, what,
+				`DROP TABLE IF EXISTS sub`, `DROP TABLE IF EXISTS subv`, `DROP TABLE IF EXISTS vref`,
+				`DROP TABLE IF EXISTS subvals`, `DELETE FROM migrations WHERE version = 2`)
+		}
+	}
+	return nil
+}
+
+// execTx runs statements in one write transaction.
+func (s *Store) execTx(ctx context.Context, what string, stmts ...string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(what, err)
+	}
+	defer tx.Rollback()
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return mapErr(what, err)
+		}
+	}
+	return mapErr(what, tx.Commit())
 }
