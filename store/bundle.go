@@ -23,7 +23,7 @@ import (
 // newest first, one per line (BundleActivities), and a manifest
 // (BundleManifest) that says how they were obtained and lets anyone check
 // that not a byte has changed since: the SHA-256 of every line and of the
-// whole file. DIGEST, SHA256SUMS and README.txt (verify.go) let a third
+// whole file. DIGEST, SHA256SUMS and README.txt (bundle_verify.go) let a third
 // party check it with or without claudit.
 const (
 	// BundleFormat names the bundle layout; VerifyBundle refuses others.
