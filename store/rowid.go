@@ -49,6 +49,9 @@ func timeBuckets(lo, hi int64) (b0, b1 int64) {
 	return b0, b1
 }
 
+// fnv64 is the 64-bit FNV-1a hash of s (hash/fnv's New64a, inlined: no
+// allocation or interface call per id and value on the ingest path). It is
+// stored (rid slots, idhashes, reference tokens): it must never change.
 func fnv64(s string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
