@@ -7,6 +7,19 @@
 // complete, and the sync-run log. Every screen and headless command is
 // answered from it.
 //
+// # The write path, by file
+//
+// Put (ingest.go) writes one page in one transaction: prepare.go turns
+// activities into rows (references, interned columns, row ids) before the
+// lock; self.go marks claudit's own compliance_api_accessed events;
+// ids.go (the id filter) and dedup.go sort rows into repeats and new ones;
+// intern.go assigns dictionary ids; insert.go bulk-inserts the rows
+// (probing for a free slot, see below); rollup.go and suggest.go add the
+// counts; fts.go and substr.go write the indexes; coverage.go extends the
+// complete ranges; runlog.go records sync runs and cursors. Migrations are
+// in migrations/ (append-only) and oldschemas.go; evidence bundles in
+// bundle*.go.
+//
 // # Row ids
 //
 // An activity's rowid (rid, rowid.go) is

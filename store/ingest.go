@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 
@@ -63,33 +62,8 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	if err != nil {
 		return fail(err)
 	}
-	for i := range rows {
-		raw, ok := kept[rows[i].a.ID]
-		if !ok {
-			continue
-		}
-		if raw == string(rows[i].a.Raw) {
-			res.Duplicate++
-		} else {
-			res.Anomalies++
-			if err := recordAnomaly(ctx, tx.Tx, rows[i].a, b.RunID, now); err != nil {
-				return fail(err)
-			}
-		}
-	}
-	for _, a := range inBatchDup {
-		keptRaw, ok := kept[a.ID]
-		if !ok {
-			keptRaw = string(first[a.ID].Raw)
-		}
-		if string(a.Raw) == keptRaw {
-			res.Duplicate++
-		} else {
-			res.Anomalies++
-			if err := recordAnomaly(ctx, tx.Tx, a, b.RunID, now); err != nil {
-				return fail(err)
-			}
-		}
+	if err := countRepeats(ctx, tx.Tx, rows, inBatchDup, first, kept, b.RunID, now, &res); err != nil {
+		return fail(err)
 	}
 	ids, err := s.intern(ctx, tx, rows, inserted, &fresh)
 	if err != nil {
@@ -154,14 +128,4 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	s.ck.committed()
 	s.stmts.warm(ctx, s.w, tx.missed)
 	return res, nil
-}
-
-func recordAnomaly(ctx context.Context, tx *sql.Tx, a *feed.Activity, runID, now int64) error {
-	var run any
-	if runID != 0 {
-		run = runID
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO anomalies(id, seen, run_id, json) VALUES (?, ?, ?, ?)`,
-		a.ID, now, run, string(a.Raw))
-	return err
 }
