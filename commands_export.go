@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"claudit/feed"
 	"claudit/store"
@@ -166,51 +165,17 @@ func (a *app) signingPassphrase(path string) func() ([]byte, error) {
 	}
 }
 
-// signBundle writes manifest.json.sig: a detached SSH signature (namespace
-// claudit-evidence) of manifest.json's bytes as written, which
-// "ssh-keygen -Y verify" accepts.
-func signBundle(dir string, signer ssh.Signer) error {
-	mb, err := os.ReadFile(filepath.Join(dir, store.BundleManifest))
+// allowedSigners reads and parses the --allowed-signers file.
+func allowedSigners(path string) ([]sshsig.AllowedSigner, error) {
+	ab, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	sig, err := sshsig.Sign(signer, store.SignatureNamespace, mb)
-	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, store.BundleSignature), sig, 0o600); err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	return nil
-}
-
-// checkSignature verifies the bundle's manifest.json.sig against the
-// allowed_signers file and returns the principals of the signer.
-func checkSignature(dir, allowedPath string) (string, error) {
-	ab, err := os.ReadFile(allowedPath)
-	if err != nil {
-		return "", &usageError{err: fmt.Errorf("--allowed-signers: %w", err)}
+		return nil, &usageError{err: fmt.Errorf("--allowed-signers: %w", err)}
 	}
 	allowed, err := sshsig.ParseAllowedSigners(ab)
 	if err != nil {
-		return "", &usageError{err: fmt.Errorf("--allowed-signers %s: %w", allowedPath, err)}
+		return nil, &usageError{err: fmt.Errorf("--allowed-signers %s: %w", path, err)}
 	}
-	sig, err := os.ReadFile(filepath.Join(dir, store.BundleSignature))
-	if errors.Is(err, os.ErrNotExist) {
-		return "", &store.VerifyError{File: store.BundleSignature, Reason: "is missing: the bundle is not signed"}
-	}
-	if err != nil {
-		return "", fmt.Errorf("verify: %w", err)
-	}
-	mb, err := os.ReadFile(filepath.Join(dir, store.BundleManifest))
-	if err != nil {
-		return "", fmt.Errorf("verify: %w", err)
-	}
-	who, err := sshsig.Verify(sig, mb, store.SignatureNamespace, allowed)
-	if err != nil {
-		return "", &store.VerifyError{File: store.BundleSignature, Reason: "does not verify: " + err.Error()}
-	}
-	return strings.Join(who.Principals, ","), nil
+	return allowed, nil
 }
 
 func (a *app) export(ctx context.Context, args []string, dir string, offline bool, signer ssh.Signer) error {
@@ -229,7 +194,7 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 	}
 	signed := ""
 	if signer != nil {
-		if err := signBundle(dir, signer); err != nil {
+		if err := store.SignBundle(dir, signer); err != nil {
 			return err
 		}
 		signed = fmt.Sprintf("  %s (%s, namespace %s)\n", store.BundleSignature, ssh.FingerprintSHA256(signer.PublicKey()), store.SignatureNamespace)
@@ -249,55 +214,43 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 // typed. A non-nil redactor masks the bundle.
 func (a *app) writeBundle(ctx context.Context, st *store.Store, q feed.Query, text, dir string, sync bool, redactor *feed.Redactor) (store.Manifest, error) {
 	now := a.env.now()
-	m := store.Manifest{
-		Tool:       "claudit " + toolVersion(),
-		CreatedAt:  now.UTC(),
-		Query:      q.String(),
-		QueryInput: text,
-		Offline:    !sync,
-	}
-	window := syncWindow(q, now)
-	var thisRun int64
+	req := store.BundleRequest{Tool: "claudit " + toolVersion(), Now: now, Query: q, QueryInput: text,
+		Window: syncWindow(q, now), Redactor: redactor}
 	if sync {
 		res, err := a.runSync(ctx, st, q, true)
 		if err != nil {
-			return m, err
+			return store.Manifest{}, err
 		}
-		window, thisRun = res.info.Window, res.runID
-		m.Runs = append(m.Runs, store.NewRunRecord(res.info, res.summary))
+		req.Window = res.info.Window
+		req.Run = &store.BundleRun{ID: res.runID, Info: res.info, Summary: res.summary}
 	}
-	params, err := q.ServerParams(window.From, window.To)
-	if err != nil {
-		return m, &queryError{text: text, err: err}
-	}
-	m.ServerParams = params
-	filter, _ := q.ServerFilter()
-	cov, err := st.Coverage(ctx, filter.Encode(), window)
-	if err != nil {
-		return m, &cacheError{err: err}
-	}
-	m.Coverage = cov.Fraction
-	from, to := q.Bounds(now, 0)
-	m.Window = store.NewRangeJSON(feed.Range{From: from, To: to})
-	if m.EarlierRuns, err = st.EarlierRuns(ctx, feed.Range{From: from, To: to}, thisRun); err != nil {
-		return m, &cacheError{err: err}
-	}
-	m, err = st.Export(ctx, dir, q, now, m, store.WithRedactor(redactor))
-	if err != nil && isCacheErr(err) {
+	m, err := st.WriteBundle(ctx, dir, req)
+	var qe *store.BundleQueryError
+	var ce *store.BundleCacheError
+	switch {
+	case errors.As(err, &qe):
+		return m, &queryError{text: text, err: qe.Err}
+	case errors.As(err, &ce):
+		return m, &cacheError{err: ce.Err}
+	case err != nil && isCacheErr(err):
 		return m, &cacheError{err: err}
 	}
 	return m, err
 }
 
-func (a *app) verifyBundle(dir string, opts store.VerifyOptions, allowedSigners string) error {
+func (a *app) verifyBundle(dir string, opts store.VerifyOptions, allowedPath string) error {
 	res, err := store.VerifyBundle(dir, opts)
 	if err != nil {
 		return err
 	}
 	var signature string
 	switch {
-	case allowedSigners != "":
-		who, err := checkSignature(dir, allowedSigners)
+	case allowedPath != "":
+		allowed, err := allowedSigners(allowedPath)
+		if err != nil {
+			return err
+		}
+		who, err := store.CheckSignature(dir, allowed)
 		if err != nil {
 			return err
 		}

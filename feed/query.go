@@ -159,7 +159,7 @@ func looksLikeID(w string) bool {
 		return false
 	}
 	head, tail := w[:cut], w[cut+1:]
-	if !isIDTail(tail) {
+	if !IsIDTail(tail) {
 		return false
 	}
 	for _, seg := range strings.Split(head, "_") {
@@ -176,7 +176,10 @@ func looksLikeID(w string) bool {
 	return len(tail) >= 10
 }
 
-func isIDTail(s string) bool {
+// IsIDTail reports whether s can be the random part of a tagged id: letters
+// and digits only, with at least one digit or capital (so user_agent stays a
+// word). The query parser and the store's reference extraction both use it.
+func IsIDTail(s string) bool {
 	signal := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -205,18 +205,7 @@ func looksLikeTaggedID(s string) bool {
 	if cut <= 0 || len(s)-cut-1 < 10 {
 		return false
 	}
-	signal := false
-	for i := cut + 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
-			signal = true
-		case c >= 'a' && c <= 'z':
-		default:
-			return false
-		}
-	}
-	if !signal {
+	if !feed.IsIDTail(s[cut+1:]) {
 		return false
 	}
 	for i := 0; i < cut; i++ {

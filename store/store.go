@@ -117,16 +117,21 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, mapErr("open cache "+abs, err)
 	}
 	s.ck = newCheckpointer(abs)
+	if err := s.reingestSchema1(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// schemaTables are the tables every cache has once migrated. A cache made
-// before the schema took its present form has migration 1 recorded but
-// other tables, and a damaged one may have lost some: neither can be read,
-// only rebuilt.
+// schemaTables are the tables the store reads and writes once a cache is
+// migrated (a cache of the first form of schema 1 is upgraded first, see
+// schema1.go). A damaged file may have lost some: it cannot be read, only
+// rebuilt. The tables migration 0002 retired (vtx, textvals) are not
+// required.
 func schemaTables() []string {
-	return []string{"terms", "activities", "idbloom", "idhashes", "fts", "vtx", "textvals", "roll_h", "roll_m",
-		"meta", "notes", "anomalies", "coverage", "cursors", "request_ids", "own_keys", "sync_runs", "suggest"}
+	return []string{"terms", "activities", "idbloom", "idhashes", "fts", "roll_h", "roll_m", "meta", "notes",
+		"anomalies", "coverage", "cursors", "request_ids", "own_keys", "sync_runs", "suggest", "subvals", "vref"}
 }
 
 // checkSchema reports a missing table as ErrCorrupt, naming it.
@@ -154,7 +159,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("open cache %s: table %s missing (an older claudit build, or a damaged file): %w",
+		return fmt.Errorf("open cache %s: table %s missing (a damaged file): %w",
 			s.path, strings.Join(missing, ", "), ErrCorrupt)
 	}
 	return nil
@@ -401,8 +406,25 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.schemaVersion(ctx, known); err != nil {
+	version, err := s.schemaVersion(ctx, known)
+	if err != nil {
 		return err
+	}
+	if version >= 1 {
+		first, err := s.isSchema1First(ctx)
+		if err != nil {
+			return mapErr("open cache "+s.path, err)
+		}
+		if first {
+			if err := s.upgradeSchema1First(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if version >= 2 {
+		if err := s.redoSchema2(ctx); err != nil {
+			return err
+		}
 	}
 	for _, m := range known {
 		version, name := m.version, m.name

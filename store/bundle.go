@@ -2,7 +2,6 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,7 +22,7 @@ import (
 // newest first, one per line (BundleActivities), and a manifest
 // (BundleManifest) that says how they were obtained and lets anyone check
 // that not a byte has changed since: the SHA-256 of every line and of the
-// whole file. DIGEST, SHA256SUMS and README.txt (verify.go) let a third
+// whole file. DIGEST, SHA256SUMS and README.txt (bundle_verify.go) let a third
 // party check it with or without claudit.
 const (
 	// BundleFormat names the bundle layout; VerifyBundle refuses others.
@@ -264,7 +263,7 @@ func (s *Store) Export(ctx context.Context, dir string, q feed.Query, now time.T
 				return err
 			}
 			for _, r := range rows {
-				line, err := rawLine(r.Raw)
+				line, err := feed.RawLine(r.Raw)
 				if err != nil {
 					return fmt.Errorf("activity %q: %w", r.ID, err)
 				}
@@ -368,18 +367,4 @@ func writeBundleFiles(dir string, m *Manifest) error {
 		return fmt.Errorf("export: write manifest: %w", err)
 	}
 	return nil
-}
-
-// rawLine is the raw activity as one line: exactly as received, unless the
-// server sent it pretty-printed, in which case only the insignificant
-// whitespace is removed (JSON strings cannot hold a raw newline).
-func rawLine(raw json.RawMessage) ([]byte, error) {
-	if !bytes.ContainsAny(raw, "\r\n") {
-		return raw, nil
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return nil, fmt.Errorf("compact raw activity: %w", err)
-	}
-	return b.Bytes(), nil
 }

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"claudit/feed"
+)
+
+// Count counts the activities matching q, stopping at limit (capped is then
+// true; limit <= 0 counts everything). Cancelling ctx interrupts it.
+func (s *Store) Count(ctx context.Context, q feed.Query, now time.Time, limit int) (int, bool, error) {
+	p, err := s.compile(ctx, q, now)
+	if err != nil {
+		return 0, false, err
+	}
+	if p.none {
+		return 0, false, nil
+	}
+	if p.typesOnly {
+		// Counts by hour answer without reading the rows.
+		rc, err := s.newRollCounter(ctx, p, p.lo, p.hi)
+		if err != nil {
+			return 0, false, ctxErr(ctx, "count", err)
+		}
+		n, err := rc.count(p.lo, p.hi)
+		if err != nil {
+			return 0, false, ctxErr(ctx, "count", err)
+		}
+		if limit > 0 && n > int64(limit) {
+			return limit, true, nil
+		}
+		return int(n), false, nil
+	}
+	fromSQL, fargs := p.from(0, maxBucket+1)
+	cond, cargs := p.cond("")
+	inner := "SELECT 1 FROM " + fromSQL + cond
+	args := append(fargs, cargs...)
+	if limit > 0 {
+		inner += " LIMIT ?"
+		args = append(args, limit+1)
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM ("+inner+")", args...).Scan(&n); err != nil {
+		return 0, false, ctxErr(ctx, "count", err)
+	}
+	if limit > 0 && n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
