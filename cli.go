@@ -334,6 +334,7 @@ func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...fe
 		feed.WithBaseURL(a.baseURL),
 		feed.WithKey(key),
 		feed.WithUserAgent("claudit/" + toolVersion()),
+		feed.WithAPIVersion(a.apiVersion()),
 		feed.WithRetry(feed.HeadlessRetryPolicy()),
 	}
 	opts = append(opts, extra...)
@@ -660,6 +661,9 @@ func permissionMessage(ae *feed.APIError) string {
 	msg := fmt.Sprintf("the key lacks the scope for the Activity Feed (403): it has %s; it needs %s.", got, needed)
 	if ae != nil && ae.RequestID != "" {
 		msg = strings.TrimSuffix(msg, ".") + " (request-id " + ae.RequestID + ")."
+	}
+	if !strings.Contains(needed, feed.ScopeOrgAudit) {
+		needed += " or " + feed.ScopeOrgAudit
 	}
 	return msg + "\nCreate a Compliance Access Key with " + needed + " (or an Admin API key) and run \"claudit login\"."
 }
