@@ -96,3 +96,41 @@ func TestPermissionMessageNamesOrgAudit(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// An activity type newer than the catalogue: the sync that first brings it
+// into the cache says so once; query finds it by type and by free text;
+// status counts it beside the catalogue's date and size.
+func TestTypesNewerThanTheCatalogue(t *testing.T) {
+	const newType = "quantum_widget_created" // served by the simulator's story
+	if _, ok := feed.Catalogue().Lookup(newType); ok {
+		t.Fatalf("%s is catalogued now; pick a type the catalogue does not know", newType)
+	}
+	_, url := startSim(t, sim.Config{Seed: 7, Events: 3000})
+	e := newTestEnv(t)
+	e.vars[envBaseURL] = url
+	e.vars[envCache] = filepath.Join(t.TempDir(), "c.db")
+	e.vars[envConfig] = filepath.Join(t.TempDir(), "none.toml")
+	e.key = sim.AdminKey
+	const note = "claudit: 1 activity type newer than the built-in catalogue (" + newType + "); their events are stored and searchable as usual\n"
+	code, _, stderr := e.run("sync")
+	if code != 0 || strings.Count(stderr, note) != 1 {
+		t.Fatalf("first sync: exit %d, want the note once on stderr:\n%s", code, stderr)
+	}
+	for _, args := range [][]string{{"sync"}, {"query", "type:" + newType}} {
+		code, _, stderr := e.run(args...)
+		if code != 0 || strings.Contains(stderr, "newer than the built-in catalogue") {
+			t.Fatalf("%v: exit %d, the note came again:\n%s", args, code, stderr)
+		}
+	}
+	for _, args := range [][]string{{"query", "--offline", "type:" + newType}, {"query", "--offline", `"quantum_widget"`}} {
+		code, stdout, stderr := e.run(args...)
+		if code != 0 || !strings.Contains(stdout, newType) {
+			t.Fatalf("%v: exit %d, the event is not found:\n%s%s", args, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := e.run("status")
+	want := "catalogue    518 activity types, as of 2026-12-02; the cache holds 1 type newer than it (" + newType + ")\n"
+	if code != 0 || !strings.Contains(stdout, want) {
+		t.Fatalf("status: exit %d, stdout lacks %q:\n%s%s", code, want, stdout, stderr)
+	}
+}

@@ -211,11 +211,14 @@ func (a *app) status(ctx context.Context, check bool) error {
 
 	var runErr error
 	if _, err := os.Stat(a.cache); errors.Is(err, fs.ErrNotExist) {
+		row("catalogue", catalogueStatus(ctx, nil))
 		row("cache", a.cache+" (not created yet: run claudit sync)")
 	} else if st, err := a.openStore(ctx); err != nil {
+		row("catalogue", catalogueStatus(ctx, nil))
 		row("cache", a.cache)
 		runErr = err
 	} else {
+		row("catalogue", catalogueStatus(ctx, st))
 		runErr = a.cacheStatus(ctx, st, now, row, ts)
 		st.Close()
 	}

@@ -76,6 +76,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		}
 	}))
 	syncer := feed.NewSyncer(client, st, opts...)
+	newerBefore, _ := uncataloguedTypes(ctx, st)
 	started := time.Now()
 	sum, err := syncer.Sync(ctx, q, defaultSince)
 	if bar != nil {
@@ -93,6 +94,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if runs, rerr := st.Runs(ctx, 1); rerr == nil && len(runs) == 1 && slices.Equal(runs[0].Summary.RequestIDs, sum.RequestIDs) {
 		res.Info, res.RunID = runs[0].Info, runs[0].ID
 	}
+	a.noteNewTypes(ctx, st, newerBefore)
 	if sum.OutOfWindow > 0 {
 		a.warn("the server sent %s dated outside the window asked for; they were not stored (a server anomaly)",
 			ui.Count(sum.OutOfWindow, "activity"))

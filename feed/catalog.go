@@ -155,6 +155,20 @@ func (c *Catalog) Len() int { return len(c.names) }
 // Names returns every catalogued type name, sorted.
 func (c *Catalog) Names() []string { return slices.Clone(c.names) }
 
+// Uncatalogued returns the names among types that the catalogue does not
+// know, sorted and without duplicates: types newer than the catalogue,
+// whose events are stored, shown and searched like any other.
+func (c *Catalog) Uncatalogued(types []string) []string {
+	var out []string
+	for _, t := range types {
+		if _, ok := c.types[t]; !ok {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Presets returns the preset names (curated presets and every group), sorted.
 func (c *Catalog) Presets() []Preset {
 	var out []Preset

@@ -204,3 +204,13 @@ func TestParseCatalogRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestCatalogueUncatalogued(t *testing.T) {
+	got := Catalogue().Uncatalogued([]string{"quantum_widget_created", "api_key_created", "anthropic_access", "a_new_type", "quantum_widget_created"})
+	if want := []string{"a_new_type", "quantum_widget_created"}; !slices.Equal(got, want) {
+		t.Errorf("Uncatalogued = %v, want %v", got, want)
+	}
+	if got := Catalogue().Uncatalogued(nil); len(got) != 0 {
+		t.Errorf("Uncatalogued(nil) = %v", got)
+	}
+}
