@@ -338,6 +338,7 @@ func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...fe
 		feed.WithBaseURL(a.baseURL),
 		feed.WithKey(key),
 		feed.WithUserAgent("claudit/" + toolVersion()),
+		feed.WithAPIVersion(a.apiVersion()),
 		feed.WithRetry(feed.HeadlessRetryPolicy()),
 	}
 	opts = append(opts, extra...)

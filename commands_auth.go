@@ -29,9 +29,12 @@ func (a *app) loginCommand() *cobra.Command {
 		Long: `login reads a key (without echo on a terminal; from stdin when it is not a
 terminal), checks its kind by prefix, verifies it with one request for a single
 activity, and stores it in the OS keychain under service "claudit", account = the
-profile. Accepted: a Compliance Access Key (sk-ant-api01-…) with
-read:compliance_activities, or an Admin API key (sk-ant-admin01-…), which can read
-the feed only. A Claude API key (sk-ant-api03-…) is refused: the feed rejects it.`,
+profile. Accepted: a Compliance Access Key (the Claude Enterprise admin key,
+sk-ant-api01-…, claude.ai › Organization settings › API) with
+read:compliance_activities or read:org_audit, or a Claude Console Admin API key
+(sk-ant-admin01-…), which can read the feed only, and only if the Compliance API
+was on when it was created. A Claude API key (sk-ant-api03-…) is refused: the
+Compliance API rejects it.`,
 		Example: `  claudit login
   claudit login --profile prod
   pass show anthropic/compliance | claudit login   # from a password manager`,
@@ -87,21 +90,11 @@ func checkKey(raw string) (feed.Secret, error) {
 		return k, nil
 	case feed.KeyModel:
 		return feed.Secret{}, &keyKindError{msg: "that is a Claude API key (sk-ant-api03-…), which the Compliance API rejects.\n" +
-			"Use a Compliance Access Key (sk-ant-api01-…, claude.ai › Organization settings › API) or an Admin API key (sk-ant-admin01-…, Console › Settings › Admin keys)."}
+			"Use a Compliance Access Key (the Claude Enterprise admin key, sk-ant-api01-…, claude.ai › Organization settings › API) with " +
+			feed.ScopeActivities + " or " + feed.ScopeOrgAudit + ", or an Admin API key (sk-ant-admin01-…, Console › Settings › Admin keys)."}
 	}
 	return feed.Secret{}, &keyKindError{msg: "that does not look like a Compliance Access Key (sk-ant-api01-…) or an Admin API key (sk-ant-admin01-…).\n" +
 		"Check that the whole key was pasted."}
-}
-
-// describeKind says what a key kind can do.
-func describeKind(k feed.KeyKind) string {
-	switch k {
-	case feed.KeyAdmin:
-		return "Admin API key (reads the Activity Feed only)"
-	case feed.KeyCompliance:
-		return "Compliance Access Key"
-	}
-	return k.String() + " key"
 }
 
 func (a *app) login(ctx context.Context) error {
@@ -136,8 +129,8 @@ func (a *app) login(ctx context.Context) error {
 	if page.Meta.RateLimit.Known {
 		rl = fmt.Sprintf(" Rate budget %d/%d.", page.Meta.RateLimit.Remaining, page.Meta.RateLimit.Limit)
 	}
-	fprintf(a.env.stdout, "Verified the %s (%s) against %s and stored it in the keychain (%s) for profile %q.%s\n",
-		describeKind(key.Kind()), key.Masked(), a.host(), a.env.keychain.backendName(), a.profile, rl)
+	fprintf(a.env.stdout, "Verified the key (%s) against %s and stored it in the keychain (%s) for profile %q.%s\nKind: %s; it reads %s.\n",
+		key.Masked(), a.host(), a.env.keychain.backendName(), a.profile, rl, key.Kind().Describe(), key.Kind().Reach())
 	return nil
 }
 
@@ -209,17 +202,23 @@ func (a *app) status(ctx context.Context, check bool) error {
 	default:
 		row("key", key.Masked()+" from the keychain")
 	}
+	if keyErr == nil {
+		row("key kind", key.Kind().Describe()+": reads "+key.Kind().Reach())
+	}
 	row("keychain", fmt.Sprintf("%s, service %q, account %q", a.env.keychain.backendName(), keychainService, a.profile))
 	row("base URL", a.baseURL)
 	row("config", a.configStatus())
 
 	var runErr error
 	if _, err := os.Stat(a.cache); errors.Is(err, fs.ErrNotExist) {
+		row("catalogue", catalogueStatus(ctx, nil))
 		row("cache", a.cache+" (not created yet: run claudit sync)")
 	} else if st, err := a.openStore(ctx); err != nil {
+		row("catalogue", catalogueStatus(ctx, nil))
 		row("cache", a.cache)
 		runErr = err
 	} else {
+		row("catalogue", catalogueStatus(ctx, st))
 		runErr = a.cacheStatus(ctx, st, now, row, ts)
 		st.Close()
 	}

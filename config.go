@@ -51,6 +51,8 @@ type config struct {
 
 	// evidenceDir is where evidence bundles and timelines go.
 	evidenceDir *string
+	// apiVersion is the anthropic-version header (api_version).
+	apiVersion *string
 }
 
 // fileConfig is the TOML layout of the config file.
@@ -67,6 +69,8 @@ type fileConfig struct {
 
 	// EvidenceDir is the evidence_dir setting.
 	EvidenceDir string `toml:"evidence_dir"`
+	// APIVersion is the api_version setting.
+	APIVersion string `toml:"api_version"`
 }
 
 // settingKind is the TOML type a setting wants.
@@ -91,7 +95,7 @@ type configSetting struct {
 func configSettings() []configSetting {
 	return []configSetting{
 		{"profile", kindString}, {"utc", kindBool}, {"no_color", kindBool}, {"redact", kindBool},
-		{"cache", kindString}, {"evidence_dir", kindString}, {"base_url", kindString}, {"columns", kindStrings},
+		{"cache", kindString}, {"evidence_dir", kindString}, {"base_url", kindString}, {"api_version", kindString}, {"columns", kindStrings},
 		{"keys", kindKeyTable}, {"views", kindViewTable},
 	}
 }
@@ -269,6 +273,12 @@ func parseConfig(cfg *config, text string) error {
 			return bad("base_url is empty; remove it to use %s.", feed.DefaultBaseURL)
 		}
 		cfg.baseURL = &fc.BaseURL
+	}
+	if md.IsDefined("api_version") {
+		if err := feed.CheckAPIVersion(fc.APIVersion); err != nil {
+			return bad("api_version: %v; remove it to send %s.", err, feed.APIVersion)
+		}
+		cfg.apiVersion = &fc.APIVersion
 	}
 	if md.IsDefined("cache") {
 		if fc.Cache == "" {
@@ -449,6 +459,15 @@ func (a *app) configCachePath(p string) string {
 		return filepath.Join(filepath.Dir(a.cfg.path), p)
 	}
 	return p
+}
+
+// apiVersion is the anthropic-version to send: the config file's
+// api_version, else feed.APIVersion.
+func (a *app) apiVersion() string {
+	if a.cfg != nil && a.cfg.apiVersion != nil {
+		return *a.cfg.apiVersion
+	}
+	return feed.APIVersion
 }
 
 // configStatus describes the config file for claudit status.

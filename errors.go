@@ -228,5 +228,8 @@ func permissionMessage(ae *feed.APIError) string {
 	if ae != nil && ae.RequestID != "" {
 		msg = strings.TrimSuffix(msg, ".") + " (request-id " + ae.RequestID + ")."
 	}
+	if !strings.Contains(needed, feed.ScopeOrgAudit) {
+		needed += " or " + feed.ScopeOrgAudit
+	}
 	return msg + "\nCreate a Compliance Access Key with " + needed + " (or an Admin API key) and run \"claudit login\"."
 }

@@ -75,6 +75,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		}
 	}))
 	syncer := feed.NewSyncer(client, st, opts...)
+	newerBefore, _ := uncataloguedTypes(ctx, st)
 	started := time.Now()
 	sum, err := syncer.Sync(ctx, q, defaultSince)
 	if bar != nil {
@@ -92,6 +93,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if sum.RunID != 0 {
 		res.runID, res.info.Window, res.info.Started = sum.RunID, sum.Window, sum.Started
 	}
+	a.noteNewTypes(ctx, st, newerBefore)
 	if sum.OutOfWindow > 0 {
 		a.warn("the server sent %s dated outside the window asked for; they were not stored (a server anomaly)",
 			printer.Count(sum.OutOfWindow, "activity"))

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 //go:embed activity-types.json
@@ -31,9 +32,12 @@ type FieldInfo struct {
 	Type     string `json:"type"`
 }
 
-// Catalog is the activity-type catalogue (514 types, from the API reference)
-// with the presets derived from it. It is read-only after construction.
+// Catalog is the activity-type catalogue (518 types, from the API reference
+// and the guides; ACTIVITY_FEED.md §9, §17.7) with the presets derived from
+// it. It is read-only after construction.
 type Catalog struct {
+	// asOf is the date the catalogue was last brought up to date.
+	asOf    time.Time
 	types   map[string]TypeInfo
 	names   []string // sorted
 	presets map[string][]string
@@ -75,12 +79,21 @@ func Catalogue() *Catalog { return catalogue() }
 
 func parseCatalog(b []byte) (*Catalog, error) {
 	var doc struct {
-		Types map[string]TypeInfo `json:"types"`
+		AsOf      string              `json:"as_of"`
+		TypeCount int                 `json:"type_count"`
+		Types     map[string]TypeInfo `json:"types"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, err
 	}
-	c := &Catalog{types: doc.Types, presets: map[string][]string{}}
+	asOf, err := time.Parse(time.DateOnly, doc.AsOf)
+	if err != nil {
+		return nil, fmt.Errorf("as_of: %w", err)
+	}
+	if doc.TypeCount != len(doc.Types) {
+		return nil, fmt.Errorf("type_count is %d but %d types are listed", doc.TypeCount, len(doc.Types))
+	}
+	c := &Catalog{asOf: asOf, types: doc.Types, presets: map[string][]string{}}
 	groups := map[string][]string{}
 	for name, ti := range doc.Types {
 		ti.Name = name
@@ -132,8 +145,29 @@ func (c *Catalog) Group(name string) string {
 	return "other"
 }
 
+// AsOf returns the date the catalogue was last brought up to date with the
+// published reference.
+func (c *Catalog) AsOf() time.Time { return c.asOf }
+
+// Len returns the number of catalogued types.
+func (c *Catalog) Len() int { return len(c.names) }
+
 // Names returns every catalogued type name, sorted.
 func (c *Catalog) Names() []string { return slices.Clone(c.names) }
+
+// Uncatalogued returns the names among types that the catalogue does not
+// know, sorted and without duplicates: types newer than the catalogue,
+// whose events are stored, shown and searched like any other.
+func (c *Catalog) Uncatalogued(types []string) []string {
+	var out []string
+	for _, t := range types {
+		if _, ok := c.types[t]; !ok {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // Presets returns the preset names (curated presets and every group), sorted.
 func (c *Catalog) Presets() []Preset {

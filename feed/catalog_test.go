@@ -4,13 +4,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCatalogueTypes(t *testing.T) {
 	c := Catalogue()
 	names := c.Names()
-	if len(names) != 514 {
-		t.Fatalf("catalogue has %d types, want 514", len(names))
+	if len(names) != 518 || c.Len() != 518 {
+		t.Fatalf("catalogue has %d types (Len %d), want 518", len(names), c.Len())
+	}
+	if got := c.AsOf().Format(time.DateOnly); got != "2026-12-02" {
+		t.Errorf("AsOf = %s, want 2026-12-02", got)
 	}
 	if !slices.IsSorted(names) {
 		t.Error("Names not sorted")
@@ -70,7 +74,7 @@ func TestCatalogueExpand(t *testing.T) {
 		}
 	}
 	all, err := c.Expand("*")
-	if err != nil || len(all) != 514 {
+	if err != nil || len(all) != 518 {
 		t.Errorf("Expand(*) = %d types, %v", len(all), err)
 	}
 	if !IsPattern("@keys") || !IsPattern("*x") || !IsPattern("a?") || IsPattern("api_key_created") {
@@ -151,5 +155,62 @@ func TestCatalogueExpandAll(t *testing.T) {
 	}
 	if got, err := c.ExpandAll(nil); err != nil || len(got) != 0 {
 		t.Errorf("ExpandAll(nil) = %v, %v", got, err)
+	}
+}
+
+// TestCatalogueSince20260926 checks the rows ACTIVITY_FEED.md §17.7 added:
+// their groups, actors and the fields §17.3 and §17.4 publish.
+func TestCatalogueSince20260926(t *testing.T) {
+	c := Catalogue()
+	tests := []struct {
+		name, group string
+		actors      []string
+		fields      []string
+	}{
+		{"anthropic_access", "compliance", []string{ActorAnthropic}, []string{"accessed_at", "accessor_department", "reason_code", "resource_details", "workspace_id", "workspace_uuid", "transparency_log_leaf_index"}},
+		{"cmek_preserve", "compliance", []string{ActorAnthropic}, []string{"accessed_at", "accessor_department", "reason_code", "resource_details"}},
+		{"org_security_control_attestation_updated", "compliance", []string{"user_actor", "system_actor"}, []string{"control", "action", "status", "previous_status", "review_date"}},
+		{"account_migration_completed", "members", nil, nil},
+	}
+	for _, tt := range tests {
+		ti, ok := c.Lookup(tt.name)
+		if !ok {
+			t.Errorf("%s not catalogued", tt.name)
+			continue
+		}
+		if ti.Group != tt.group || !slices.Equal(ti.ActorVariants, tt.actors) || ti.Summary == "" {
+			t.Errorf("%s: group %q actors %v summary %q", tt.name, ti.Group, ti.ActorVariants, ti.Summary)
+		}
+		for _, f := range tt.fields {
+			if !slices.ContainsFunc(ti.Fields, func(fi FieldInfo) bool { return fi.Name == f }) {
+				t.Errorf("%s lacks field %s", tt.name, f)
+			}
+		}
+	}
+	admin, _ := c.Expand("@admin")
+	if _, ok := slices.BinarySearch(admin, "org_security_control_attestation_updated"); !ok {
+		t.Error("@admin lacks org_security_control_attestation_updated (group compliance)")
+	}
+}
+
+func TestParseCatalogRejects(t *testing.T) {
+	for _, tt := range []struct{ doc, want string }{
+		{`{"type_count": 0, "types": {}}`, "as_of"},
+		{`{"as_of": "2026-13-01", "type_count": 0, "types": {}}`, "as_of"},
+		{`{"as_of": "2026-12-02", "type_count": 2, "types": {"a": {"group": "other"}}}`, "type_count is 2 but 1"},
+	} {
+		if _, err := parseCatalog([]byte(tt.doc)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("parseCatalog(%s) = %v, want an error with %q", tt.doc, err, tt.want)
+		}
+	}
+}
+
+func TestCatalogueUncatalogued(t *testing.T) {
+	got := Catalogue().Uncatalogued([]string{"quantum_widget_created", "api_key_created", "anthropic_access", "a_new_type", "quantum_widget_created"})
+	if want := []string{"a_new_type", "quantum_widget_created"}; !slices.Equal(got, want) {
+		t.Errorf("Uncatalogued = %v, want %v", got, want)
+	}
+	if got := Catalogue().Uncatalogued(nil); len(got) != 0 {
+		t.Errorf("Uncatalogued(nil) = %v", got)
 	}
 }

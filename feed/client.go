@@ -23,8 +23,13 @@ const (
 	DefaultBaseURL = "https://api.anthropic.com"
 	// ActivitiesPath is the feed endpoint, relative to the base URL.
 	ActivitiesPath = "/v1/compliance/activities"
-	// APIVersion is sent as anthropic-version on every request.
+	// APIVersion is the anthropic-version sent unless WithAPIVersion says
+	// otherwise: the version the feed guide and Anthropic's own verifier
+	// send (ACTIVITY_FEED.md §17.5; the feed changes under no version).
 	APIVersion = "2023-06-01"
+	// LatestAPIVersion is the newest anthropic-version (released
+	// 2026-10-21); the Security posture guides send it to the feed.
+	LatestAPIVersion = "2026-10-21"
 	// DefaultUserAgent is sent unless WithUserAgent says otherwise.
 	DefaultUserAgent = "claudit/dev"
 	// MaxLimit is the largest page size the feed accepts.
@@ -52,6 +57,7 @@ type Client struct {
 	hc      *http.Client
 	key     Secret
 	ua      string
+	version string // anthropic-version
 	retry   RetryPolicy
 	hook    func(RetryEvent)
 	// jitter draws a backoff wait in [0, d]; tests replace it.
@@ -98,6 +104,22 @@ func WithUserAgent(ua string) Option {
 	return func(c *Client) { c.ua = ua }
 }
 
+// WithAPIVersion sets the anthropic-version header (default APIVersion).
+// New rejects anything but a date (YYYY-MM-DD), the form every version has.
+func WithAPIVersion(v string) Option {
+	return func(c *Client) { c.version = v }
+}
+
+// CheckAPIVersion reports whether v has the form of an anthropic-version:
+// a calendar date, YYYY-MM-DD. Whether the server knows it is its business
+// (the feed answers an unknown one as usual, §17.8).
+func CheckAPIVersion(v string) error {
+	if t, err := time.Parse(time.DateOnly, v); err != nil || t.Format(time.DateOnly) != v {
+		return fmt.Errorf("API version %q is not a date such as %s", v, LatestAPIVersion)
+	}
+	return nil
+}
+
 // WithRetry sets the retry policy; zero fields keep their defaults.
 func WithRetry(p RetryPolicy) Option {
 	return func(c *Client) { c.retry = p }
@@ -114,12 +136,15 @@ func WithRetryHook(f func(RetryEvent)) Option {
 // http to anything but loopback (127.0.0.0/8, ::1, localhost): the key must
 // never cross a network in clear text.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{ua: DefaultUserAgent, jitter: fullJitter, maxBody: MaxPageBytes}
+	c := &Client{ua: DefaultUserAgent, version: APIVersion, jitter: fullJitter, maxBody: MaxPageBytes}
 	for _, o := range opts {
 		o(c)
 	}
 	if c.baseErr != nil {
 		return nil, c.baseErr
+	}
+	if err := CheckAPIVersion(c.version); err != nil {
+		return nil, err
 	}
 	if c.base == nil {
 		c.base, _ = url.Parse(DefaultBaseURL)
@@ -325,7 +350,7 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int, deadl
 	if k := c.key.Reveal(); k != "" {
 		req.Header.Set("x-api-key", k)
 	}
-	req.Header.Set("anthropic-version", APIVersion)
+	req.Header.Set("anthropic-version", c.version)
 	req.Header.Set("user-agent", c.ua)
 	req.Header.Set("accept", "application/json")
 	resp, err := c.hc.Do(req)

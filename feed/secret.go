@@ -8,19 +8,34 @@ import (
 )
 
 // KeyKind is the kind of an Anthropic API key, told apart by its prefix
-// (ACTIVITY_FEED.md §2.1). It is a local guess: only the server knows scopes.
+// (ACTIVITY_FEED.md §2.1, §17.2). It is a local guess: only the server
+// knows scopes.
 type KeyKind int
 
 // The key kinds claudit recognises.
 const (
 	// KeyUnknown is any key without a known prefix.
 	KeyUnknown KeyKind = iota
-	// KeyAdmin is an Admin API key (sk-ant-admin01-): feed scope at most.
+	// KeyAdmin is a Claude Console Admin API key (sk-ant-admin01-): it has
+	// no selectable scopes and reaches the Activity Feed only, and only if
+	// the Compliance API was on when the key was created.
 	KeyAdmin
-	// KeyCompliance is a Compliance Access Key (sk-ant-api01-).
+	// KeyCompliance is a Claude Enterprise key (sk-ant-api01-), which the
+	// Compliance guides call a Compliance Access Key and the admin-keys
+	// guide the organization's Admin API key: it reaches what its scopes
+	// allow, fixed at creation.
 	KeyCompliance
 	// KeyModel is a Claude API key (sk-ant-api03-), which the feed rejects.
 	KeyModel
+)
+
+// Scopes that grant the Activity Feed (§2.1, §17.2): either one suffices.
+const (
+	// ScopeActivities is the feed's own scope.
+	ScopeActivities = "read:compliance_activities"
+	// ScopeOrgAudit is the read-only security-audit scope: every Compliance
+	// API read endpoint, the feed included.
+	ScopeOrgAudit = "read:org_audit"
 )
 
 // Key prefixes by kind.
@@ -40,6 +55,34 @@ func (k KeyKind) String() string {
 		return "compliance"
 	case KeyModel:
 		return "model"
+	default:
+		return "unknown"
+	}
+}
+
+// Describe names the kind as the documentation does, with its prefix.
+func (k KeyKind) Describe() string {
+	switch k {
+	case KeyAdmin:
+		return "Admin API key (Claude Console, sk-ant-admin01-…)"
+	case KeyCompliance:
+		return "Compliance Access Key (Claude Enterprise admin key, sk-ant-api01-…)"
+	case KeyModel:
+		return "Claude API key (sk-ant-api03-…)"
+	default:
+		return "key of an unknown kind"
+	}
+}
+
+// Reach says what a key of this kind can read of the Compliance API.
+func (k KeyKind) Reach() string {
+	switch k {
+	case KeyAdmin:
+		return "the Activity Feed only, if the Compliance API was on when the key was created"
+	case KeyCompliance:
+		return "what its scopes allow; the Activity Feed needs " + ScopeActivities + " or " + ScopeOrgAudit
+	case KeyModel:
+		return "nothing: the Compliance API rejects it"
 	default:
 		return "unknown"
 	}

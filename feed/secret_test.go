@@ -98,3 +98,25 @@ func TestSecretScrub(t *testing.T) {
 		t.Errorf("zero secret scrub: %q", got)
 	}
 }
+
+func TestKeyKindDescribeAndReach(t *testing.T) {
+	for _, tt := range []struct {
+		kind               KeyKind
+		describes, reaches string
+	}{
+		{KeyAdmin, "sk-ant-admin01-", "Activity Feed only"},
+		{KeyCompliance, "sk-ant-api01-", ScopeOrgAudit},
+		{KeyModel, "sk-ant-api03-", "rejects"},
+		{KeyUnknown, "unknown", "unknown"},
+	} {
+		if d := tt.kind.Describe(); !strings.Contains(d, tt.describes) {
+			t.Errorf("%v.Describe() = %q, want it to contain %q", tt.kind, d, tt.describes)
+		}
+		if r := tt.kind.Reach(); !strings.Contains(r, tt.reaches) {
+			t.Errorf("%v.Reach() = %q, want it to contain %q", tt.kind, r, tt.reaches)
+		}
+	}
+	if r := KeyCompliance.Reach(); !strings.Contains(r, ScopeActivities) {
+		t.Errorf("KeyCompliance.Reach() = %q lacks %s", r, ScopeActivities)
+	}
+}

@@ -166,7 +166,10 @@ func (s *Syncer) catchUp(ctx context.Context, q Query, sig string, t *tailState)
 		// A first poll without a cursor reads the newest page only: the
 		// past is window sync's job.
 		atPresent := !page.HasMore || t.cursor == ""
-		next := t.cursor
+		// An empty page (no first_id) leaves the position where this
+		// request started: after the newest page stored so far, not where
+		// the poll started (that would re-read the whole catch-up).
+		next := p.BeforeID
 		if page.FirstID != "" {
 			next = page.FirstID
 		}

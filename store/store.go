@@ -267,8 +267,12 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	} else {
 		// The writer's larger page cache and memory-mapped reads keep the
 		// hot indexes of a million-event cache in memory during ingest.
+		// Mapped pages count as resident memory, so the map is capped at
+		// 256 MiB: a 1M-event backfill peaked at ~405 MB with 1 GiB and
+		// ~290 MB with 256 MiB, at the same ingest rate (0 and 128 MiB were
+		// slower; BenchmarkBackfillMemory).
 		q.Add("_pragma", "cache_size(-65536)")
-		q.Add("_pragma", "mmap_size(1073741824)")
+		q.Add("_pragma", "mmap_size(268435456)")
 		// Write transactions take the lock up front: a deferred transaction
 		// that upgrades later can fail with SQLITE_BUSY despite busy_timeout.
 		q.Set("_txlock", "immediate")

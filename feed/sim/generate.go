@@ -89,6 +89,9 @@ func newGenerator(seed int64, norgs int) (*generator, error) {
 	}
 	cat := feed.Catalogue()
 	for _, name := range cat.Names() {
+		if slices.Contains(unseededTypes, name) {
+			continue
+		}
 		ti, _ := cat.Lookup(name)
 		p := &typePlan{name: name, variants: ti.ActorVariants, noOrg: noOrgType(name)}
 		for _, f := range ti.Fields {
@@ -142,6 +145,11 @@ func newGenerator(seed int64, norgs int) (*generator, error) {
 	}
 	return g, nil
 }
+
+// unseededTypes joined the catalogue after the simulator's data set was
+// fixed (ACTIVITY_FEED.md §17.7). The generator leaves them out, so every
+// seed keeps producing the same events (golden outputs depend on them).
+var unseededTypes = []string{"account_migration_completed", "anthropic_access", "cmek_preserve", "org_security_control_attestation_updated"}
 
 const (
 	futureType = "quantum_widget_created"
