@@ -37,6 +37,8 @@ type syncConfig struct {
 	pollMin        time.Duration
 	pollMax        time.Duration
 	progress       func(Progress)
+	parallel       int
+	budgetReserve  float64
 }
 
 // SyncOption configures a Syncer.
@@ -70,6 +72,16 @@ func WithPollInterval(minInterval, maxInterval time.Duration) SyncOption {
 // called synchronously from the syncing goroutine and must not block long.
 func WithProgress(f func(Progress)) SyncOption { return func(c *syncConfig) { c.progress = f } }
 
+// WithParallel sets how many requests a window sync keeps in flight at
+// most (default 1: one cursor at a time). Above 1 the gaps are fetched as
+// time windows walked concurrently, within the rate budget (issue 13).
+func WithParallel(n int) SyncOption { return func(c *syncConfig) { c.parallel = max(n, 1) } }
+
+// WithBudgetReserve sets the fraction of the organisation's per-minute rate
+// budget a parallel window sync leaves to the org's other consumers
+// (default DefaultBudgetReserve).
+func WithBudgetReserve(f float64) SyncOption { return func(c *syncConfig) { c.budgetReserve = f } }
+
 // NewSyncer returns a Syncer that reads pages from p and writes them to sink.
 func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
 	cfg := syncConfig{
@@ -81,6 +93,8 @@ func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
 		pollMin:        10 * time.Second,
 		pollMax:        60 * time.Second,
 		progress:       func(Progress) {},
+		parallel:       1,
+		budgetReserve:  DefaultBudgetReserve,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -218,6 +232,22 @@ func (s *Syncer) syncWindow(ctx context.Context, q Query, sig string, bounds fun
 			if err != nil {
 				return err
 			}
+		}
+		if s.cfg.parallel > 1 && !force {
+			var todo []Range
+			for _, g := range gaps {
+				if !done[g] {
+					done[g] = true
+					todo = append(todo, g)
+				}
+			}
+			if len(todo) == 0 {
+				return nil
+			}
+			if err := s.fetchParallel(ctx, q, sig, todo, run); err != nil {
+				return err
+			}
+			continue
 		}
 		var next *Range
 		for i := range gaps {

@@ -1,0 +1,196 @@
+package feed_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"claudit/feed"
+	"claudit/feed/sim"
+)
+
+// Parallel window sync (issue 13): the same invariants as the sequential
+// sync (the cache equals the ground truth, no id twice, coverage honest),
+// requests ≤ ceil(N/limit) + windows, and the budget is respected.
+
+// windowStats follows the progress reports of a parallel sync.
+type windowStats struct {
+	windows, done int
+	minWidth      int
+	maxWidth      int
+}
+
+func (w *windowStats) observe(p feed.Progress) {
+	if p.Phase != "window" {
+		return
+	}
+	w.windows, w.done = max(w.windows, p.Windows), max(w.done, p.WindowsDone)
+	if w.minWidth == 0 || p.Parallel < w.minWidth {
+		w.minWidth = p.Parallel
+	}
+	w.maxWidth = max(w.maxWidth, p.Parallel)
+}
+
+func TestParallelSyncMatchesTruth(t *testing.T) {
+	s, srv := loopbackSim(t, sim.Config{Seed: 31, Events: 12000, RateLimit: -1})
+	st := openCache(t)
+	var ws windowStats
+	sy := feed.NewSyncer(loopbackClient(t, srv, sim.AdminKey), st, feed.WithPageLimit(500), feed.WithParallel(4),
+		feed.WithProgress(ws.observe))
+	from, to := simEnd.Add(-31*24*time.Hour), simEnd.Add(time.Minute)
+	sum, err := sy.Sync(context.Background(), absWindow(from, to), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTruth(t, st, s, from, to)
+	assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+	assertNothingUncovered(t, st, feed.Range{From: from, To: to})
+	total := len(s.Truth(from, to))
+	if sum.Inserted != total {
+		t.Fatalf("inserted %d, want %d", sum.Inserted, total)
+	}
+	if ws.windows < 4 || ws.done != ws.windows {
+		t.Fatalf("windows %d done of %d, want at least 4, all done", ws.done, ws.windows)
+	}
+	if limit := (total+499)/500 + ws.windows; s.Requests() > limit {
+		t.Fatalf("%d requests for %d events in %d windows, want ≤ %d", s.Requests(), total, ws.windows, limit)
+	}
+	cov, err := st.Coverage(context.Background(), "", feed.Range{From: from, To: to})
+	if err != nil || cov.Fraction != 1 {
+		t.Fatalf("coverage after the sync = %+v, %v; want complete", cov, err)
+	}
+	before := s.Requests()
+	if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+		t.Fatal(err)
+	}
+	if s.Requests() != before {
+		t.Fatalf("re-sync of a covered window made %d requests, want 0", s.Requests()-before)
+	}
+}
+
+// With a fixed latency per request, the simulator serves concurrent
+// requests concurrently (the latency is not served under its lock), so a
+// parallel sync takes a fraction of the sequential time; and all but the
+// dense windows' walkers end early, so their older halves are stolen.
+func TestParallelSyncLatencyAndWorkStealing(t *testing.T) {
+	for _, parallel := range []int{1, 4} {
+		synctest.Test(t, func(t *testing.T) {
+			s := sim.New(sim.Config{Seed: 32, Events: 4000, Span: 4 * 24 * time.Hour, RateLimit: -1, SelfEventDelay: -1,
+				Faults: sim.Faults{Latency: time.Second}})
+			st := openCache(t)
+			var ws windowStats
+			sy := feed.NewSyncer(memoryClient(t, s), st, feed.WithPageLimit(200), feed.WithParallel(parallel),
+				feed.WithProgress(ws.observe))
+			start := time.Now()
+			// All 4000 events lie in the newest of the four initial windows.
+			from, to := start.Add(-16*24*time.Hour), start.Add(-time.Minute)
+			if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+				t.Fatal(err)
+			}
+			elapsed := time.Since(start)
+			assertTruth(t, st, s, from, to)
+			assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+			pages := (len(s.Truth(from, to)) + 199) / 200
+			if parallel == 1 {
+				if elapsed < time.Duration(pages)*time.Second {
+					t.Fatalf("sequential: %v for %d pages at 1 s each", elapsed, pages)
+				}
+				return
+			}
+			if ws.windows <= 4 {
+				t.Fatalf("%d windows: the dense window was never split", ws.windows)
+			}
+			if elapsed > time.Duration(pages)*time.Second/2 {
+				t.Fatalf("parallel: %v for %d pages at 1 s each, want at most half the sequential time", elapsed, pages)
+			}
+			if limit := pages + ws.windows; s.Requests() > limit {
+				t.Fatalf("%d requests, want ≤ %d pages + %d windows", s.Requests(), pages, ws.windows)
+			}
+		})
+	}
+}
+
+// The sync stays within the budget minus the reserve: against a budget of
+// 20 a minute it waits for the window to reset instead of causing a 429.
+func TestParallelSyncKeepsTheReserve(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := sim.New(sim.Config{Seed: 33, Events: 6000, Span: 2 * 24 * time.Hour, RateLimit: 20, SelfEventDelay: -1})
+		st := openCache(t)
+		var retries []feed.RetryEvent
+		c := memoryClient(t, s, feed.WithRetryHook(func(e feed.RetryEvent) { retries = append(retries, e) }))
+		var last feed.RateLimit
+		sy := feed.NewSyncer(c, st, feed.WithPageLimit(200), feed.WithParallel(8), feed.WithBudgetReserve(0.25),
+			feed.WithProgress(func(p feed.Progress) {
+				if p.RateLimit.Known {
+					last = p.RateLimit
+				}
+			}))
+		start := time.Now()
+		from, to := start.Add(-3*24*time.Hour), start.Add(-time.Minute)
+		if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+			t.Fatal(err)
+		}
+		if len(retries) != 0 {
+			t.Fatalf("%d retries (first %+v): the sync ran into the budget", len(retries), retries[0])
+		}
+		assertTruth(t, st, s, from, to)
+		pages := (len(s.Truth(from, to)) + 199) / 200
+		// 15 of every 20 requests a minute are the sync's.
+		if minutes := time.Duration((pages - 1) / 15); time.Since(start) < minutes*time.Minute {
+			t.Fatalf("%d requests in %v: faster than 15 a minute", s.Requests(), time.Since(start))
+		}
+		if !last.Known {
+			t.Fatal("no rate budget reported")
+		}
+	})
+}
+
+// After 429s the sync narrows how many requests it keeps in flight, and
+// still fetches everything exactly once.
+func TestParallelSync429ShrinksConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := sim.New(sim.Config{Seed: 34, Events: 5000, Span: 3 * 24 * time.Hour, RateLimit: -1, SelfEventDelay: -1})
+		s.SetFaults(sim.Faults{RateLimitEvery: 4, RetryAfter: "2"})
+		st := openCache(t)
+		var waits int
+		c := memoryClient(t, s, feed.WithRetryHook(func(e feed.RetryEvent) {
+			if e.Status != http.StatusTooManyRequests || e.Wait != 2*time.Second {
+				t.Errorf("retry %+v, want a 429 honoured for 2 s", e)
+			}
+			waits++
+		}))
+		var ws windowStats
+		sy := feed.NewSyncer(c, st, feed.WithPageLimit(200), feed.WithParallel(8), feed.WithProgress(ws.observe))
+		start := time.Now()
+		from, to := start.Add(-4*24*time.Hour), start.Add(-time.Minute)
+		sum, err := sy.Sync(context.Background(), absWindow(from, to), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waits == 0 || sum.Retries != waits {
+			t.Fatalf("%d 429 waits, summary retries %d", waits, sum.Retries)
+		}
+		if ws.minWidth >= 8 {
+			t.Fatalf("concurrency stayed at %d after %d 429s", ws.minWidth, waits)
+		}
+		assertTruth(t, st, s, from, to)
+		assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+	})
+}
+
+// Truncated bodies, connection resets and 5xx under concurrency: retried,
+// nothing lost, nothing twice.
+func TestParallelSyncFaults(t *testing.T) {
+	s, srv := loopbackSim(t, sim.Config{Seed: 35, Events: 6000, RateLimit: -1,
+		Faults: sim.Faults{TruncateEvery: 5, ResetEvery: 7, ServerErrorEvery: 6, DuplicateEvery: 3}})
+	st := openCache(t)
+	sy := feed.NewSyncer(loopbackClient(t, srv, sim.AdminKey), st, feed.WithPageLimit(300), feed.WithParallel(6))
+	from, to := simEnd.Add(-31*24*time.Hour), simEnd.Add(time.Minute)
+	if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+		t.Fatal(err)
+	}
+	assertTruth(t, st, s, from, to)
+	assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+}
