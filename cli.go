@@ -68,6 +68,8 @@ type app struct {
 	noColor  bool
 	pageSize int
 	redact   bool
+	// parallel is sync --parallel: requests a backfill keeps in flight.
+	parallel int
 	// evidenceDir is the config's evidence_dir, resolved ("" = not set).
 	evidenceDir string
 	// red is the process's one Redactor (redactor), so a value gets the

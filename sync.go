@@ -65,7 +65,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if err != nil {
 		return syncResult{}, err
 	}
-	opts := []feed.SyncOption{feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize)}
+	opts := []feed.SyncOption{feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithParallel(a.parallelism())}
 	var rate feed.RateLimit
 	opts = append(opts, feed.WithProgress(func(p feed.Progress) {
 		if p.RateLimit.Known {
@@ -108,6 +108,18 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	}
 	return res, nil
 }
+
+// parallelism is how many requests a backfill keeps in flight: sync's
+// --parallel, feed.DefaultParallel for the commands that sync first.
+func (a *app) parallelism() int {
+	if a.parallel < 1 {
+		return feed.DefaultParallel
+	}
+	return a.parallel
+}
+
+// maxParallel bounds --parallel: more would only wait on the budget.
+const maxParallel = 32
 
 // syncError marks a sync failure that is neither typed by feed nor the
 // cache's as an API failure (exit 3).
