@@ -2,9 +2,13 @@ package feed
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -19,6 +23,43 @@ import (
 // (work stealing). Adjacent windows that prove sparse are merged before
 // they are started. The newest window goes first. Requests are admitted by
 // a budget that follows the rate headers.
+
+// Leaser is implemented by a Sink that several processes may fill at once
+// (the store): a parallel backfill leases each window before walking it,
+// keeps its leases alive while it commits, and leaves windows leased by
+// another owner to that owner until the lease expires.
+type Leaser interface {
+	// TakeLease claims r of filter's backfill for owner until the given
+	// time unless another owner holds an unexpired overlapping lease.
+	TakeLease(ctx context.Context, filter string, r Range, owner string, until time.Time) (bool, error)
+	// RenewLeases moves the expiry of all of owner's leases.
+	RenewLeases(ctx context.Context, owner string, until time.Time) error
+	// ReleaseLeases drops all of owner's leases.
+	ReleaseLeases(ctx context.Context, owner string) error
+}
+
+// Lease timing defaults: a lease lasts leaseTTL past its last renewal
+// (renewed every quarter of that while pages commit), and a sync waiting
+// for another process's windows looks again every leasePoll.
+const (
+	leaseTTL  = 2 * time.Minute
+	leasePoll = 2 * time.Second
+)
+
+// WithLeases sets the owner name a parallel backfill leases its windows
+// under (default: the process id and a random suffix), how long a lease
+// lasts past its last renewal and how often a sync waiting for another
+// owner's windows looks again.
+func WithLeases(owner string, ttl, poll time.Duration) SyncOption {
+	return func(c *syncConfig) { c.leaseOwner, c.leaseTTL, c.leasePoll = owner, ttl, poll }
+}
+
+// newLeaseOwner names this process's leases.
+func newLeaseOwner() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b[:])
+}
 
 // window is one unit of backfill work.
 type window struct {
@@ -36,6 +77,7 @@ type backfill struct {
 	q      Query
 	sig    string
 	budget *budget
+	leaser Leaser // nil: the sink is not shared
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change below
@@ -44,6 +86,11 @@ type backfill struct {
 	total   int           // windows, split ones included
 	rows    int           // rows fetched across windows, for density estimates
 	walked  time.Duration // time walked across windows, for density estimates
+	// claiming counts windows popped whose lease is being taken: they are
+	// about to become active, so idle workers must not give up yet.
+	claiming int
+	deferred []Range // windows another owner holds
+	renewed  time.Time
 }
 
 // commit is one fetched page on its way to the writer.
@@ -97,23 +144,58 @@ func (b *backfill) notify() {
 	b.changed = make(chan struct{})
 }
 
-// next returns the window a worker walks next: the newest one not started,
-// else the older half of the densest window in progress; nil when all
-// work is done.
+// next returns the window a worker walks next: the newest one not started
+// (and not leased by another process), else the older half of the densest
+// window in progress; nil when all work is done.
 func (b *backfill) next(ctx context.Context) (*window, error) {
 	for {
 		b.mu.Lock()
-		w := b.pop()
-		if w == nil {
-			w = b.steal()
+		if w := b.pop(); w != nil {
+			b.claiming++
+			b.mu.Unlock()
+			ok, err := b.lease(ctx, w)
+			var gaps []Range
+			if err == nil && ok && b.leaser != nil {
+				// Another process may have filled the window since the
+				// gaps were read: fetch only what is still missing.
+				gaps, err = b.s.sink.Missing(ctx, b.sig, w.r)
+			}
+			b.mu.Lock()
+			b.claiming--
+			switch {
+			case err != nil:
+			case !ok:
+				b.deferred = append(b.deferred, w.r)
+				b.total--
+			case b.leaser != nil && len(gaps) == 0:
+				b.total--
+				ok = false
+			default:
+				if b.leaser != nil {
+					w.r, w.stop, w.reached = gaps[0], gaps[0].From, gaps[0].To
+					rest := splitGaps(gaps[1:], 1)
+					b.queue = append(rest, b.queue...)
+					b.total += len(rest)
+				}
+				b.active = append(b.active, w)
+			}
+			b.notify()
+			b.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return w, nil
+			}
+			continue
 		}
-		if w != nil {
+		if w := b.steal(); w != nil {
 			b.active = append(b.active, w)
 			b.notify()
 			b.mu.Unlock()
 			return w, nil
 		}
-		if len(b.active) == 0 {
+		if len(b.active) == 0 && b.claiming == 0 {
 			b.mu.Unlock()
 			return nil, nil
 		}
@@ -125,6 +207,14 @@ func (b *backfill) next(ctx context.Context) (*window, error) {
 		case <-changed:
 		}
 	}
+}
+
+// lease claims w for this process (always granted without a Leaser).
+func (b *backfill) lease(ctx context.Context, w *window) (bool, error) {
+	if b.leaser == nil {
+		return true, nil
+	}
+	return b.leaser.TakeLease(ctx, b.sig, w.r, b.s.cfg.leaseOwner, b.s.cfg.now().Add(b.s.cfg.leaseTTL))
 }
 
 // density is rows per unit of time walked so far (0 when unknown); b.mu is held.
@@ -205,14 +295,80 @@ func (b *backfill) advance(w *window, rows []Activity, hasMore bool) bool {
 	return last
 }
 
+// syncParallel is syncWindow for a parallel backfill: it fetches the gaps
+// in passes until none is left, waiting for windows another process holds.
+func (s *Syncer) syncParallel(ctx context.Context, q Query, sig string, bounds func() (time.Time, time.Time), run *runState) error {
+	done := map[Range]bool{}
+	for range 1000 {
+		from, end := bounds()
+		if !from.IsZero() && !end.After(from) {
+			return nil
+		}
+		gaps, err := s.sink.Missing(ctx, sig, Range{From: from, To: end})
+		if err != nil {
+			return err
+		}
+		var todo []Range
+		for _, g := range gaps {
+			if !done[g] {
+				todo = append(todo, g)
+			}
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		deferred, err := s.fetchParallel(ctx, q, sig, todo, run)
+		if err != nil {
+			return err
+		}
+		// A gap is done unless another owner held part of it: that part is
+		// looked at again (it is filled by then, or its lease expired).
+		for _, g := range todo {
+			if !slices.ContainsFunc(deferred, func(d Range) bool { return overlaps(d, g) }) {
+				done[g] = true
+			}
+		}
+		if len(deferred) > 0 {
+			t := time.NewTimer(s.cfg.leasePoll)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+	return errors.New("sync: coverage did not converge (the cache keeps reporting new gaps)")
+}
+
+// overlaps reports whether two ranges share an instant (a zero bound is open).
+func overlaps(a, b Range) bool {
+	return (a.From.IsZero() || b.To.IsZero() || a.From.Before(b.To)) && (b.From.IsZero() || a.To.IsZero() || b.From.Before(a.To))
+}
+
 // fetchParallel fetches the gaps with up to cfg.parallel requests in
-// flight, committing every page from this goroutine.
-func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []Range, run *runState) error {
+// flight, committing every page from this goroutine. It returns the
+// windows it left to another process holding them.
+func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []Range, run *runState) ([]Range, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	windows := splitGaps(gaps, s.cfg.parallel)
+	leaser, _ := s.sink.(Leaser)
+	parts := s.cfg.parallel
+	if leaser != nil {
+		// More windows than workers, so a second process finds some free.
+		parts *= 2
+	}
+	windows := splitGaps(gaps, parts)
 	b := &backfill{s: s, q: q, sig: sig, budget: newBudget(s.cfg.now, s.cfg.parallel, s.cfg.budgetReserve),
-		changed: make(chan struct{}), queue: windows, total: len(windows)}
+		leaser: leaser, changed: make(chan struct{}), queue: windows, total: len(windows), renewed: s.cfg.now()}
+	if leaser != nil {
+		defer func() {
+			// Leases are given back even when ctx was cancelled.
+			endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = leaser.ReleaseLeases(endCtx, s.cfg.leaseOwner)
+		}()
+	}
 
 	var errMu sync.Mutex
 	var firstErr error
@@ -265,9 +421,9 @@ func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []
 	defer errMu.Unlock()
 	if firstErr == nil {
 		// Cancelled from outside between two pages.
-		return ctx.Err()
+		return b.deferred, ctx.Err()
 	}
-	return firstErr
+	return b.deferred, firstErr
 }
 
 // walk fetches w newest first with after_id, handing each page to the
@@ -380,6 +536,12 @@ func (s *Syncer) commitPage(ctx context.Context, b *backfill, c commit, done *in
 	sum.Inserted += put.Inserted
 	sum.Late += put.Late
 	sum.Anomalies += put.Anomalies
+	if now := s.cfg.now(); b.leaser != nil && now.Sub(b.renewed) >= s.cfg.leaseTTL/4 {
+		if err := b.leaser.RenewLeases(ctx, s.cfg.leaseOwner, now.Add(s.cfg.leaseTTL)); err != nil {
+			return err
+		}
+		b.renewed = now
+	}
 	if c.last {
 		*done++
 	}

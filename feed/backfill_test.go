@@ -2,13 +2,17 @@ package feed_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"path/filepath"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"claudit/feed"
 	"claudit/feed/sim"
+	"claudit/store"
 )
 
 // Parallel window sync (issue 13): the same invariants as the sequential
@@ -84,7 +88,7 @@ func TestParallelSyncLatencyAndWorkStealing(t *testing.T) {
 			sy := feed.NewSyncer(memoryClient(t, s), st, feed.WithPageLimit(200), feed.WithParallel(parallel),
 				feed.WithProgress(ws.observe))
 			start := time.Now()
-			// All 4000 events lie in the newest of the four initial windows.
+			// All 4000 events lie in the newest two of the eight initial windows.
 			from, to := start.Add(-16*24*time.Hour), start.Add(-time.Minute)
 			if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
 				t.Fatal(err)
@@ -99,8 +103,9 @@ func TestParallelSyncLatencyAndWorkStealing(t *testing.T) {
 				}
 				return
 			}
-			if ws.windows <= 4 {
-				t.Fatalf("%d windows: the dense window was never split", ws.windows)
+			// The cache is a Leaser: it starts with two windows a worker.
+			if ws.windows <= 2*parallel {
+				t.Fatalf("%d windows: the dense ones were never split", ws.windows)
 			}
 			if elapsed > time.Duration(pages)*time.Second/2 {
 				t.Fatalf("parallel: %v for %d pages at 1 s each, want at most half the sequential time", elapsed, pages)
@@ -193,4 +198,82 @@ func TestParallelSyncFaults(t *testing.T) {
 	}
 	assertTruth(t, st, s, from, to)
 	assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+}
+
+// Two processes syncing one cache (two store handles, two lease owners)
+// share the windows instead of both fetching everything: together they make
+// about the requests one would, each makes some, and the cache holds every
+// event once.
+func TestParallelSyncsShareOneCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := sim.New(sim.Config{Seed: 36, Events: 8000, Span: 8 * 24 * time.Hour, RateLimit: -1, SelfEventDelay: -1,
+			Faults: sim.Faults{Latency: time.Second}})
+		path := filepath.Join(t.TempDir(), "cache.db")
+		start := time.Now()
+		from, to := start.Add(-9*24*time.Hour), start.Add(-time.Minute)
+		var stats [2]windowStats
+		var reqs [2]int
+		var wg sync.WaitGroup
+		for i := range 2 {
+			st := openCacheAt(t, path)
+			c := memoryClient(t, s)
+			sy := feed.NewSyncer(c, st, feed.WithPageLimit(200), feed.WithParallel(3), feed.WithProgress(stats[i].observe),
+				feed.WithLeases(fmt.Sprintf("process-%d", i), time.Minute, time.Second))
+			wg.Go(func() {
+				sum, err := sy.Sync(context.Background(), absWindow(from, to), 0)
+				if err != nil {
+					t.Error(err)
+				}
+				reqs[i] = sum.Pages
+			})
+		}
+		wg.Wait()
+		st := openCacheAt(t, path)
+		assertTruth(t, st, s, from, to)
+		assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+		pages := (len(s.Truth(from, to)) + 199) / 200
+		if reqs[0] == 0 || reqs[1] == 0 {
+			t.Fatalf("requests %v: one process did all the work", reqs)
+		}
+		if limit := pages + stats[0].windows + stats[1].windows; s.Requests() > limit {
+			t.Fatalf("%d requests (%v) for %d pages, want ≤ %d: the processes fetched the same windows", s.Requests(), reqs, pages, limit)
+		}
+	})
+}
+
+// A lease left by a killed process holds its window until it expires; then
+// the window is taken over and the sync completes.
+func TestParallelSyncTakesOverAnExpiredLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := sim.New(sim.Config{Seed: 37, Events: 3000, Span: 2 * 24 * time.Hour, RateLimit: -1, SelfEventDelay: -1})
+		st := openCache(t)
+		start := time.Now()
+		from, to := start.Add(-3*24*time.Hour), start.Add(-time.Minute)
+		// The dead process held the newest day, for another 90 s.
+		held := feed.Range{From: to.Add(-24 * time.Hour), To: to}
+		if ok, err := st.TakeLease(context.Background(), "", held, "killed", start.Add(90*time.Second)); err != nil || !ok {
+			t.Fatalf("lease: %v %v", ok, err)
+		}
+		sy := feed.NewSyncer(memoryClient(t, s), st, feed.WithPageLimit(200), feed.WithParallel(4),
+			feed.WithLeases("survivor", time.Minute, 5*time.Second))
+		if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < 90*time.Second || d > 100*time.Second {
+			t.Fatalf("the sync ended after %v, want just after the dead lease expired (90 s)", d)
+		}
+		assertTruth(t, st, s, from, to)
+		assertCoverageHonest(t, st, s, "", feed.Range{From: from, To: to})
+	})
+}
+
+// openCacheAt opens one more handle on the cache at path.
+func openCacheAt(t testing.TB, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

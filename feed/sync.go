@@ -39,6 +39,9 @@ type syncConfig struct {
 	progress       func(Progress)
 	parallel       int
 	budgetReserve  float64
+	leaseOwner     string
+	leaseTTL       time.Duration
+	leasePoll      time.Duration
 }
 
 // SyncOption configures a Syncer.
@@ -95,10 +98,16 @@ func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
 		progress:       func(Progress) {},
 		parallel:       1,
 		budgetReserve:  DefaultBudgetReserve,
+		leaseTTL:       leaseTTL,
+		leasePoll:      leasePoll,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.leaseOwner == "" {
+		cfg.leaseOwner = newLeaseOwner()
+	}
+	cfg.leaseTTL, cfg.leasePoll = max(cfg.leaseTTL, time.Second), max(cfg.leasePoll, time.Millisecond)
 	return &Syncer{pager: p, sink: sink, cfg: cfg}
 }
 
@@ -215,6 +224,9 @@ func (s *Syncer) report(p Progress) { s.cfg.progress(p) }
 // syncWindow fetches the missing parts of the window (all of it when force
 // is set, for reconciliation), newest gap first.
 func (s *Syncer) syncWindow(ctx context.Context, q Query, sig string, bounds func() (time.Time, time.Time), force bool, run *runState) error {
+	if s.cfg.parallel > 1 && !force {
+		return s.syncParallel(ctx, q, sig, bounds, run)
+	}
 	// The loop re-reads the gaps after each one: the first response teaches
 	// the server clock, which can move the safe end of the window.
 	done := map[Range]bool{}
@@ -232,22 +244,6 @@ func (s *Syncer) syncWindow(ctx context.Context, q Query, sig string, bounds fun
 			if err != nil {
 				return err
 			}
-		}
-		if s.cfg.parallel > 1 && !force {
-			var todo []Range
-			for _, g := range gaps {
-				if !done[g] {
-					done[g] = true
-					todo = append(todo, g)
-				}
-			}
-			if len(todo) == 0 {
-				return nil
-			}
-			if err := s.fetchParallel(ctx, q, sig, todo, run); err != nil {
-				return err
-			}
-			continue
 		}
 		var next *Range
 		for i := range gaps {
