@@ -51,6 +51,10 @@ type config struct {
 
 	// EvidenceDir is where evidence bundles and timelines go.
 	EvidenceDir *string
+
+	// BudgetReserve is the share of the org's rate budget a backfill
+	// leaves to others.
+	BudgetReserve *float64
 }
 
 // fileConfig is the TOML layout of the config file.
@@ -67,6 +71,9 @@ type fileConfig struct {
 
 	// EvidenceDir is the evidence_dir setting.
 	EvidenceDir string `toml:"evidence_dir"`
+
+	// BudgetReserve is the budget_reserve setting.
+	BudgetReserve float64 `toml:"budget_reserve"`
 }
 
 // settingKind is the TOML type a setting wants.
@@ -78,6 +85,7 @@ const (
 	kindStrings
 	kindKeyTable  // [keys]: action = ["key", …]
 	kindViewTable // [views]: name = "query"
+	kindFraction  // a number from 0 to 1
 )
 
 // configSetting is a top-level key of the config file and its type.
@@ -92,7 +100,7 @@ func configSettings() []configSetting {
 	return []configSetting{
 		{"profile", kindString}, {"utc", kindBool}, {"no_color", kindBool}, {"redact", kindBool},
 		{"cache", kindString}, {"evidence_dir", kindString}, {"base_url", kindString}, {"columns", kindStrings},
-		{"keys", kindKeyTable}, {"views", kindViewTable},
+		{"budget_reserve", kindFraction}, {"keys", kindKeyTable}, {"views", kindViewTable},
 	}
 }
 
@@ -264,6 +272,9 @@ func parseConfig(cfg *config, text string) error {
 		}
 		cfg.EvidenceDir = &fc.EvidenceDir
 	}
+	if md.IsDefined("budget_reserve") {
+		cfg.BudgetReserve = &fc.BudgetReserve
+	}
 	if md.IsDefined("base_url") {
 		if fc.BaseURL == "" {
 			return bad("base_url is empty; remove it to use %s.", feed.DefaultBaseURL)
@@ -343,6 +354,15 @@ func checkSettingType(name string, kind settingKind, v any) string {
 		if _, ok := v.(bool); !ok {
 			return fmt.Sprintf("%s must be true or false, not %s", name, tomlType(v))
 		}
+	case kindFraction:
+		f, isFloat := v.(float64)
+		i, isInt := v.(int64)
+		if isInt {
+			f = float64(i)
+		}
+		if (!isFloat && !isInt) || f < 0 || f >= 1 {
+			return fmt.Sprintf("%s must be a number from 0 to below 1, e.g. %s = 0.2, not %v", name, name, v)
+		}
 	case kindStrings:
 		if !isStrings(v) {
 			return fmt.Sprintf("%s must be a list of strings, e.g. %s = [\"time\", \"type\", \"actor\"], not %s", name, name, tomlType(v))
@@ -412,6 +432,10 @@ func (a *app) applyConfig(changed func(string) bool) error {
 		if a.cache == "" && cfg.Cache != nil {
 			a.cache = a.configCachePath(*cfg.Cache)
 		}
+	}
+	a.budgetReserve = feed.DefaultBudgetReserve
+	if cfg.BudgetReserve != nil {
+		a.budgetReserve = *cfg.BudgetReserve
 	}
 	a.evidenceDir = ""
 	if cfg.EvidenceDir != nil {

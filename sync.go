@@ -65,7 +65,8 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if err != nil {
 		return syncResult{}, err
 	}
-	opts := []feed.SyncOption{feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithParallel(a.parallelism())}
+	opts := []feed.SyncOption{feed.WithClock(a.env.Now), feed.WithPageLimit(a.pageSize), feed.WithParallel(a.parallelism()),
+		feed.WithBudgetReserve(a.budgetReserve)}
 	var rate feed.RateLimit
 	opts = append(opts, feed.WithProgress(func(p feed.Progress) {
 		if p.RateLimit.Known {
