@@ -123,8 +123,14 @@ func TestParallelSyncKeepsTheReserve(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := sim.New(sim.Config{Seed: 33, Events: 6000, Span: 2 * 24 * time.Hour, RateLimit: 20, SelfEventDelay: -1})
 		st := openCache(t)
+		// The retry hook is called from the goroutine whose request waits.
+		var mu sync.Mutex
 		var retries []feed.RetryEvent
-		c := memoryClient(t, s, feed.WithRetryHook(func(e feed.RetryEvent) { retries = append(retries, e) }))
+		c := memoryClient(t, s, feed.WithRetryHook(func(e feed.RetryEvent) {
+			mu.Lock()
+			retries = append(retries, e)
+			mu.Unlock()
+		}))
 		var last feed.RateLimit
 		sy := feed.NewSyncer(c, st, feed.WithPageLimit(200), feed.WithParallel(8), feed.WithBudgetReserve(0.25),
 			feed.WithProgress(func(p feed.Progress) {
@@ -159,12 +165,15 @@ func TestParallelSync429ShrinksConcurrency(t *testing.T) {
 		s := sim.New(sim.Config{Seed: 34, Events: 5000, Span: 3 * 24 * time.Hour, RateLimit: -1, SelfEventDelay: -1})
 		s.SetFaults(sim.Faults{RateLimitEvery: 4, RetryAfter: "2"})
 		st := openCache(t)
+		var mu sync.Mutex
 		var waits int
 		c := memoryClient(t, s, feed.WithRetryHook(func(e feed.RetryEvent) {
 			if e.Status != http.StatusTooManyRequests || e.Wait != 2*time.Second {
 				t.Errorf("retry %+v, want a 429 honoured for 2 s", e)
 			}
+			mu.Lock()
 			waits++
+			mu.Unlock()
 		}))
 		var ws windowStats
 		sy := feed.NewSyncer(c, st, feed.WithPageLimit(200), feed.WithParallel(8), feed.WithProgress(ws.observe))
