@@ -19,12 +19,13 @@ import (
 const searchPage = 1000
 
 func (a *app) syncCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "sync [QUERY]",
 		Short: "Fetch what the cache lacks for the query's window",
 		Long: `sync fetches every part of the query's window that the cache does not hold yet
 for the query's server-side filter (time window, activity types, user ids, orgs),
-page by page; an interrupted sync resumes where it stopped. Without a time term it
+page by page, several time windows at once within the shared rate budget
+(--parallel); an interrupted sync resumes where it stopped. Without a time term it
 syncs the last 30 days. On a terminal it draws a progress bar; otherwise it prints
 one summary line on stderr.`,
 		Example: `  claudit sync                       # the last 30 days, everything
@@ -35,6 +36,9 @@ one summary line on stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err
+			}
+			if a.parallel < 1 || a.parallel > maxParallel {
+				return &usageError{err: fmt.Errorf("--parallel %d: want 1 to %d", a.parallel, maxParallel)}
 			}
 			q, _, err := a.parseQuery(args)
 			if err != nil {
@@ -50,6 +54,9 @@ one summary line on stderr.`,
 			return err
 		},
 	}
+	cmd.Flags().IntVar(&a.parallel, "parallel", feed.DefaultParallel,
+		"requests in flight at most while backfilling (1 = one cursor at a time); always within the rate budget")
+	return cmd
 }
 
 func (a *app) queryCommand() *cobra.Command {

@@ -53,6 +53,9 @@ type config struct {
 	evidenceDir *string
 	// apiVersion is the anthropic-version header (api_version).
 	apiVersion *string
+	// budgetReserve is the share of the org's rate budget a backfill
+	// leaves to others.
+	budgetReserve *float64
 }
 
 // fileConfig is the TOML layout of the config file.
@@ -71,6 +74,8 @@ type fileConfig struct {
 	EvidenceDir string `toml:"evidence_dir"`
 	// APIVersion is the api_version setting.
 	APIVersion string `toml:"api_version"`
+	// BudgetReserve is the budget_reserve setting.
+	BudgetReserve float64 `toml:"budget_reserve"`
 }
 
 // settingKind is the TOML type a setting wants.
@@ -82,6 +87,7 @@ const (
 	kindStrings
 	kindKeyTable  // [keys]: action = ["key", …]
 	kindViewTable // [views]: name = "query"
+	kindFraction  // a number from 0 to 1
 )
 
 // configSetting is a top-level key of the config file and its type.
@@ -96,7 +102,7 @@ func configSettings() []configSetting {
 	return []configSetting{
 		{"profile", kindString}, {"utc", kindBool}, {"no_color", kindBool}, {"redact", kindBool},
 		{"cache", kindString}, {"evidence_dir", kindString}, {"base_url", kindString}, {"api_version", kindString}, {"columns", kindStrings},
-		{"keys", kindKeyTable}, {"views", kindViewTable},
+		{"budget_reserve", kindFraction}, {"keys", kindKeyTable}, {"views", kindViewTable},
 	}
 }
 
@@ -268,6 +274,9 @@ func parseConfig(cfg *config, text string) error {
 		}
 		cfg.evidenceDir = &fc.EvidenceDir
 	}
+	if md.IsDefined("budget_reserve") {
+		cfg.budgetReserve = &fc.BudgetReserve
+	}
 	if md.IsDefined("base_url") {
 		if fc.BaseURL == "" {
 			return bad("base_url is empty; remove it to use %s.", feed.DefaultBaseURL)
@@ -353,6 +362,15 @@ func checkSettingType(name string, kind settingKind, v any) string {
 		if _, ok := v.(bool); !ok {
 			return fmt.Sprintf("%s must be true or false, not %s", name, tomlType(v))
 		}
+	case kindFraction:
+		f, isFloat := v.(float64)
+		i, isInt := v.(int64)
+		if isInt {
+			f = float64(i)
+		}
+		if (!isFloat && !isInt) || f < 0 || f >= 1 {
+			return fmt.Sprintf("%s must be a number from 0 to below 1, e.g. %s = 0.2, not %v", name, name, v)
+		}
 	case kindStrings:
 		if !isStrings(v) {
 			return fmt.Sprintf("%s must be a list of strings, e.g. %s = [\"time\", \"type\", \"actor\"], not %s", name, name, tomlType(v))
@@ -422,6 +440,10 @@ func (a *app) applyConfig(changed func(string) bool) error {
 		if a.cache == "" && cfg.cache != nil {
 			a.cache = a.configCachePath(*cfg.cache)
 		}
+	}
+	a.budgetReserve = feed.DefaultBudgetReserve
+	if cfg.budgetReserve != nil {
+		a.budgetReserve = *cfg.budgetReserve
 	}
 	a.evidenceDir = ""
 	if cfg.evidenceDir != nil {

@@ -64,7 +64,8 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if err != nil {
 		return syncResult{}, err
 	}
-	opts := []feed.SyncOption{feed.WithClock(a.env.now), feed.WithPageLimit(a.pageSize)}
+	opts := []feed.SyncOption{feed.WithClock(a.env.now), feed.WithPageLimit(a.pageSize), feed.WithParallel(a.parallelism()),
+		feed.WithBudgetReserve(a.budgetReserve)}
 	var rate feed.RateLimit
 	opts = append(opts, feed.WithProgress(func(p feed.Progress) {
 		if p.RateLimit.Known {
@@ -109,6 +110,18 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	}
 	return res, nil
 }
+
+// parallelism is how many requests a backfill keeps in flight: sync's
+// --parallel, feed.DefaultParallel for the commands that sync first.
+func (a *app) parallelism() int {
+	if a.parallel < 1 {
+		return feed.DefaultParallel
+	}
+	return a.parallel
+}
+
+// maxParallel bounds --parallel: more would only wait on the budget.
+const maxParallel = 32
 
 // rejectedType turns the server's 400 for a type the catalogue does not
 // know either into a usage error with the nearest catalogue names (exit 1):

@@ -123,5 +123,10 @@ type Progress struct {
 	// Live tail: the current poll interval and when the last poll ended.
 	PollInterval time.Duration
 	LastPoll     time.Time
-	Err          error // set on the final report of a failed sync, or a tail error it will retry
+	// Parallel window sync: windows finished of those known so far (splits
+	// included), and how many requests may be in flight now.
+	Windows     int
+	WindowsDone int
+	Parallel    int
+	Err         error // set on the final report of a failed sync, or a tail error it will retry
 }

@@ -37,6 +37,11 @@ type syncConfig struct {
 	pollMin        time.Duration
 	pollMax        time.Duration
 	progress       func(Progress)
+	parallel       int
+	budgetReserve  float64
+	leaseOwner     string
+	leaseTTL       time.Duration
+	leasePoll      time.Duration
 }
 
 // SyncOption configures a Syncer.
@@ -70,6 +75,16 @@ func WithPollInterval(minInterval, maxInterval time.Duration) SyncOption {
 // called synchronously from the syncing goroutine and must not block long.
 func WithProgress(f func(Progress)) SyncOption { return func(c *syncConfig) { c.progress = f } }
 
+// WithParallel sets how many requests a window sync keeps in flight at
+// most (default 1: one cursor at a time). Above 1 the gaps are fetched as
+// time windows walked concurrently, within the rate budget (issue 13).
+func WithParallel(n int) SyncOption { return func(c *syncConfig) { c.parallel = max(n, 1) } }
+
+// WithBudgetReserve sets the fraction of the organisation's per-minute rate
+// budget a parallel window sync leaves to the org's other consumers
+// (default DefaultBudgetReserve).
+func WithBudgetReserve(f float64) SyncOption { return func(c *syncConfig) { c.budgetReserve = f } }
+
 // NewSyncer returns a Syncer that reads pages from p and writes them to sink.
 func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
 	cfg := syncConfig{
@@ -81,10 +96,18 @@ func NewSyncer(p Pager, sink Sink, opts ...SyncOption) *Syncer {
 		pollMin:        10 * time.Second,
 		pollMax:        60 * time.Second,
 		progress:       func(Progress) {},
+		parallel:       1,
+		budgetReserve:  DefaultBudgetReserve,
+		leaseTTL:       leaseTTL,
+		leasePoll:      leasePoll,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.leaseOwner == "" {
+		cfg.leaseOwner = newLeaseOwner()
+	}
+	cfg.leaseTTL, cfg.leasePoll = max(cfg.leaseTTL, time.Second), max(cfg.leasePoll, time.Millisecond)
 	return &Syncer{pager: p, sink: sink, cfg: cfg}
 }
 
@@ -203,6 +226,9 @@ func (s *Syncer) report(p Progress) { s.cfg.progress(p) }
 // syncWindow fetches the missing parts of the window (all of it when force
 // is set, for reconciliation), newest gap first.
 func (s *Syncer) syncWindow(ctx context.Context, q Query, sig string, bounds func() (time.Time, time.Time), force bool, run *runState) error {
+	if s.cfg.parallel > 1 && !force {
+		return s.syncParallel(ctx, q, sig, bounds, run)
+	}
 	// The loop re-reads the gaps after each one: the first response teaches
 	// the server clock, which can move the safe end of the window.
 	done := map[Range]bool{}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 const (
 	childURL   = "CLAUDIT_TEST_SYNC_CHILD_URL"
 	childCache = "CLAUDIT_TEST_SYNC_CHILD_CACHE"
+	// childParallel is the child's WithParallel ("" = sequential).
+	childParallel = "CLAUDIT_TEST_SYNC_CHILD_PARALLEL"
 )
 
 var killWindow = feed.Range{From: simEnd.Add(-30 * 24 * time.Hour), To: simEnd.Add(time.Minute)}
@@ -39,7 +42,8 @@ func TestSyncChildProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sy := feed.NewSyncer(c, st, feed.WithPageLimit(500))
+	parallel, _ := strconv.Atoi(os.Getenv(childParallel))
+	sy := feed.NewSyncer(c, st, feed.WithPageLimit(500), feed.WithParallel(parallel))
 	if _, err := sy.Sync(context.Background(), absWindow(killWindow.From, killWindow.To), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +92,15 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
+	t.Run("sequential", func(t *testing.T) { testSyncSurvivesSIGKILL(t, 1) })
+	t.Run("parallel", func(t *testing.T) { testSyncSurvivesSIGKILL(t, 4) })
+}
+
+// testSyncSurvivesSIGKILL kills children syncing with the given
+// parallelism. A parallel child has other requests in flight and pages
+// queued for the writer when it is killed; its rerun may split the gaps
+// into windows, each costing at most one request more.
+func testSyncSurvivesSIGKILL(t *testing.T, parallel int) {
 	now := simEnd.Add(time.Hour)
 	s := sim.New(sim.Config{Seed: 6, Events: 10000, RateLimit: -1, End: simEnd, Now: func() time.Time { return now }})
 	h := &holdingHandler{s: s}
@@ -99,7 +112,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	for _, holdAt := range []int{3, 9} {
 		held := h.arm(holdAt)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestSyncChildProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), childURL+"="+srv.URL, childCache+"="+path)
+		cmd.Env = append(os.Environ(), childURL+"="+srv.URL, childCache+"="+path, childParallel+"="+strconv.Itoa(parallel))
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -150,13 +163,19 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		want += max(1, (len(s.Truth(g.From, g.To))+499)/500)
 	}
 	before := s.Requests()
-	sy := feed.NewSyncer(loopbackClient(t, srv, sim.AdminKey), st, feed.WithPageLimit(500))
+	windows := 0
+	sy := feed.NewSyncer(loopbackClient(t, srv, sim.AdminKey), st, feed.WithPageLimit(500), feed.WithParallel(parallel),
+		feed.WithProgress(func(p feed.Progress) { windows = max(windows, p.Windows) }))
 	if _, err := sy.Sync(context.Background(), absWindow(killWindow.From, killWindow.To), 0); err != nil {
 		t.Fatal(err)
 	}
 	assertTruth(t, st, s, killWindow.From, killWindow.To)
-	if got := s.Requests() - before; got != want {
+	got := s.Requests() - before
+	if parallel == 1 && got != want {
 		t.Fatalf("resume after kill made %d requests for gaps %v, want %d", got, gaps, want)
+	}
+	if parallel > 1 && got > want+windows {
+		t.Fatalf("parallel resume after kill made %d requests for gaps %v, want at most %d + %d windows", got, gaps, want, windows)
 	}
 }
 

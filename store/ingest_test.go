@@ -360,7 +360,7 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s2.Close()
 	var n, v int
-	if err := s1.r.QueryRow(`SELECT count(*), max(version) FROM migrations`).Scan(&n, &v); err != nil || n != 2 || v != 2 {
+	if err := s1.r.QueryRow(`SELECT count(*), max(version) FROM migrations`).Scan(&n, &v); err != nil || n != 3 || v != 3 {
 		t.Fatalf("migrations: n=%d v=%d %v", n, v, err)
 	}
 	putPages(t, s2, []feed.Activity{mkAct(t, "activity_01Y", testNow, "user_logged_in", userActor("a@example.com", "user_01AAAAAAAAAA"), "")}, 1)

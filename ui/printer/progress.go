@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"claudit/feed"
@@ -36,15 +37,18 @@ const progressEvery = 100 * time.Millisecond
 // ProgressBar draws a sync's progress on one line of a terminal (stderr):
 // the bar of time reached against the window, events, pages, retries and
 // the rate budget, plus a note while a retry waits. It is driven from the
-// syncing goroutine (feed.WithProgress and the client's retry hook both call
-// it there), so it needs no lock.
+// syncing goroutine through feed.WithProgress; the client's retry hook calls
+// it from whichever goroutine's request waits (a parallel sync has several),
+// so the methods that draw hold mu.
 type ProgressBar struct {
+	mu      sync.Mutex
 	w       io.Writer
 	opt     ProgressOptions
 	fetched map[feed.Range]time.Duration // per gap: how much of it is done
 	last    feed.Progress
 	retry   string
 	drawn   time.Time
+	started time.Time // first report, for events/s
 	bar     Painter
 }
 
@@ -62,6 +66,11 @@ func NewProgressBar(w io.Writer, opt ProgressOptions) *ProgressBar {
 
 // Update records a progress report and redraws (at most every 100 ms).
 func (b *ProgressBar) Update(p feed.Progress) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started.IsZero() {
+		b.started = b.opt.Now()
+	}
 	if p.Phase == "window" && !p.Window.To.IsZero() && !p.Reached.IsZero() {
 		b.fetched[p.Window] = max(b.fetched[p.Window], p.Window.To.Sub(p.Reached))
 	}
@@ -79,6 +88,8 @@ func (b *ProgressBar) Update(p feed.Progress) {
 
 // Retry shows that a request failed and when it will be retried.
 func (b *ProgressBar) Retry(ev feed.RetryEvent) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	what := "network error"
 	if ev.Status != 0 {
 		what = fmt.Sprintf("HTTP %d", ev.Status)
@@ -89,6 +100,8 @@ func (b *ProgressBar) Retry(ev feed.RetryEvent) {
 
 // Finish erases the line, leaving the terminal as it was.
 func (b *ProgressBar) Finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if !b.drawn.IsZero() {
 		_, _ = io.WriteString(b.w, "\r"+ansi.EraseEntireLine)
 	}
@@ -134,7 +147,8 @@ func (b *ProgressBar) Line() string {
 	if b.retry != "" {
 		parts = append(parts, b.retry)
 	}
-	if !p.Reached.IsZero() {
+	// Parallel windows each reach back on their own: no single "reached".
+	if !p.Reached.IsZero() && p.Windows == 0 {
 		loc := b.opt.Loc
 		if loc == nil {
 			loc = time.UTC
@@ -142,6 +156,13 @@ func (b *ProgressBar) Line() string {
 		parts = append(parts, "reached "+p.Reached.In(loc).Format("2006-01-02 15:04 -07:00"))
 	}
 	parts = append(parts, Count(p.Events, "event"), Count(p.Pages, "page"))
+	if p.Windows > 0 {
+		// A parallel sync: its rate and how many of its windows are done.
+		if d := b.opt.Now().Sub(b.started); d > 0 {
+			parts = append(parts, Thousands(int(float64(p.Events)/d.Seconds()))+" events/s")
+		}
+		parts = append(parts, fmt.Sprintf("windows %d/%d", p.WindowsDone, p.Windows))
+	}
 	if p.Retries > 0 {
 		parts = append(parts, Count(p.Retries, "retry"))
 	}
