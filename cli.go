@@ -133,7 +133,7 @@ ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
 Settings come from the flags, then the environment, then the config file
 <user config dir>/claudit/config.toml (CLAUDIT_CONFIG names another; claudit
 status shows which), then the defaults. The file may set profile, utc,
-no_color, redact, cache, evidence_dir, base_url, budget_reserve, the table's columns, [keys] to rebind keys
+no_color, redact, cache, evidence_dir, base_url, api_version, budget_reserve, the table's columns, [keys] to rebind keys
 and [views] of saved queries: @view:NAME in any query stands for a view's
 query (claudit @view:incident, claudit query @view:incident actor:bob@…), and
 the explorer's : palette lists every view.
