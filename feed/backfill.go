@@ -69,6 +69,10 @@ type window struct {
 	stop    time.Time
 	reached time.Time // oldest row fetched so far (r.To before the first page)
 	rows    int       // rows fetched so far
+	// probe ends the window after its first page: the first request of a
+	// sync asks for the whole newest gap, which is all there is to fetch
+	// when it answers has_more:false.
+	probe bool
 }
 
 // backfill is the scheduler of one parallel pass over a set of gaps.
@@ -287,7 +291,7 @@ func (b *backfill) advance(w *window, rows []Activity, hasMore bool) bool {
 			w.reached = o
 		}
 	}
-	last := !hasMore || (len(rows) > 0 && w.reached.Before(w.stop))
+	last := !hasMore || (len(rows) > 0 && w.reached.Before(w.stop)) || w.probe
 	if last {
 		b.active = slices.DeleteFunc(b.active, func(x *window) bool { return x == w })
 	}
@@ -299,6 +303,8 @@ func (b *backfill) advance(w *window, rows []Activity, hasMore bool) bool {
 // in passes until none is left, waiting for windows another process holds.
 func (s *Syncer) syncParallel(ctx context.Context, q Query, sig string, bounds func() (time.Time, time.Time), run *runState) error {
 	done := map[Range]bool{}
+	probed := false
+	var seen density
 	for range 1000 {
 		from, end := bounds()
 		if !from.IsZero() && !end.After(from) {
@@ -317,7 +323,18 @@ func (s *Syncer) syncParallel(ctx context.Context, q Query, sig string, bounds f
 		if len(todo) == 0 {
 			return nil
 		}
-		deferred, err := s.fetchParallel(ctx, q, sig, todo, run)
+		if !probed {
+			// One request for the newest gap first: a small answer
+			// (has_more:false) is then all of it, in one request rather
+			// than one per window, and its page tells how dense the
+			// feed is before the rest is cut into windows.
+			probed = true
+			if _, err := s.fetchParallel(ctx, q, sig, todo, run, true, &seen); err != nil {
+				return err
+			}
+			continue
+		}
+		deferred, err := s.fetchParallel(ctx, q, sig, todo, run, false, &seen)
 		if err != nil {
 			return err
 		}
@@ -346,10 +363,20 @@ func overlaps(a, b Range) bool {
 	return (a.From.IsZero() || b.To.IsZero() || a.From.Before(b.To)) && (b.From.IsZero() || a.To.IsZero() || b.From.Before(a.To))
 }
 
+// density is what the pages fetched so far say about the feed: rows over
+// the time they span.
+type density struct {
+	rows   int
+	walked time.Duration
+}
+
 // fetchParallel fetches the gaps with up to cfg.parallel requests in
 // flight, committing every page from this goroutine. It returns the
-// windows it left to another process holding them.
-func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []Range, run *runState) ([]Range, error) {
+// windows it left to another process holding them. With probe it fetches
+// only the first page of the newest gap (unleased: a second process
+// probing at the same time costs one request, deduplicated on commit).
+// seen carries the density estimate from one pass to the next.
+func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []Range, run *runState, probe bool, seen *density) ([]Range, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	leaser, _ := s.sink.(Leaser)
@@ -358,9 +385,27 @@ func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []
 		// More windows than workers, so a second process finds some free.
 		parts *= 2
 	}
-	windows := splitGaps(gaps, parts)
+	var windows []*window
+	if probe {
+		newest := gaps[0]
+		for _, g := range gaps[1:] {
+			if g.To.After(newest.To) {
+				newest = g
+			}
+		}
+		windows = []*window{{r: newest, stop: newest.From, reached: newest.To, probe: true}}
+		leaser = nil
+	} else {
+		windows = splitGaps(gaps, parts)
+	}
 	b := &backfill{s: s, q: q, sig: sig, budget: newBudget(s.cfg.now, s.cfg.parallel, s.cfg.budgetReserve),
-		leaser: leaser, changed: make(chan struct{}), queue: windows, total: len(windows), renewed: s.cfg.now()}
+		leaser: leaser, changed: make(chan struct{}), queue: windows, total: len(windows), renewed: s.cfg.now(),
+		rows: seen.rows, walked: seen.walked}
+	defer func() {
+		b.mu.Lock()
+		seen.rows, seen.walked = b.rows, b.walked
+		b.mu.Unlock()
+	}()
 	if leaser != nil {
 		defer func() {
 			// Leases are given back even when ctx was cancelled.

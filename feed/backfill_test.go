@@ -286,3 +286,56 @@ func openCacheAt(t testing.TB, path string) *store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// A parallel sync asks for the whole newest gap first: an answer that fits
+// in one page costs one request, not one per window, and the newest rows
+// are in the cache after that first request whatever follows.
+func TestParallelSyncProbesTheNewestGapFirst(t *testing.T) {
+	s, srv := loopbackSim(t, sim.Config{Seed: 32, Events: 300, RateLimit: -1})
+	st := openCache(t)
+	var first []feed.Progress
+	sy := feed.NewSyncer(loopbackClient(t, srv, sim.AdminKey), st, feed.WithPageLimit(5000), feed.WithParallel(8),
+		feed.WithProgress(func(p feed.Progress) { first = append(first, p) }))
+	from, to := simEnd.Add(-31*24*time.Hour), simEnd.Add(time.Minute)
+	sum, err := sy.Sync(context.Background(), absWindow(from, to), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTruth(t, st, s, from, to)
+	if total := len(s.Truth(from, to)); total == 0 || total > 5000 || sum.Inserted != total {
+		t.Fatalf("inserted %d of %d events", sum.Inserted, total)
+	}
+	if s.Requests() != 1 {
+		t.Fatalf("%d requests for one page of events with 8 workers, want 1", s.Requests())
+	}
+
+	// A dense feed: the first request is the newest page, then windows.
+	s2, srv2 := loopbackSim(t, sim.Config{Seed: 33, Events: 6000, RateLimit: -1})
+	st2 := openCache(t)
+	var firstPage time.Time
+	var pages int
+	sy2 := feed.NewSyncer(loopbackClient(t, srv2, sim.AdminKey), st2, feed.WithPageLimit(500), feed.WithParallel(4),
+		feed.WithProgress(func(p feed.Progress) {
+			if p.Phase == "window" && p.Pages == 1 && pages == 0 {
+				pages, firstPage = 1, p.Reached
+			}
+		}))
+	if _, err := sy2.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+		t.Fatal(err)
+	}
+	assertTruth(t, st2, s2, from, to)
+	truth := s2.Truth(from, to)
+	if len(truth) < 1000 || pages != 1 {
+		t.Fatalf("%d events, first page seen %v", len(truth), pages == 1)
+	}
+	// The first page committed holds the 500 newest events.
+	newest := truth[0].CreatedAt
+	for _, a := range truth {
+		if a.CreatedAt.After(newest) {
+			newest = a.CreatedAt
+		}
+	}
+	if !firstPage.IsZero() && firstPage.Before(newest.Add(-7*24*time.Hour)) {
+		t.Fatalf("first page reached %v, the newest event is %v: it was not the newest page", firstPage, newest)
+	}
+}
