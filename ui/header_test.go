@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,5 +73,54 @@ func TestCompactRate(t *testing.T) {
 		if got := compactRate(n); got != want {
 			t.Errorf("compactRate(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// The model times the sync: events/s is the events reported over the time
+// since the sync started, by the injected clock.
+func TestHeaderParallelSyncInModel(t *testing.T) {
+	var mu sync.Mutex
+	clock := testNow
+	// syncFn reports what the test sends on emit until emit is closed.
+	syncFn := func(emit <-chan feed.Progress) func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+		return func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
+			for {
+				select {
+				case p, ok := <-emit:
+					if !ok {
+						return nil
+					}
+					report(p)
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+	}
+	for _, tt := range []struct {
+		width int
+		want  string
+	}{
+		{160, " claudit · prod · admin key …x9Qa · cache 50% of last 24h · budget 540/600 · fetching 3/16 windows · 20,500 new · 5,250 events/s"},
+		{80, " claudit · cache 50% of last 24h · budget 540/600 · fetching 3/16 · 5.2k ev/s"},
+	} {
+		mu.Lock()
+		clock = testNow
+		mu.Unlock()
+		emit := make(chan feed.Progress)
+		h := newHarness(t, &fakeSource{coverage: 0.5}, tt.width, 24, withSync(syncFn(emit)), parkWaits(), withDeps(func(d *Deps) {
+			d.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		}))
+		mu.Lock()
+		clock = testNow.Add(4 * time.Second)
+		mu.Unlock()
+		emit <- feed.Progress{Phase: "window", Events: 21_000, Inserted: 20_500, Windows: 16, WindowsDone: 3, Parallel: 8,
+			RateLimit: feed.RateLimit{Known: true, Limit: 600, Remaining: 540}}
+		h.releaseWaits()
+		first, _, _ := strings.Cut(h.screen(), "\n")
+		if ansi.StringWidth(first) != tt.width || strings.TrimRight(first, " ") != tt.want {
+			t.Errorf("width %d: header\n got %q\nwant %q", tt.width, first, tt.want)
+		}
+		close(emit)
 	}
 }
