@@ -77,7 +77,11 @@ func (a *app) lazyKey() func(context.Context) (feed.Secret, error) {
 func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey func(context.Context) (feed.Secret, error)) ui.Deps {
 	// syncer builds a Syncer whose client reports its retry waits as
 	// progress, so the header can count down when the API pushes back.
-	syncer := func(ctx context.Context, report func(feed.Progress)) (*feed.Syncer, error) {
+	// extra holds the options of one use: the window sync backfills in
+	// parallel within the budget, as claudit sync does (the store leases
+	// its windows, so a headless sync on the same cache shares the work);
+	// the live tail polls one cursor.
+	syncer := func(ctx context.Context, report func(feed.Progress), extra ...feed.SyncOption) (*feed.Syncer, error) {
 		key, err := getKey(ctx)
 		if err != nil {
 			return nil, err
@@ -90,9 +94,10 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		if err != nil {
 			return nil, err
 		}
-		return feed.NewSyncer(c, st, feed.WithClock(a.env.now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report),
+		opts := append([]feed.SyncOption{feed.WithClock(a.env.now), feed.WithPageLimit(a.pageSize), feed.WithProgress(report),
 			feed.WithPollInterval(a.tailPoll, max(a.tailPoll, time.Minute)),
-			feed.WithOverlap(15*time.Minute, a.tailReconcile)), nil
+			feed.WithOverlap(15*time.Minute, a.tailReconcile)}, extra...)
+		return feed.NewSyncer(c, st, opts...), nil
 	}
 	cfg := a.cfg
 	if cfg == nil { // settings not run: no config file
@@ -103,7 +108,7 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 		Source:    st,
 		ExportDir: exportDir,
 		Sync: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
-			s, err := syncer(ctx, report)
+			s, err := syncer(ctx, report, feed.WithParallel(a.parallelism()), feed.WithBudgetReserve(a.budgetReserve))
 			if err != nil {
 				return err
 			}

@@ -182,7 +182,7 @@ func (m *Model) restartSync() tea.Cmd {
 	r := m.flight.start(reqSync)
 	m.header.syncing, m.header.synced = true, false
 	m.header.syncErr = nil
-	m.header.progress = feed.Progress{}
+	m.header.progress, m.header.syncStarted = feed.Progress{}, m.deps.Now()
 	m.lastInserted = 0
 	// Sync exactly the window on screen: a relative window frozen at the
 	// query's now, so the header's coverage and the sync agree to the
@@ -333,7 +333,7 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.req.kind == reqTail {
 			return m.handleTailProgress(msg)
 		}
-		m.header.progress = msg.p
+		m.header.progress, m.header.progressAt = msg.p, m.deps.Now()
 		if msg.p.RateLimit.Known {
 			m.header.rate = msg.p.RateLimit
 		}
