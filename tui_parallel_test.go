@@ -17,15 +17,24 @@ import (
 // the first request to reach the server is held until a second one is in
 // flight, which a sequential sync never sends.
 func TestTUISyncIsParallel(t *testing.T) {
-	srv := sim.New(sim.Config{Seed: 7, Events: 3000, End: simEnd, Now: func() time.Time { return testNow }})
+	srv := sim.New(sim.Config{Seed: 7, Events: 12000, End: simEnd, Now: func() time.Time { return testNow }})
 	var (
 		mu       sync.Mutex
+		served   int
 		inflight int
 		peak     int
 	)
 	overlap := make(chan struct{}) // closed once two requests are in flight
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
+		served++
+		if served == 1 {
+			// The first request probes the newest gap alone (one page
+			// of it); the windows come after it.
+			mu.Unlock()
+			srv.ServeHTTP(w, r)
+			return
+		}
 		inflight++
 		peak = max(peak, inflight)
 		if inflight == 2 {
@@ -88,8 +97,8 @@ func TestTUISyncIsParallel(t *testing.T) {
 	if last.Windows < 2 || last.WindowsDone != last.Windows || last.Parallel < 2 {
 		t.Fatalf("last window progress %+v: want a finished parallel backfill of several windows", last)
 	}
-	if n, _, err := st.Count(ctx, feed.Query{}, testNow, 0); err != nil || n != 3000 {
-		t.Fatalf("cache holds %d activities (%v), want 3000", n, err)
+	if n, _, err := st.Count(ctx, feed.Query{}, testNow, 0); err != nil || n != 12000 {
+		t.Fatalf("cache holds %d activities (%v), want 12000", n, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
