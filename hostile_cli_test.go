@@ -218,3 +218,20 @@ func TestHeadlessCommandsUseTheHeadlessPolicy(t *testing.T) {
 		t.Fatalf("explorer policy %+v, want %+v", got, want)
 	}
 }
+
+// A type name newer than the catalogue comes from the server: status lists
+// it escaped, never as terminal control sequences.
+func TestStatusEscapesUncataloguedTypeNames(t *testing.T) {
+	e, _ := hostileEnv(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		w.Header().Set("content-type", "application/json")
+		line := strings.Replace(activityLine("activity_evil", simEnd.Add(-time.Hour)), `"claude_chat_viewed"`, `"evil\u001b]0;pwned\u0007_type"`, 1)
+		fmt.Fprintf(w, `{"data":[%s],"has_more":false,"first_id":null,"last_id":null}`, line)
+	})
+	if code, _, stderr := e.run("sync"); code != 0 || strings.Contains(stderr, "\x1b") {
+		t.Fatalf("sync: exit %d, stderr %q", code, stderr)
+	}
+	code, out, _ := e.run("status")
+	if code != 0 || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "newer than it") {
+		t.Fatalf("status: exit %d:\n%q", code, out)
+	}
+}

@@ -502,15 +502,7 @@ func (b *backfill) walk(ctx context.Context, w *window, commits chan<- commit) e
 		rows, outside := clipToRange(page.Data, w.r)
 		next := p
 		if page.HasMore {
-			moved := page.LastID != "" && page.LastID != p.AfterID
-			if moved {
-				next.AfterID = page.LastID
-			}
-			if moved && len(rows) > 0 {
-				emptyStreak = 0
-			} else {
-				emptyStreak++
-			}
+			next = followCursor(p, page, len(rows), &emptyStreak)
 		}
 		covered := Range{To: w.r.To}
 		switch {

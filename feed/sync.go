@@ -322,15 +322,7 @@ func (s *Syncer) fetchRange(ctx context.Context, q Query, sig string, r Range, r
 		// ever or skipping data.
 		next := p
 		if page.HasMore {
-			moved := page.LastID != "" && page.LastID != p.AfterID
-			if moved {
-				next.AfterID = page.LastID
-			}
-			if moved && len(rows) > 0 {
-				emptyStreak = 0
-			} else {
-				emptyStreak++
-			}
+			next = followCursor(p, page, len(rows), &emptyStreak)
 			if emptyStreak <= maxStuckPages {
 				pending = s.fetch(fctx, next)
 			}
@@ -427,4 +419,21 @@ func oldest(acts []Activity) time.Time {
 		}
 	}
 	return t
+}
+
+// followCursor is the request after a page that has more: it follows the
+// cursor when the page moved it. stuck counts the pages in a row that made
+// no progress (no rows in the range, or a cursor that did not move); the
+// walkers give up loudly past maxStuckPages rather than loop or skip.
+func followCursor(p PageParams, page *Page, inRange int, stuck *int) PageParams {
+	moved := page.LastID != "" && page.LastID != p.AfterID
+	if moved {
+		p.AfterID = page.LastID
+	}
+	if moved && inRange > 0 {
+		*stuck = 0
+	} else {
+		*stuck++
+	}
+	return p
 }

@@ -76,7 +76,8 @@ func TestTailPersistsTheNewestCursorOfAMultiPageCatchUp(t *testing.T) {
 		if got := log.take(); len(got) != 0 {
 			t.Fatalf("the first poll sent before_id %v without a cursor", got)
 		}
-		// 120 events a minute for 3 minutes: 18 pages of 20 newer than the cursor.
+		// 120 events a minute for 3 minutes: 18 pages of 20 newer than the
+		// cursor. The sleep is on the synctest bubble's clock: instant and exact.
 		time.Sleep(3 * time.Minute)
 		onePoll()
 		walked := log.take()
