@@ -146,7 +146,7 @@ func TestHeadersAndRoutes(t *testing.T) {
 		}
 		clk.Advance(1500 * time.Millisecond)
 	}
-	for _, path := range []string{"/v1/compliance/organizations", "/", "/v1/compliance/activities/x"} {
+	for _, path := range []string{"/v1/compliance/apps/chats", "/", "/v1/compliance/activities/x"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
 		r.Header.Set("x-api-key", ComplianceKey)
 		w := httptest.NewRecorder()

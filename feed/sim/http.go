@@ -26,9 +26,30 @@ type response struct {
 	reset  bool // send the headers, then drop the connection
 }
 
-// ServeHTTP serves GET /v1/compliance/activities; every other path is 404.
+// endpoint is a path the server answers: the scope a key needs for it and
+// what it answers once the request is admitted.
+type endpoint struct {
+	scope string
+	// directory marks a §13 directory endpoint: Admin API keys are refused
+	// whatever their scopes, and read:org_audit admits as well.
+	directory bool
+	// serve answers an admitted request; it runs under the lock.
+	serve func(r *http.Request, now time.Time, reqID string) *response
+}
+
+// admits reports whether a key may use the endpoint.
+func (ep *endpoint) admits(k KeySpec) bool {
+	if !ep.directory {
+		return slices.Contains(k.Scopes, ep.scope)
+	}
+	return k.Kind != "admin" && (slices.Contains(k.Scopes, ep.scope) || slices.Contains(k.Scopes, ScopeOrgAudit))
+}
+
+// ServeHTTP serves GET /v1/compliance/activities and the directory
+// endpoints of §13; every other path is 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != ActivitiesPath {
+	ep, ok := s.route(r.URL.Path)
+	if !ok {
 		s.mu.Lock()
 		resp := s.errorResponse(s.now(), s.requestID(), http.StatusNotFound, "not_found_error", "Not found: "+r.URL.Path)
 		s.mu.Unlock()
@@ -48,23 +69,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
-	resp := s.handle(r)
+	resp := s.handle(r, &ep)
 	s.mu.Unlock()
 	resp.write(w)
 }
 
 // handle does everything a request needs under the lock: auth, faults,
-// rate limit, scope, validation, the page and the self event.
-func (s *Server) handle(r *http.Request) *response {
+// rate limit, scope, then the endpoint's answer, and the self event.
+func (s *Server) handle(r *http.Request, ep *endpoint) *response {
 	nowT := s.now()
 	now := nowT.UnixNano()
 	reqID := s.requestID()
-	s.requests++
+	if ep.directory {
+		s.dirRequests++
+	} else {
+		s.requests++
+	}
 	s.faultN++
 
 	if r.Method != http.MethodGet {
 		resp := s.errorResponse(nowT, reqID, http.StatusMethodNotAllowed, "invalid_request_error",
-			"Method "+r.Method+" is not allowed on "+ActivitiesPath+"; use GET.")
+			"Method "+r.Method+" is not allowed on "+r.URL.Path+"; use GET.")
 		resp.header.Set("Allow", http.MethodGet)
 		return resp
 	}
@@ -104,23 +129,28 @@ func (s *Server) handle(r *http.Request) *response {
 	case !s.takeQuota(now):
 		resp = s.errorResponse(nowT, reqID, http.StatusTooManyRequests, "rate_limit_error", fmt.Sprintf(msgRateLimited, s.budget()))
 		resp.header.Set("retry-after", strconv.Itoa(s.rateHeaders(resp.header, now)))
-	case !slices.Contains(key.spec.Scopes, ScopeActivities):
+	case !ep.admits(key.spec):
 		resp = s.errorResponse(nowT, reqID, http.StatusForbidden, "permission_error",
-			"Missing required scopes. Got: "+pyList(key.spec.Scopes)+" Needed: ['"+ScopeActivities+"']")
+			"Missing required scopes. Got: "+pyList(key.spec.Scopes)+" Needed: ['"+ep.scope+"']")
 	default:
-		q, err := s.parseQuery(r.URL.RawQuery)
-		if err != nil {
-			resp = s.errorResponse(nowT, reqID, http.StatusBadRequest, "invalid_request_error", err.Error())
-		} else {
-			s.advanceLive(now)
-			resp = &response{status: http.StatusOK, header: s.baseHeader(nowT, reqID), body: s.page(q, now)}
-		}
+		resp = ep.serve(r, nowT, reqID)
 	}
 	s.rateHeaders(resp.header, now)
 	if logged {
 		s.selfEvent(r, now, key.spec.KeyID, reqID, resp.status)
 	}
 	return resp
+}
+
+// serveActivities answers an admitted request to the feed.
+func (s *Server) serveActivities(r *http.Request, nowT time.Time, reqID string) *response {
+	q, err := s.parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return s.errorResponse(nowT, reqID, http.StatusBadRequest, "invalid_request_error", err.Error())
+	}
+	now := nowT.UnixNano()
+	s.advanceLive(now)
+	return &response{status: http.StatusOK, header: s.baseHeader(nowT, reqID), body: s.page(q, now)}
 }
 
 // page runs q and encodes the 200 body, applying the page faults.

@@ -65,6 +65,9 @@ type Server struct {
 	prevLast []byte
 	reqSeq   uint64
 
+	directory   *directory // built on the first directory request (directory.go)
+	dirRequests int        // requests to the directory endpoints, all statuses
+
 	rlStart int64 // start of the current rate-limit window (ns)
 	rlCount int
 }
