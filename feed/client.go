@@ -305,6 +305,21 @@ func (c *Client) ListPage(ctx context.Context, p PageParams) (*Page, error) {
 	if hint == 0 {
 		hint = defaultLimit
 	}
+	var page *Page
+	err = c.withRetry(ctx, "list activities", func(attempt int, deadline time.Time) *failure {
+		var f *failure
+		page, f = c.attempt(ctx, u, attempt, hint, deadline)
+		return f
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// withRetry runs try (one attempt of one request) until it succeeds or
+// the RetryPolicy gives up; what names the request in errors.
+func (c *Client) withRetry(ctx context.Context, what string, try func(attempt int, deadline time.Time) *failure) error {
 	r := retrier{pol: c.retry, jitter: c.jitter, host: c.base.Host, start: time.Now()}
 	stalled := false
 	for attempt := 1; ; attempt++ {
@@ -316,36 +331,54 @@ func (c *Client) ListPage(ctx context.Context, p PageParams) (*Page, error) {
 		if stalled {
 			deadline = r.start.Add(c.retry.StalledAfter)
 		}
-		page, f := c.attempt(ctx, u, attempt, hint, deadline)
+		f := try(attempt, deadline)
 		if f == nil {
-			return page, nil
+			return nil
 		}
 		stalled = f.stalled
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("list activities: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		wait, clamped, err := r.next(f, attempt)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if c.hook != nil {
 			c.hook(RetryEvent{Attempt: attempt, Wait: wait, Status: f.status, Err: f.err, RequestID: f.requestID, Clamped: clamped})
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("list activities: waiting to retry: %w", err)
+			return fmt.Errorf("%s: waiting to retry: %w", what, err)
 		}
 	}
 }
 
-// attempt makes one request and reads and decodes the whole response. It
-// fails as stalled when no byte arrives for the IdleTimeout, or when a
-// non-zero deadline passes.
+// attempt makes one request for a page and decodes it.
 func (c *Client) attempt(ctx context.Context, u string, attempt, hint int, deadline time.Time) (*Page, *failure) {
+	body, meta, f := c.get(ctx, "list activities", u, attempt, deadline)
+	if f != nil {
+		return nil, f
+	}
+	page, err := decodePage(body, hint)
+	if err != nil {
+		// A truncated or garbled body is retried like a dropped connection:
+		// a partial page is never returned.
+		return nil, &failure{kind: failTransient, status: meta.Status, requestID: meta.RequestID,
+			err: fmt.Errorf("list activities: decoding page (request-id %s): %w", meta.RequestID, err)}
+	}
+	page.Meta = meta
+	return page, nil
+}
+
+// get makes one GET of u and reads the whole response, returning a 2xx
+// body that looks like JSON; what names the request in errors. It fails
+// as stalled when no byte arrives for the IdleTimeout, or when a non-zero
+// deadline passes.
+func (c *Client) get(ctx context.Context, what, u string, attempt int, deadline time.Time) ([]byte, Meta, *failure) {
 	ctx, watch := newIdleWatch(ctx, c.retry.IdleTimeout, deadline)
 	defer watch.stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, &failure{kind: failFatal, err: fmt.Errorf("list activities: %w", c.scrubErr(err))}
+		return nil, Meta{}, &failure{kind: failFatal, err: fmt.Errorf("%s: %w", what, c.scrubErr(err))}
 	}
 	if k := c.key.Reveal(); k != "" {
 		req.Header.Set("x-api-key", k)
@@ -356,10 +389,10 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int, deadl
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if serr := watch.stalled(); serr != nil {
-			return nil, &failure{kind: failTransient, stalled: true, err: fmt.Errorf("list activities: waiting for the response headers: %w", serr)}
+			return nil, Meta{}, &failure{kind: failTransient, stalled: true, err: fmt.Errorf("%s: waiting for the response headers: %w", what, serr)}
 		}
 		err = c.scrubErr(err)
-		return nil, &failure{kind: classifyNetError(err), err: fmt.Errorf("list activities: %w", err)}
+		return nil, Meta{}, &failure{kind: classifyNetError(err), err: fmt.Errorf("%s: %w", what, err)}
 	}
 	watch.kick()
 	body, readErr := readBody(resp, c.maxBody, watch.kick)
@@ -385,8 +418,8 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int, deadl
 		if errors.As(readErr, &tooLarge) {
 			kind = failFatal
 		}
-		return nil, &failure{kind: kind, stalled: errors.Is(readErr, ErrStalled), status: resp.StatusCode, requestID: meta.RequestID,
-			err: fmt.Errorf("list activities: reading response (HTTP %d, request-id %s): %w", resp.StatusCode, meta.RequestID, c.scrubErr(readErr))}
+		return nil, meta, &failure{kind: kind, stalled: errors.Is(readErr, ErrStalled), status: resp.StatusCode, requestID: meta.RequestID,
+			err: fmt.Errorf("%s: reading response (HTTP %d, request-id %s): %w", what, resp.StatusCode, meta.RequestID, c.scrubErr(readErr))}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// An HTTP-date retry-after is measured against the server's own
@@ -405,23 +438,15 @@ func (c *Client) attempt(ctx context.Context, u string, attempt, hint int, deadl
 			meta.RequestID = ae.RequestID
 			c.setLast(meta)
 		}
-		return nil, f
+		return nil, meta, f
 	}
 	if err := notJSON(resp, body); err != nil {
 		// A captive portal or a proxy's page does not turn into the feed
 		// by asking again.
-		return nil, &failure{kind: failFatal, status: resp.StatusCode, requestID: meta.RequestID,
-			err: fmt.Errorf("list activities: %w", err)}
+		return nil, meta, &failure{kind: failFatal, status: resp.StatusCode, requestID: meta.RequestID,
+			err: fmt.Errorf("%s: %w", what, err)}
 	}
-	page, err := decodePage(body, hint)
-	if err != nil {
-		// A truncated or garbled body is retried like a dropped connection:
-		// a partial page is never returned.
-		return nil, &failure{kind: failTransient, status: resp.StatusCode, requestID: meta.RequestID,
-			err: fmt.Errorf("list activities: decoding page (request-id %s): %w", meta.RequestID, err)}
-	}
-	page.Meta = meta
-	return page, nil
+	return body, meta, nil
 }
 
 // bodyTooLargeError is a response body over the client's cap.
