@@ -2,7 +2,10 @@
 // (GET /v1/compliance/activities): an http.Handler that implements the
 // contract in ACTIVITY_FEED.md faithfully (including the project decisions
 // of its §15), over a dataset generated deterministically from a seed, with
-// injectable faults. Tests, benchmarks and `claudit demo` run against it.
+// injectable faults. It also serves the Compliance directory of §13
+// (organizations, users, roles, groups and members, settings with the
+// Compliance keys) for the same generated world. Tests, benchmarks and
+// `claudit demo` run against it.
 //
 // The server owns no goroutines or timers: everything time-dependent (live
 // events, late indexing, rate-limit windows, self events) is computed from

@@ -15,7 +15,8 @@ import (
 	"claudit/feed"
 )
 
-// ActivitiesPath is the one endpoint the simulator serves.
+// ActivitiesPath is the Activity Feed endpoint (the directory endpoints
+// are routed in directory_http.go).
 const ActivitiesPath = "/v1/compliance/activities"
 
 // Config configures a Server. Zero values select the documented defaults.
