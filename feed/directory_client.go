@@ -113,7 +113,7 @@ type dirFetch struct {
 }
 
 func (f *dirFetch) run(ctx context.Context) error {
-	ok, err := f.list(ctx, PartOrganizations, ScopeOrgData, OrganizationsPath, "", nil, func(raw json.RawMessage) error {
+	ok, err := f.list(ctx, PartOrganizations, ScopeOrgData, OrganizationsPath, "", func(raw json.RawMessage) error {
 		var o struct {
 			UUID      string `json:"uuid"`
 			Name      string `json:"name"`
@@ -139,7 +139,7 @@ func (f *dirFetch) run(ctx context.Context) error {
 	keys := map[string]bool{}
 	for _, o := range f.dir.Orgs {
 		org := o.UUID
-		if _, err := f.list(ctx, PartUsers, ScopeUserData, OrgUsersPath, org, nil, func(raw json.RawMessage) error {
+		if _, err := f.list(ctx, PartUsers, ScopeUserData, OrgUsersPath, org, func(raw json.RawMessage) error {
 			var u struct {
 				ID        string `json:"id"`
 				Email     string `json:"email"`
@@ -156,7 +156,7 @@ func (f *dirFetch) run(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		if _, err := f.list(ctx, PartRoles, ScopeOrgData, OrgRolesPath, org, nil, func(raw json.RawMessage) error {
+		if _, err := f.list(ctx, PartRoles, ScopeOrgData, OrgRolesPath, org, func(raw json.RawMessage) error {
 			var r struct {
 				ID          string `json:"id"`
 				Name        string `json:"name"`
@@ -174,7 +174,7 @@ func (f *dirFetch) run(ctx context.Context) error {
 			return err
 		}
 	}
-	ok, err = f.list(ctx, PartGroups, ScopeOrgData, GroupsPath, "", nil, func(raw json.RawMessage) error {
+	ok, err = f.list(ctx, PartGroups, ScopeOrgData, GroupsPath, "", func(raw json.RawMessage) error {
 		var g struct {
 			ID          string   `json:"id"`
 			Name        string   `json:"name"`
@@ -197,7 +197,7 @@ func (f *dirFetch) run(ctx context.Context) error {
 	}
 	for i := range f.dir.Groups {
 		g := &f.dir.Groups[i]
-		ok, err := f.list(ctx, PartMembers, ScopeUserData, GroupMembersPath, g.ID, nil, func(raw json.RawMessage) error {
+		ok, err := f.list(ctx, PartMembers, ScopeUserData, GroupMembersPath, g.ID, func(raw json.RawMessage) error {
 			var m struct {
 				UserID string `json:"user_id"`
 				Email  string `json:"email"`
@@ -261,7 +261,7 @@ func (f *dirFetch) settings(ctx context.Context, org string, seen map[string]boo
 
 // list walks one paginated list, handing each row to row. ok is false when
 // the part is denied (recorded, not an error).
-func (f *dirFetch) list(ctx context.Context, part, scope, path, id string, q url.Values, row func(json.RawMessage) error) (ok bool, err error) {
+func (f *dirFetch) list(ctx context.Context, part, scope, path, id string, row func(json.RawMessage) error) (ok bool, err error) {
 	if f.missing[scope] {
 		f.deny(part, scope)
 		return false, nil
@@ -270,9 +270,6 @@ func (f *dirFetch) list(ctx context.Context, part, scope, path, id string, q url
 	token := ""
 	for pages := 1; ; pages++ {
 		pq := url.Values{"limit": {strconv.Itoa(f.cfg.limit)}}
-		for k, v := range q {
-			pq[k] = v
-		}
 		if token != "" {
 			pq.Set("page", token)
 		}
