@@ -88,6 +88,11 @@ func TestScopes(t *testing.T) {
 	if w := get(t, s, UserDataOnlyKey, ""); w.Code != http.StatusOK {
 		t.Errorf("after granting the scope: %d", w.Code)
 	}
+	// read:org_audit reaches the feed too (§17.2).
+	s.SetScopes(UserDataOnlyKey, []string{ScopeOrgAudit})
+	if w := get(t, s, UserDataOnlyKey, ""); w.Code != http.StatusOK {
+		t.Errorf("read:org_audit alone: %d, want 200", w.Code)
+	}
 	if w := get(t, s, AdminKey, ""); w.Code != http.StatusOK {
 		t.Errorf("admin key: %d", w.Code)
 	}

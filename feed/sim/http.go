@@ -37,12 +37,14 @@ type endpoint struct {
 	serve func(r *http.Request, now time.Time, reqID string) *response
 }
 
-// admits reports whether a key may use the endpoint.
+// admits reports whether a key may use the endpoint. read:org_audit
+// satisfies every Compliance read endpoint, the feed included (§17.2).
 func (ep *endpoint) admits(k KeySpec) bool {
+	scoped := slices.Contains(k.Scopes, ep.scope) || slices.Contains(k.Scopes, ScopeOrgAudit)
 	if !ep.directory {
-		return slices.Contains(k.Scopes, ep.scope)
+		return scoped
 	}
-	return k.Kind != "admin" && (slices.Contains(k.Scopes, ep.scope) || slices.Contains(k.Scopes, ScopeOrgAudit))
+	return k.Kind != "admin" && scoped
 }
 
 // ServeHTTP serves GET /v1/compliance/activities and the directory
