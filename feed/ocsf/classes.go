@@ -89,11 +89,11 @@ var statusNames = [...]string{statusUnknown: "Unknown", statusSuccess: "Success"
 
 // Dynamic rules: the activity or status comes from the event's fields.
 const (
-	dynNone       uint8 = iota
-	dynAPICall          // compliance_api_accessed: activity from request_method, status from status_code
-	dynAttestation      // org_security_control_attestation_updated: activity from action (§4.4)
-	dynKeyStatus        // platform_api_key_updated: Enable/Disable from an updates[] status change
-	dynAnthropic        // anthropic_access, cmek_preserve: resource_details, accessed_at
+	dynNone        uint8 = iota
+	dynAPICall           // compliance_api_accessed: activity from request_method, status from status_code
+	dynAttestation       // org_security_control_attestation_updated: activity from action (§4.4)
+	dynKeyStatus         // platform_api_key_updated: Enable/Disable from an updates[] status change
+	dynAnthropic         // anthropic_access, cmek_preserve: resource_details, accessed_at
 )
 
 // rule is how one activity type maps: its class, activity and status, and
