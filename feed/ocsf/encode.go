@@ -518,8 +518,10 @@ func isTarget(k string) bool {
 func (ev *event) webResources() {
 	e, w := ev.e, &ev.e.w
 	if ev.rule.dynamic == dynAnthropic {
-		if v := str(e.fields, "accessed_at"); v != nil {
-			if t, err := feed.ParseTime(string(content(v))); err == nil {
+		// accessed_at stays under unmapped too, as created_at stays in
+		// metadata.original_time: the string is what the feed sent.
+		if i := e.find("accessed_at"); i >= 0 && e.fields[i].val[0] == '"' {
+			if t, err := feed.ParseTime(string(content(e.fields[i].val))); err == nil {
 				w.int("start_time", t.UnixMilli())
 			}
 		}
