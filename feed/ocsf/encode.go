@@ -1,14 +1,18 @@
 package ocsf
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"claudit/feed"
 )
+
+// errNotObject is returned by read for raw JSON that is not an object.
+var errNotObject = errors.New("not a JSON object")
 
 // field is one member of a JSON object read from the activity: its name
 // and its raw value (never null: null members produce no attribute).
@@ -22,32 +26,116 @@ type field struct {
 // the next, so it allocates almost nothing per event; it is not safe for
 // concurrent use. The zero value is ready to use.
 type Encoder struct {
-	fields []field // the activity's members
-	actor  []field // the actor's members
-	w      writer
+	fields  []field // the activity's members
+	actor   []field // the actor's members
+	compact bytes.Buffer
+	w       writer
 }
 
 // Marshal returns the OCSF event of a (see Encoder.Append).
-func Marshal(a feed.Activity, logged time.Time) ([]byte, error) {
+func Marshal(a feed.Activity, logged time.Time) []byte {
 	var e Encoder
 	return e.Append(nil, a, logged)
 }
 
-// errNotObject is returned for raw JSON that is not an object.
-var errNotObject = errors.New("not a JSON object")
-
-// Append appends the OCSF 1.6.0 event of a, compact JSON without a
-// newline, to dst. logged is when claudit stored the activity
-// (metadata.logged_time; zero omits it). It fails only when a.Raw is not a
-// JSON object.
-func (e *Encoder) Append(dst []byte, a feed.Activity, logged time.Time) ([]byte, error) {
-	if err := e.read(a.Raw); err != nil {
-		return dst, fmt.Errorf("ocsf: activity %q: %w", a.ID, err)
+// Append appends the OCSF 1.6.0 event of a, compact JSON on one line
+// without the newline, to dst, and returns the extended slice. logged is
+// when claudit stored the activity (metadata.logged_time; zero omits it).
+// Values are copied from the raw JSON as they are, except that invalid
+// UTF-8 becomes the escape \ufffd. Raw JSON that is not an object (a corrupt cache
+// row) still gives an event: a Base Event with the bytes in raw_data.
+func (e *Encoder) Append(dst []byte, a feed.Activity, logged time.Time) []byte {
+	raw := a.Raw
+	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		// Values are copied as they are: drop the whitespace between
+		// tokens first (strings cannot hold a raw newline).
+		e.compact.Reset()
+		if err := json.Compact(&e.compact, raw); err != nil {
+			return e.appendCorrupt(dst, a, logged)
+		}
+		raw = e.compact.Bytes()
+	}
+	if err := e.read(raw); err != nil {
+		return e.appendCorrupt(dst, a, logged)
 	}
 	e.w = writer{b: dst}
 	ev := event{e: e, a: &a, rule: ruleFor(a.Type)}
 	ev.write(logged)
-	return e.w.b, nil
+	if out := e.w.b[len(dst):]; !utf8.Valid(out) {
+		// encoding/json accepts invalid UTF-8 inside strings; OCSF
+		// consumers need not. Such bytes can only be inside strings.
+		return appendValidUTF8(dst, bytes.Clone(out))
+	}
+	return e.w.b
+}
+
+// appendValidUTF8 appends the JSON b with each byte of invalid UTF-8 (only
+// ever inside a string) replaced by the escape \ufffd, which decodes as
+// encoding/json decodes the byte.
+func appendValidUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
+}
+
+// appendCorrupt writes the Base Event of an activity whose raw JSON cannot
+// be read: its typed id, type and time, and the bytes as a string in
+// raw_data, so nothing is dropped and the line is still valid JSON.
+func (e *Encoder) appendCorrupt(dst []byte, a feed.Activity, logged time.Time) []byte {
+	w := &e.w
+	*w = writer{b: dst}
+	quoted := func(k, v string) {
+		q, _ := json.Marshal(v) // a string always encodes (invalid UTF-8 becomes U+FFFD)
+		w.raw(k, q)
+	}
+	w.open('{')
+	w.int("activity_id", activityOther)
+	if a.Type != "" {
+		quoted("activity_name", a.Type)
+	}
+	base := &classes[classBase]
+	w.lit("category_name", base.categoryName)
+	w.int("category_uid", 0)
+	w.lit("class_name", base.name)
+	w.int("class_uid", 0)
+	w.int("type_uid", activityOther)
+	w.lit("type_name", base.name+": Other")
+	w.int("severity_id", 1)
+	w.lit("severity", "Informational")
+	w.int("status_id", statusUnknown)
+	w.lit("status", statusNames[statusUnknown])
+	var ms int64
+	if !a.CreatedAt.IsZero() {
+		ms = a.CreatedAt.UnixMilli()
+	}
+	w.int("time", ms)
+	w.lit("message", "the stored activity is not a valid JSON object: raw_data holds its bytes")
+	quoted("raw_data", string(a.Raw))
+	w.obj("metadata")
+	w.lit("version", Version)
+	w.obj("product")
+	w.lit("name", ProductName)
+	w.lit("vendor_name", VendorName)
+	w.close('}')
+	if a.ID != "" {
+		quoted("uid", a.ID)
+	}
+	if a.Type != "" {
+		quoted("event_code", a.Type)
+	}
+	if !logged.IsZero() {
+		w.int("logged_time", logged.UnixMilli())
+	}
+	w.close('}')
+	w.close('}')
+	return w.b
 }
 
 // read splits raw into e.fields and the actor's members into e.actor,

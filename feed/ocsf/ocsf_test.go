@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"claudit/feed"
 	"claudit/feed/sim"
@@ -128,10 +129,7 @@ func TestEveryTypeValidates(t *testing.T) {
 		if fails >= 20 {
 			t.Fatal("stopping after 20 failures")
 		}
-		b, err := e.Append(nil, a, logged)
-		if err != nil {
-			t.Fatalf("%s: %v", a.Type, err)
-		}
+		b := e.Append(nil, a, logged)
 		name, err := s.validate(b)
 		if err != nil {
 			t.Errorf("%s (%s): %v\n%s", a.Type, a.Actor.Type, err, b)
@@ -241,10 +239,7 @@ func mapOne(t *testing.T, raw string) map[string]any {
 	if err := json.Unmarshal([]byte(raw), &a); err != nil {
 		t.Fatalf("%v\n%s", err, raw)
 	}
-	b, err := Marshal(a, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := Marshal(a, time.Time{})
 	if _, err := testSchema(t).validate(b); err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
@@ -430,12 +425,9 @@ func TestHostileStrings(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &a); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Marshal(a, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !json.Valid(b) {
-		t.Fatalf("invalid JSON: %.300s", b)
+	b := Marshal(a, time.Time{})
+	if !json.Valid(b) || !utf8.Valid(b) {
+		t.Fatalf("invalid JSON or UTF-8: %.300s", b)
 	}
 	if _, err := testSchema(t).validate(b); err != nil {
 		t.Fatal(err)
@@ -464,14 +456,39 @@ func TestHostileStrings(t *testing.T) {
 	}
 }
 
-// TestNotAnObject: raw JSON that is not an object is an error naming the
-// activity, not an event.
-func TestNotAnObject(t *testing.T) {
-	for _, raw := range []string{`null`, `[1]`, `"x"`, ``, `{"id":`} {
-		_, err := Marshal(feed.Activity{ID: "activity_01Bad", Raw: json.RawMessage(raw)}, time.Time{})
-		if err == nil || !strings.Contains(err.Error(), "activity_01Bad") {
-			t.Errorf("%q: err = %v", raw, err)
+// TestCorruptRaw: raw JSON that is not an object still gives one valid
+// Base Event naming the activity, with the bytes in raw_data.
+func TestCorruptRaw(t *testing.T) {
+	at := time.Date(2026, 11, 30, 1, 2, 3, 0, time.UTC)
+	for _, raw := range []string{`null`, `[1]`, `"x"`, ``, `{"id":`, "{\"ua\":\"\x1b[31m\"}", "{\"a\":\n", "{\"a\":\"\xff\"} trailing"} {
+		b := Marshal(feed.Activity{ID: "activity_01Bad", Type: "claude_chat_viewed", CreatedAt: at, Raw: json.RawMessage(raw)}, at)
+		if _, err := testSchema(t).validate(b); err != nil {
+			t.Fatalf("%q: %v\n%s", raw, err, b)
 		}
+		m := decodeEvent(t, b)
+		if get(m, "class_uid") != "0" || get(m, "metadata.uid") != "activity_01Bad" || get(m, "time") != fmt.Sprint(at.UnixMilli()) ||
+			get(m, "activity_name") != "claude_chat_viewed" {
+			t.Errorf("%q: %s", raw, b)
+		}
+		if want := strings.ToValidUTF8(raw, "\ufffd"); get(m, "raw_data") != want {
+			t.Errorf("%q: raw_data %q", raw, get(m, "raw_data"))
+		}
+	}
+}
+
+// TestPrettyPrinted: an activity the server sent indented maps to the same
+// one-line event as its compact form.
+func TestPrettyPrinted(t *testing.T) {
+	a := synthetic(t, "platform_api_key_updated", feed.ActorUser, 1)
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, a.Raw, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	p := a
+	p.Raw = pretty.Bytes()
+	want, got := Marshal(a, time.Time{}), Marshal(p, time.Time{})
+	if !bytes.Equal(got, want) || bytes.ContainsAny(got, "\r\n") {
+		t.Fatalf("pretty input gave\n%s\nwant\n%s", got, want)
 	}
 }
 
@@ -483,14 +500,9 @@ func TestEncoderReuse(t *testing.T) {
 	var e Encoder
 	buf := []byte("prefix\n")
 	for _, a := range acts {
-		fresh, err := Marshal(a, time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fresh := Marshal(a, time.Time{})
 		start := len(buf)
-		if buf, err = e.Append(buf, a, time.Time{}); err != nil {
-			t.Fatal(err)
-		}
+		buf = e.Append(buf, a, time.Time{})
 		if !bytes.Equal(buf[start:], fresh) {
 			t.Fatalf("%s: reused encoder wrote\n%s\nfresh wrote\n%s", a.ID, buf[start:], fresh)
 		}
@@ -507,10 +519,7 @@ func TestRedacted(t *testing.T) {
 	a := synthetic(t, "org_user_deleted", feed.ActorUser, 1)
 	a = red.Activity(feed.Activity{ID: a.ID, CreatedAt: a.CreatedAt, Type: a.Type, Actor: a.Actor, Raw: json.RawMessage(
 		strings.Replace(string(a.Raw), `"deleted_user_email":"deleted_user_email_01Value"`, `"deleted_user_email":"bob@example.com"`, 1))})
-	b, err := Marshal(a, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := Marshal(a, time.Time{})
 	if _, err := testSchema(t).validate(b); err != nil {
 		t.Fatal(err)
 	}
