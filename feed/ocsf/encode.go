@@ -139,7 +139,7 @@ func (e *Encoder) appendCorrupt(dst []byte, a feed.Activity, logged time.Time) [
 }
 
 // read splits raw into e.fields and the actor's members into e.actor,
-// dropping null members.
+// dropping null members, in one pass.
 func (e *Encoder) read(raw []byte) error {
 	e.fields, e.actor = e.fields[:0], e.actor[:0]
 	s := feed.NewScanner(raw)
@@ -147,6 +147,21 @@ func (e *Encoder) read(raw []byte) error {
 		return errNotObject
 	}
 	err := s.Object(func(key []byte) error {
+		if string(key) == "actor" && s.Peek() == '{' {
+			// The actor's members are read on the way (the last actor
+			// wins, as in encoding/json).
+			start := s.Offset()
+			e.actor = e.actor[:0]
+			err := s.Object(func(k []byte) error {
+				v, err := value(&s, raw)
+				if err == nil && v != nil {
+					e.actor = append(e.actor, field{key: k, val: v})
+				}
+				return err
+			})
+			e.fields = append(e.fields, field{key: key, val: raw[start:s.Offset()], used: true})
+			return err
+		}
 		v, err := value(&s, raw)
 		if err != nil || v == nil {
 			return err
@@ -157,14 +172,7 @@ func (e *Encoder) read(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := s.End(); err != nil {
-		return err
-	}
-	if i := e.find("actor"); i >= 0 && e.fields[i].val[0] == '{' {
-		e.fields[i].used = true
-		e.actor, err = members(e.actor, e.fields[i].val)
-	}
-	return err
+	return s.End()
 }
 
 // value reads the next value of s (over buf) and returns its raw bytes, nil
