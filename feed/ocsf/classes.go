@@ -1,6 +1,7 @@
 package ocsf
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -160,70 +161,34 @@ func nameStatus(typ string) int {
 	return statusSuccess
 }
 
-// Verb words of OCSF.md §4.5.
-var (
-	createVerbs = []string{"created", "added", "uploaded", "generated", "minted", "installed"}
-	readVerbs   = []string{"viewed", "listed", "accessed", "exchanged"}
-	updateVerbs = []string{"updated", "replaced", "renamed", "rotated", "toggled", "configured", "restored"}
-	deleteVerbs = []string{"deleted", "removed", "archived"}
-	enableVerbs = []string{"enabled", "activated"}
-	disableVrbs = []string{"disabled", "revoked", "blocked"}
+// verbRules is OCSF.md §4.5: the type's last word gives the activity, per
+// class column.
+var verbRules = []struct {
+	verbs                []string
+	entity, web, account int
+}{
+	{[]string{"created", "added", "uploaded", "generated", "minted", "installed"}, 1, 1, 1},
+	{[]string{"viewed", "listed", "accessed", "exchanged"}, 2, 2, activityOther},
+	{[]string{"updated", "replaced", "renamed", "rotated", "toggled", "configured", "restored"}, 3, 3, activityOther},
+	{[]string{"deleted", "removed", "archived"}, 4, 4, 6},
+	{[]string{"enabled", "activated"}, 8, 3, 2},
+	{[]string{"disabled", "revoked", "blocked"}, 9, 4, 5},
+}
+
+// Columns of verbRules.
+const (
+	forEntity  = iota // 3004 Entity Management
+	forWeb            // 6001 Web Resources Activity
+	forAccount        // 3001 Account Change
 )
 
-func is(word string, set []string) bool {
-	for _, s := range set {
-		if s == word {
-			return true
+// verbActivity is the activity of verb for one class column; Other when
+// the verb has no rule.
+func verbActivity(verb string, column int) int {
+	for _, r := range verbRules {
+		if slices.Contains(r.verbs, verb) {
+			return [...]int{r.entity, r.web, r.account}[column]
 		}
-	}
-	return false
-}
-
-// entityActivity is the verb rule for Entity Management (3004).
-func entityActivity(verb string) int {
-	switch {
-	case is(verb, createVerbs):
-		return 1
-	case is(verb, readVerbs):
-		return 2
-	case is(verb, updateVerbs):
-		return 3
-	case is(verb, deleteVerbs):
-		return 4
-	case is(verb, enableVerbs):
-		return 8
-	case is(verb, disableVrbs):
-		return 9
-	}
-	return activityOther
-}
-
-// webActivity is the verb rule for Web Resources Activity (6001).
-func webActivity(verb string) int {
-	switch {
-	case is(verb, createVerbs):
-		return 1
-	case is(verb, readVerbs):
-		return 2
-	case is(verb, updateVerbs), is(verb, enableVerbs):
-		return 3
-	case is(verb, deleteVerbs), is(verb, disableVrbs):
-		return 4
-	}
-	return activityOther
-}
-
-// accountActivity is the verb rule for Account Change (3001).
-func accountActivity(verb string) int {
-	switch {
-	case is(verb, createVerbs):
-		return 1
-	case is(verb, deleteVerbs):
-		return 6
-	case is(verb, enableVerbs):
-		return 2
-	case is(verb, disableVrbs):
-		return 5
 	}
 	return activityOther
 }
@@ -266,14 +231,14 @@ func classify(typ, group string) rule {
 		case typ == "org_user_deleted", typ == "org_user_left":
 			return set(classAccountChange, 6)
 		case (strings.Contains(typ, "invite") || strings.Contains(typ, "join")) &&
-			is(verb, []string{"created", "sent", "generated", "requested", "accepted", "approved"}):
+			slices.Contains([]string{"created", "sent", "generated", "requested", "accepted", "approved"}, verb):
 			return set(classAccountChange, 1)
 		}
-		return set(classAccountChange, accountActivity(verb))
+		return set(classAccountChange, verbActivity(verb, forAccount))
 	case "scim":
 		if strings.HasPrefix(typ, "org_directory_") {
 			r.kind = "organization"
-			return set(classEntityManagement, entityActivity(verb))
+			return set(classEntityManagement, verbActivity(verb, forEntity))
 		}
 		switch verb {
 		case "created":
@@ -286,7 +251,7 @@ func classify(typ, group string) rule {
 		switch {
 		case strings.HasPrefix(typ, "rbac_role_") && typ != "rbac_role_assigned" && typ != "rbac_role_unassigned",
 			strings.HasPrefix(typ, "ccr_role_channel_assignment_"):
-			return set(classEntityManagement, entityActivity(verb))
+			return set(classEntityManagement, verbActivity(verb, forEntity))
 		case typ == "role_assignment_granted", typ == "rbac_role_assigned", typ == "org_capability_grant_added":
 			return set(classUserAccess, 1)
 		case verb == "revoked", verb == "unassigned", verb == "removed":
@@ -328,7 +293,7 @@ func classify(typ, group string) rule {
 			r.status = statusSuccess
 			return set(classWebResources, activityOther)
 		}
-		return set(classEntityManagement, entityActivity(verb))
+		return set(classEntityManagement, verbActivity(verb, forEntity))
 	case "chats", "files", "projects", "artifacts", "exports":
 		switch {
 		case strings.HasSuffix(typ, "_access_failed"):
@@ -340,10 +305,10 @@ func classify(typ, group string) rule {
 		case verb == "exported", verb == "downloaded", group == "exports" && (verb == "started" || verb == "completed"):
 			return set(classWebResources, 7)
 		}
-		return set(classWebResources, webActivity(verb))
+		return set(classWebResources, verbActivity(verb, forWeb))
 	}
 	if typ == "platform_api_key_updated" {
 		r.dynamic = dynKeyStatus
 	}
-	return set(classEntityManagement, entityActivity(verb))
+	return set(classEntityManagement, verbActivity(verb, forEntity))
 }

@@ -96,21 +96,11 @@ func (e *Encoder) appendCorrupt(dst []byte, a feed.Activity, logged time.Time) [
 		w.raw(k, q)
 	}
 	w.open('{')
-	w.int("activity_id", activityOther)
+	var typ jv
 	if a.Type != "" {
-		quoted("activity_name", a.Type)
+		typ.raw, _ = json.Marshal(a.Type)
 	}
-	base := &classes[classBase]
-	w.lit("category_name", base.categoryName)
-	w.int("category_uid", 0)
-	w.lit("class_name", base.name)
-	w.int("class_uid", 0)
-	w.int("type_uid", activityOther)
-	w.lit("type_name", base.name+": Other")
-	w.int("severity_id", 1)
-	w.lit("severity", "Informational")
-	w.int("status_id", statusUnknown)
-	w.lit("status", statusNames[statusUnknown])
+	w.classification(&classes[classBase], activityOther, statusUnknown, typ)
 	var ms int64
 	if !a.CreatedAt.IsZero() {
 		ms = a.CreatedAt.UnixMilli()
@@ -118,12 +108,7 @@ func (e *Encoder) appendCorrupt(dst []byte, a feed.Activity, logged time.Time) [
 	w.int("time", ms)
 	w.lit("message", "the stored activity is not a valid JSON object: raw_data holds its bytes")
 	quoted("raw_data", string(a.Raw))
-	w.obj("metadata")
-	w.lit("version", Version)
-	w.obj("product")
-	w.lit("name", ProductName)
-	w.lit("vendor_name", VendorName)
-	w.close('}')
+	w.metadataStart()
 	if a.ID != "" {
 		quoted("uid", a.ID)
 	}
@@ -293,38 +278,12 @@ func (ev *event) write(logged time.Time) {
 	}
 
 	w.open('{')
-	w.int("activity_id", int64(ev.activity))
-	actName, named := activityName(cl, ev.activity)
 	typeField := str(e.fields, "type")
-	if named {
-		w.lit("activity_name", actName)
-	} else if typeField != nil {
-		w.raw("activity_name", typeField)
-	}
-	w.lit("category_name", cl.categoryName)
-	w.int("category_uid", int64(cl.category))
-	w.lit("class_name", cl.name)
-	w.int("class_uid", int64(cl.uid))
-	w.int("type_uid", int64(cl.uid)*100+int64(ev.activity))
-	w.key("type_name")
-	w.b = append(w.b, '"')
-	w.b = append(w.b, cl.name...)
-	w.b = append(w.b, ": "...)
-	w.b = append(w.b, actName...)
-	w.b = append(w.b, '"')
-	w.int("severity_id", 1)
-	w.lit("severity", "Informational")
-	w.int("status_id", int64(ev.status))
-	w.lit("status", statusNames[ev.status])
+	w.classification(cl, ev.activity, ev.status, jv{raw: typeField})
 	w.int("time", ev.a.CreatedAt.UnixMilli())
 
 	hostProfile := !cl.nativeActor && ev.actor.ok()
-	w.obj("metadata")
-	w.lit("version", Version)
-	w.obj("product")
-	w.lit("name", ProductName)
-	w.lit("vendor_name", VendorName)
-	w.close('}')
+	w.metadataStart()
 	if v := str(e.fields, "id"); v != nil {
 		w.raw("uid", v)
 	}
@@ -357,16 +316,55 @@ func (ev *event) write(logged time.Time) {
 	w.close('}')
 }
 
-// activityName is the caption of an activity id; named is false for Other
-// (99), whose activity_name is the feed type instead.
-func activityName(cl *classInfo, id int) (name string, named bool) {
+// activityCaption is the schema's caption of an activity id of cl.
+func activityCaption(cl *classInfo, id int) string {
 	switch id {
 	case activityUnknown:
-		return "Unknown", true
+		return "Unknown"
 	case activityOther:
-		return "Other", false
+		return "Other"
 	}
-	return cl.activities[id], true
+	return cl.activities[id]
+}
+
+// classification writes the ids and captions every event starts with:
+// class, category, activity (activity_name is the caption, or for Other
+// the feed type typ), type_uid = class_uid*100 + activity_id, severity
+// (always Informational, OCSF.md §1.2) and status.
+func (w *writer) classification(cl *classInfo, activity, status int, typ jv) {
+	caption := activityCaption(cl, activity)
+	w.int("activity_id", int64(activity))
+	if activity == activityOther {
+		w.val("activity_name", typ)
+	} else {
+		w.lit("activity_name", caption)
+	}
+	w.lit("category_name", cl.categoryName)
+	w.int("category_uid", int64(cl.category))
+	w.lit("class_name", cl.name)
+	w.int("class_uid", int64(cl.uid))
+	w.int("type_uid", int64(cl.uid)*100+int64(activity))
+	w.key("type_name")
+	w.b = append(w.b, '"')
+	w.b = append(w.b, cl.name...)
+	w.b = append(w.b, ": "...)
+	w.b = append(w.b, caption...)
+	w.b = append(w.b, '"')
+	w.int("severity_id", 1)
+	w.lit("severity", "Informational")
+	w.int("status_id", int64(status))
+	w.lit("status", statusNames[status])
+}
+
+// metadataStart opens metadata with its constant members; the caller adds
+// the rest and closes it.
+func (w *writer) metadataStart() {
+	w.obj("metadata")
+	w.lit("version", Version)
+	w.obj("product")
+	w.lit("name", ProductName)
+	w.lit("vendor_name", VendorName)
+	w.close('}')
 }
 
 // mapActor builds the actor object from the actor's members (§4.2),
