@@ -42,8 +42,9 @@ func Marshal(a feed.Activity, logged time.Time) []byte {
 // without the newline, to dst, and returns the extended slice. logged is
 // when claudit stored the activity (metadata.logged_time; zero omits it).
 // Values are copied from the raw JSON as they are, except that invalid
-// UTF-8 becomes the escape \ufffd. Raw JSON that is not an object (a corrupt cache
-// row) still gives an event: a Base Event with the bytes in raw_data.
+// UTF-8 becomes the escape \ufffd. Raw JSON that is not an object (a
+// corrupt cache row) still gives an event: a Base Event with the bytes in
+// raw_data.
 func (e *Encoder) Append(dst []byte, a feed.Activity, logged time.Time) []byte {
 	raw := a.Raw
 	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
