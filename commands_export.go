@@ -60,10 +60,10 @@ ticket.
 
 export --verify DIR re-checks a bundle: its files (none missing, none added),
 every line's and the file's SHA-256, the manifest's digest, events.ocsf.ndjson
-if there is one, and everything the
-manifest says that the data determine (counts, first and last time, every event
-inside the window and passing the query's server filter, the query text parsing
-to the recorded query and parameters, the request-ids). A manifest only
+if there is one, and everything the manifest says that the data determine
+(counts, first and last time, every event inside the window and passing the
+query's server filter, the query text parsing to the recorded query and
+parameters, the request-ids). A manifest only
 re-indented still verifies. With --digest, it also checks the bundle digest
 from the ticket: that proves nobody re-wrote the bundle and its digests.
 Exit 0 when everything matches, else exit 5 naming the file and field.
