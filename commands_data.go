@@ -77,7 +77,8 @@ covers N% of it)" on stderr.
 
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
-csv (RFC 4180 with a header). With --redact every format masks e-mails, ips,
+csv (RFC 4180 with a header), ocsf (one OCSF 1.6.0 event per activity and line,
+for SIEMs; see README "OCSF"). With --redact every format masks e-mails, ips,
 user agents and ids (the same value, the same mask, within one run); json and
 ndjson are then valid JSON but no longer byte-exact.
 
@@ -87,6 +88,7 @@ table (see claudit --help); other terms narrow it further.`,
   claudit query @view:incident actor:bob@example.com --format csv
   claudit query key:apikey_01HxYz... --format ndjson | jq .type
   claudit query since:7d -type:@noise --format csv > week.csv
+  claudit query since:24h --format ocsf > events.ocsf.ndjson
   claudit query ip:198.51.100.7 --offline --limit 20`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeQuery,

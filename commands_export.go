@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 
 	"claudit/feed"
+	"claudit/feed/ocsf"
 	"claudit/store"
 	"claudit/store/sshsig"
 	"claudit/ui"
@@ -27,10 +30,11 @@ func (a *app) exportCommand() *cobra.Command {
 	var (
 		out, verify, digest string
 		sign, allowed       string
+		format              string
 		offline             bool
 	)
 	cmd := &cobra.Command{
-		Use:   "export [QUERY] [--out DIR] [--sign KEY] | export --verify DIR [--digest sha256:...] [--allowed-signers FILE]",
+		Use:   "export [QUERY] [--out DIR] [--sign KEY] [--format ocsf] | export --verify DIR [--digest sha256:...] [--allowed-signers FILE]",
 		Short: "Write (or verify) an evidence bundle: NDJSON plus a manifest with digests",
 		Long: `export syncs the query's window, then writes an evidence bundle into DIR (new or
 empty; without --out, a new claudit-evidence-<time> folder in the evidence
@@ -45,15 +49,21 @@ DIGEST the bundle digest, README.txt how to verify without claudit. The bundle
 holds exactly what "claudit query" answers for the query: claudit's own API
 calls only with is:self.
 
+export --format ocsf also writes events.ocsf.ndjson: one OCSF 1.6.0 event per
+line of activities.ndjson, in the same order (see README "OCSF"). It is derived
+from activities.ndjson alone, so --verify re-derives it and compares; the
+evidence stays the raw JSON.
+
 export prints the bundle digest (sha256:...): the SHA-256 of the manifest's
 canonical JSON, which covers every byte of the data. Paste it into the incident
 ticket.
 
 export --verify DIR re-checks a bundle: its files (none missing, none added),
-every line's and the file's SHA-256, the manifest's digest, and everything the
-manifest says that the data determine (counts, first and last time, every event
-inside the window and passing the query's server filter, the query text parsing
-to the recorded query and parameters, the request-ids). A manifest only
+every line's and the file's SHA-256, the manifest's digest, events.ocsf.ndjson
+if there is one, and everything the manifest says that the data determine
+(counts, first and last time, every event inside the window and passing the
+query's server filter, the query text parsing to the recorded query and
+parameters, the request-ids). A manifest only
 re-indented still verifies. With --digest, it also checks the bundle digest
 from the ticket: that proves nobody re-wrote the bundle and its digests.
 Exit 0 when everything matches, else exit 5 naming the file and field.
@@ -68,6 +78,7 @@ reported as not checked. Without claudit:
     -s manifest.json.sig < manifest.json`,
 		Example: `  claudit export since:48h key:apikey_01HxYz... --out evidence/incident-42
   claudit export since:48h --out evidence/incident-43 --sign ~/.ssh/id_ed25519
+  claudit export since:7d --format ocsf --out evidence/siem-import
   claudit export --verify evidence/incident-42 --digest sha256:3f1c...
   claudit export --verify evidence/incident-43 --allowed-signers allowed_signers`,
 		Args:              cobra.ArbitraryArgs,
@@ -81,6 +92,10 @@ reported as not checked. Without claudit:
 				return &usageError{err: errors.New("--verify DIR takes no query and no --out")}
 			case verify != "" && sign != "":
 				return &usageError{err: errors.New("--sign goes with writing a bundle, not with --verify")}
+			case verify != "" && cmd.Flags().Changed("format"):
+				return &usageError{err: errors.New("--format goes with writing a bundle, not with --verify")}
+			case !slices.Contains(exportFormats(), format):
+				return &usageError{err: fmt.Errorf("--format %q: want one of %s", format, strings.Join(exportFormats(), ", "))}
 			case verify == "" && (digest != "" || allowed != ""):
 				return &usageError{err: errors.New("--digest and --allowed-signers go with --verify DIR")}
 			case verify != "":
@@ -106,7 +121,7 @@ reported as not checked. Without claudit:
 					return err
 				}
 			}
-			return a.export(cmd.Context(), args, out, offline, signer)
+			return a.export(cmd.Context(), args, out, offline, signer, format == printer.FormatOCSF)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the bundle to (must be new or empty; default: a new folder in the evidence directory)")
@@ -115,6 +130,9 @@ reported as not checked. Without claudit:
 	cmd.Flags().StringVar(&sign, "sign", "", "sign manifest.json with this SSH private key file, the ssh-agent's key matching this public key file, or \"agent\" (writes manifest.json.sig, namespace "+store.SignatureNamespace+")")
 	cmd.Flags().StringVar(&allowed, "allowed-signers", "", "with --verify: check manifest.json.sig against this ssh-keygen allowed_signers file")
 	cmd.Flags().BoolVar(&offline, "offline", false, "export from the cache alone, without syncing")
+	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatNDJSON, "bundle formats: "+strings.Join(exportFormats(), ", ")+
+		" (ocsf adds "+store.BundleOCSF+" beside the raw "+store.BundleActivities+")")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(exportFormats(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("sign")
 	_ = cmd.MarkFlagFilename("allowed-signers")
 	_ = cmd.MarkFlagDirname("out")
@@ -178,7 +196,11 @@ func allowedSigners(path string) ([]sshsig.AllowedSigner, error) {
 	return allowed, nil
 }
 
-func (a *app) export(ctx context.Context, args []string, dir string, offline bool, signer ssh.Signer) error {
+// exportFormats are the values of export --format: the raw bundle alone,
+// or with its OCSF rendering.
+func exportFormats() []string { return []string{printer.FormatNDJSON, printer.FormatOCSF} }
+
+func (a *app) export(ctx context.Context, args []string, dir string, offline bool, signer ssh.Signer, withOCSF bool) error {
 	q, text, err := a.parseQuery(args)
 	if err != nil {
 		return err
@@ -192,6 +214,13 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 	if err != nil {
 		return err
 	}
+	derived := ""
+	if withOCSF {
+		if err := store.WriteBundleOCSF(dir); err != nil {
+			return err
+		}
+		derived = fmt.Sprintf("  %s (OCSF %s, derived from %s)\n", store.BundleOCSF, ocsf.Version, store.BundleActivities)
+	}
 	signed := ""
 	if signer != nil {
 		if err := store.SignBundle(dir, signer); err != nil {
@@ -202,9 +231,9 @@ func (a *app) export(ctx context.Context, args []string, dir string, offline boo
 	if offline && m.Coverage < 1 {
 		a.warn("offline: the cache covers %d%% of the window, so the bundle may be incomplete", int(m.Coverage*100))
 	}
-	fprintf(a.env.stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n%sbundle digest (paste into the incident ticket): %s\n",
+	fprintf(a.env.stdout, "wrote %s to %s\n  %s sha256 %s\n  %s (%s)\n%s%sbundle digest (paste into the incident ticket): %s\n",
 		printer.Count(m.Counts.Events, "activity"), dir, store.BundleActivities, m.File.SHA256,
-		store.BundleManifest, printer.Count(len(m.RequestIDs), "request-id"), signed, m.Digest)
+		store.BundleManifest, printer.Count(len(m.RequestIDs), "request-id"), derived, signed, m.Digest)
 	return nil
 }
 
@@ -272,6 +301,9 @@ func (a *app) verifyBundle(dir string, opts store.VerifyOptions, allowedPath str
 		digest += " (not compared: give --digest sha256:... from the incident ticket to prove nobody re-wrote the bundle and its digests)"
 	}
 	fprintf(a.env.stdout, "%s\n%s\n", digest, safe.Text(signature))
+	if res.OCSF {
+		fprintf(a.env.stdout, "%s matches: it is what %s maps to in OCSF %s\n", store.BundleOCSF, store.BundleActivities, ocsf.Version)
+	}
 	if res.Reformatted {
 		fprintf(a.env.stdout, "note: %s differs from its SHA-256 in %s but its content matches %s (re-formatted), so sha256sum -c reports it\n", store.BundleManifest, store.BundleSums, store.BundleDigest)
 	}

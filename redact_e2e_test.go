@@ -92,7 +92,7 @@ func TestRedactIsTotal(t *testing.T) {
 	keep := func(what, text string) { outputs = append(outputs, scanned{what, text}) }
 
 	// Every query format: masked, and the same number of rows.
-	for _, format := range []string{"table", "csv", "json", "ndjson"} {
+	for _, format := range []string{"table", "csv", "json", "ndjson", "ocsf"} {
 		_, plain, _ := run(config, "query", "--offline", "--format", format)
 		code, out, stderr := run(config, "query", "--offline", "--redact", "--format", format)
 		if code != 0 {
@@ -133,7 +133,7 @@ func TestRedactIsTotal(t *testing.T) {
 	keep("query error", out+stderr)
 	// export --redact.
 	bundle := filepath.Join(home, "bundle")
-	code, out, stderr = run(config, "export", "--offline", "--redact", "actor:"+viewMail, "--out", bundle)
+	code, out, stderr = run(config, "export", "--offline", "--redact", "--format", "ocsf", "actor:"+viewMail, "--out", bundle)
 	if code != 0 {
 		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
 	}
@@ -303,7 +303,7 @@ func queryBarLine(screen string) string {
 func rowCount(t *testing.T, format, out string) int {
 	t.Helper()
 	switch format {
-	case "ndjson":
+	case "ndjson", "ocsf":
 		return strings.Count(out, "\n")
 	case "json":
 		var all []json.RawMessage

@@ -144,6 +144,9 @@ type VerifyResult struct {
 	Reformatted bool
 	// Signed is true when the bundle has a manifest.json.sig.
 	Signed bool
+	// OCSF is true when the bundle has an events.ocsf.ndjson (checked:
+	// it is what activities.ndjson maps to).
+	OCSF bool
 }
 
 // manifestFields are the keys a manifest has, each exactly once.
@@ -156,7 +159,8 @@ var manifestFields = []string{"format", "tool", "created_at", "query", "query_in
 // SHA-256 of the whole file; and everything the manifest says that the
 // data or the manifest itself determine (counts, oldest and newest, every
 // event inside the window and passing the server filter, the query text
-// parsing to the recorded query and server parameters, the request-ids).
+// parsing to the recorded query and server parameters, the request-ids),
+// and that an events.ocsf.ndjson is what activities.ndjson maps to.
 // It returns nil when everything matches, else a *VerifyError naming the
 // first mismatch (or an error reading the bundle).
 func VerifyBundle(dir string, opts VerifyOptions) (VerifyResult, error) {
@@ -199,12 +203,16 @@ func VerifyBundle(dir string, opts VerifyOptions) (VerifyResult, error) {
 	if err := checkManifestSelf(m); err != nil {
 		return res, err
 	}
-	return res, checkData(dir, m)
+	if err := checkData(dir, m); err != nil || !res.OCSF {
+		return res, err
+	}
+	return res, checkOCSF(dir, m)
 }
 
 // checkBundleFiles insists on exactly the files of a bundle: the data,
 // manifest.json, DIGEST, SHA256SUMS, README.txt and optionally the
-// signature; README.txt must be the one claudit writes.
+// signature and the OCSF rendering; README.txt must be the one claudit
+// writes.
 func checkBundleFiles(dir string, res *VerifyResult) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -214,7 +222,7 @@ func checkBundleFiles(dir string, res *VerifyResult) error {
 	have := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
-		if !slices.Contains(required, name) && name != BundleSignature {
+		if !slices.Contains(required, name) && name != BundleSignature && name != BundleOCSF {
 			return &VerifyError{File: name, Reason: "is not part of a bundle (an added file)"}
 		}
 		if !e.Type().IsRegular() {
@@ -228,6 +236,7 @@ func checkBundleFiles(dir string, res *VerifyResult) error {
 		}
 	}
 	res.Signed = have[BundleSignature]
+	res.OCSF = have[BundleOCSF]
 	rb, err := os.ReadFile(filepath.Join(dir, BundleReadme))
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)

@@ -13,7 +13,7 @@ import (
 	"claudit/ui/safe"
 )
 
-// Output formats of `claudit query`.
+// Output formats of `claudit query` (and FormatOCSF, in ocsf.go).
 const (
 	FormatTable  = "table"
 	FormatJSON   = "json"
@@ -23,7 +23,9 @@ const (
 
 // RowFormats lists the formats NewRowWriter accepts, for flag help and
 // completion.
-func RowFormats() []string { return []string{FormatTable, FormatJSON, FormatNDJSON, FormatCSV} }
+func RowFormats() []string {
+	return []string{FormatTable, FormatJSON, FormatNDJSON, FormatCSV, FormatOCSF}
+}
 
 // PrintTimeLayout is how the table and the dossier show a time: to the
 // second, always with its offset, so local and UTC times cannot be confused.
@@ -106,6 +108,8 @@ func newFormatWriter(format string, w io.Writer, opt PrintOptions) (RowWriter, e
 		return &ndjsonWriter{w: w}, nil
 	case FormatCSV:
 		return newCSVWriter(w, opt), nil
+	case FormatOCSF:
+		return &ocsfWriter{w: w}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(RowFormats(), ", "))
 }
