@@ -19,6 +19,7 @@ import (
 const searchPage = 1000
 
 func (a *app) syncCommand() *cobra.Command {
+	var directory bool
 	cmd := &cobra.Command{
 		Use:   "sync [QUERY]",
 		Short: "Fetch what the cache lacks for the query's window",
@@ -27,7 +28,13 @@ for the query's server-side filter (time window, activity types, user ids, orgs)
 page by page, several time windows at once within the shared rate budget
 (--parallel); an interrupted sync resumes where it stopped. Without a time term it
 syncs the last 30 days. On a terminal it draws a progress bar; otherwise it prints
-one summary line on stderr.`,
+one summary line on stderr.
+
+After the feed, sync refreshes the directory (organizations, users, roles, groups
+and Compliance key names, so ids show and query as names) when it is older than
+the config's directory_ttl (default 1h; 0 = only with --directory). An Admin API
+key cannot read it: sync then says so in one line and exits 0. A failed refresh
+is a warning; the feed sync's result decides the exit code.`,
 		Example: `  claudit sync                       # the last 30 days, everything
   claudit sync since:90d type:@keys  # key lifecycle events of the last 90 days
   ANTHROPIC_COMPLIANCE_ACCESS_KEY=... claudit sync --cache /var/lib/claudit/ci.db`,
@@ -50,12 +57,17 @@ one summary line on stderr.`,
 				return err
 			}
 			defer st.Close()
-			_, err = a.runSync(ctx, st, q, true)
-			return err
+			res, err := a.runSync(ctx, st, q, true)
+			if err != nil {
+				return err
+			}
+			return a.syncDirectory(ctx, st, res.client, directory)
 		},
 	}
 	cmd.Flags().IntVar(&a.parallel, "parallel", feed.DefaultParallel,
 		"requests in flight at most while backfilling (1 = one cursor at a time); always within the rate budget")
+	cmd.Flags().BoolVar(&directory, "directory", false,
+		"refresh the directory (names of users, organizations, groups, roles and Compliance keys) even if it is newer than directory_ttl")
 	return cmd
 }
 

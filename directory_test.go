@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"claudit/feed"
+	"claudit/feed/sim"
+	"claudit/store"
+)
+
+// testDirectory is a small directory: two orgs, three users (one in both
+// orgs), a group, a role and two Compliance keys.
+func testDirectory() *feed.Directory {
+	const orgA, orgB = "0b2c0000-0000-4000-8000-00000000000a", "1c3d0000-0000-4000-8000-00000000000b"
+	return &feed.Directory{
+		Requests: 8,
+		Orgs:     []feed.Organization{{UUID: orgA, Name: "Research"}, {UUID: orgB, Name: "Research Labs"}},
+		Users: []feed.DirectoryUser{
+			{ID: "user_01ALICE", Email: "alice@example.com", FullName: "Alice Chen", Role: "owner", OrgUUID: orgA},
+			{ID: "user_01ALICE", Email: "alice@example.com", FullName: "Alice Chen", Role: "user", OrgUUID: orgB},
+			{ID: "user_01BOB", Email: "bob@example.com", FullName: "Bob Stone", Role: "developer", OrgUUID: orgA},
+			{ID: "user_01BOBBY", Email: "bobby@example.com", FullName: "Bob Stone", Role: "user", OrgUUID: orgB},
+		},
+		Roles: []feed.Role{{ID: "rbac_role_01ADMIN", Name: "Admins", OrgUUID: orgA}},
+		Groups: []feed.Group{{ID: "rbac_group_01SEC", Name: "Security", MembersKnown: true,
+			Members: []feed.GroupMember{{UserID: "user_01ALICE", Email: "alice@example.com"}}}},
+		Keys: []feed.ComplianceKey{
+			{ID: "apikey_01SIEM", Name: "Nightly SIEM pull", Scopes: []string{feed.ScopeActivities}, Active: true,
+				CreatedByID: "user_01ALICE", CreatedAt: simEnd.Add(-72 * time.Hour)},
+			{ID: "apikey_01OLD", Name: "Old export", Active: false, ExpiresAt: simEnd.Add(-time.Hour)},
+		},
+	}
+}
+
+// fakeDirectory counts its calls and returns d (a copy) or err.
+type fakeDirectory struct {
+	calls atomic.Int32
+	d     *feed.Directory
+	err   error
+}
+
+func (f *fakeDirectory) fetch(_ context.Context, c *feed.Client) (*feed.Directory, error) {
+	f.calls.Add(1)
+	if c == nil {
+		return nil, errors.New("no client")
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	d := *f.d
+	return &d, nil
+}
+
+// dirEnv is an environment on a small simulator with key and a fake
+// directory; config is the config file's text.
+func dirEnv(t *testing.T, key, config string, f *fakeDirectory) *testEnv {
+	t.Helper()
+	_, url := startSim(t, sim.Config{Seed: 7, Events: 300})
+	e := newTestEnv(t)
+	dir := t.TempDir()
+	e.vars[envBaseURL] = url
+	e.vars[envCache] = filepath.Join(dir, "c.db")
+	e.vars[envConfig] = filepath.Join(dir, "config.toml")
+	if config != "" {
+		if err := os.WriteFile(e.vars[envConfig], []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.key = key
+	if f != nil {
+		e.fetchDirectory = f.fetch
+	}
+	return e
+}
+
+// directoryLines are the stderr lines about the directory.
+func directoryLines(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "names ") || strings.Contains(l, "directory") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// An Admin API key cannot read the directory: sync exits 0 with one line
+// that says which key and scopes names need, makes no directory request,
+// and status says the same.
+func TestSyncDirectoryAdminKey(t *testing.T) {
+	f := &fakeDirectory{d: testDirectory()}
+	e := dirEnv(t, sim.AdminKey, "", f)
+	code, _, stderr := e.run("sync")
+	lines := directoryLines(stderr)
+	want := "claudit: names need a Compliance Access Key with read:compliance_org_data and read:compliance_user_data"
+	if code != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
+		t.Fatalf("exit %d, directory lines %q, want one starting %q\n%s", code, lines, want, stderr)
+	}
+	if n := f.calls.Load(); n != 0 {
+		t.Errorf("an Admin key made %d directory requests", n)
+	}
+	code, stdout, _ := e.run("status")
+	if code != 0 || !strings.Contains(stdout, "refreshed 0s ago") || !strings.Contains(stdout, strings.TrimPrefix(want, "claudit: ")) {
+		t.Fatalf("status: exit %d\n%s", code, stdout)
+	}
+	// Within directory_ttl the next sync neither retries nor repeats it.
+	if code, _, stderr := e.run("sync"); code != 0 || len(directoryLines(stderr)) != 0 {
+		t.Fatalf("second sync: exit %d\n%s", code, stderr)
+	}
+}
+
+// A Compliance key refreshes the directory on the first sync, not again
+// within directory_ttl, again once it is older, and always with
+// --directory; directory_ttl = "0" refreshes only when asked.
+func TestSyncDirectoryTTL(t *testing.T) {
+	f := &fakeDirectory{d: testDirectory()}
+	e := dirEnv(t, sim.ComplianceKey, `directory_ttl = "2h"`+"\n", f)
+	run := func(args ...string) string {
+		t.Helper()
+		code, _, stderr := e.run(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, stderr)
+		}
+		return stderr
+	}
+	if stderr := run("sync"); f.calls.Load() != 1 || len(directoryLines(stderr)) != 0 {
+		t.Fatalf("first sync: %d directory fetches, stderr %q", f.calls.Load(), stderr)
+	}
+	run("sync")
+	if n := f.calls.Load(); n != 1 {
+		t.Fatalf("a sync within directory_ttl fetched the directory again (%d)", n)
+	}
+	run("sync", "--directory")
+	if n := f.calls.Load(); n != 2 {
+		t.Fatalf("sync --directory: %d fetches, want 2", n)
+	}
+	later := testNow.Add(3 * time.Hour)
+	e.now = func() time.Time { return later }
+	run("sync")
+	if n := f.calls.Load(); n != 3 {
+		t.Fatalf("a sync after directory_ttl: %d fetches, want 3", n)
+	}
+	_, stdout, _ := e.run("status")
+	if !strings.Contains(stdout, "refreshed 0s ago") || !strings.Contains(stdout, "2 organizations, 3 users, 0 removed users, 1 group, 1 role, 2 Compliance keys") {
+		t.Fatalf("status:\n%s", stdout)
+	}
+
+	never := &fakeDirectory{d: testDirectory()}
+	e = dirEnv(t, sim.ComplianceKey, `directory_ttl = "0"`+"\n", never)
+	run("sync")
+	if n := never.calls.Load(); n != 0 {
+		t.Fatalf("directory_ttl 0: %d fetches", n)
+	}
+	if _, stdout, _ := e.run("status"); !strings.Contains(stdout, "never refreshed (directory_ttl is 0") {
+		t.Fatalf("status:\n%s", stdout)
+	}
+	run("sync", "--directory")
+	if n := never.calls.Load(); n != 1 {
+		t.Fatalf("directory_ttl 0 with --directory: %d fetches", n)
+	}
+
+	e = dirEnv(t, sim.ComplianceKey, `directory_ttl = "soon"`+"\n", f)
+	if code, _, stderr := e.run("sync"); code != exitUsage || !strings.Contains(stderr, "directory_ttl") {
+		t.Fatalf("bad directory_ttl: exit %d\n%s", code, stderr)
+	}
+}
+
+// A key with only the org-data scope gets organizations, roles, groups
+// and keys; the line names the missing scope.
+func TestSyncDirectoryPartialScope(t *testing.T) {
+	d := testDirectory()
+	d.Users = nil
+	d.Groups[0].Members, d.Groups[0].MembersKnown = nil, false
+	d.Denied = []feed.DeniedPart{{Part: store.PartUsers, Scope: feed.ScopeUserData}, {Part: store.PartMembers, Scope: feed.ScopeUserData}}
+	e := dirEnv(t, sim.ComplianceKey, "", &fakeDirectory{d: d})
+	code, _, stderr := e.run("sync")
+	lines := directoryLines(stderr)
+	if code != 0 || len(lines) != 1 || !strings.Contains(lines[0], "lacks read:compliance_user_data") || !strings.Contains(lines[0], "users, members") {
+		t.Fatalf("exit %d, lines %q", code, lines)
+	}
+	if _, stdout, _ := e.run("status"); !strings.Contains(stdout, "lacks read:compliance_user_data") || !strings.Contains(stdout, "2 organizations, 0 users") {
+		t.Fatalf("status:\n%s", stdout)
+	}
+}
+
+// A directory that cannot be read (network, 5xx after retries) is a
+// warning: the feed sync's exit code stands; a 403 is the key's scopes.
+func TestSyncDirectoryFailureIsAWarning(t *testing.T) {
+	f := &fakeDirectory{err: &feed.APIError{Status: 503, Type: "api_error", Message: "overloaded"}}
+	e := dirEnv(t, sim.ComplianceKey, "", f)
+	code, _, stderr := e.run("sync")
+	lines := directoryLines(stderr)
+	if code != 0 || len(lines) != 1 || !strings.Contains(lines[0], "warning: the directory could not be refreshed") ||
+		!strings.Contains(lines[0], "ids are shown as they are") {
+		t.Fatalf("exit %d, lines %q\n%s", code, lines, stderr)
+	}
+	f.err = &feed.APIError{Status: 403, Type: feed.ErrTypePermission, Message: "Missing required scopes."}
+	code, _, stderr = e.run("sync", "--directory")
+	if lines := directoryLines(stderr); code != 0 || len(lines) != 1 || !strings.Contains(lines[0], "names need a Compliance Access Key") {
+		t.Fatalf("403: exit %d, lines %q", code, lines)
+	}
+}
