@@ -207,3 +207,69 @@ func TestSyncDirectoryFailureIsAWarning(t *testing.T) {
 		t.Fatalf("403: exit %d, lines %q", code, lines)
 	}
 }
+
+// syncedDirEnv is dirEnv after a sync that stored testDirectory.
+func syncedDirEnv(t *testing.T) *testEnv {
+	t.Helper()
+	e := dirEnv(t, sim.ComplianceKey, "", &fakeDirectory{d: testDirectory()})
+	if code, _, stderr := e.run("sync"); code != 0 {
+		t.Fatalf("sync: exit %d\n%s", code, stderr)
+	}
+	return e
+}
+
+func TestWho(t *testing.T) {
+	e := syncedDirEnv(t)
+	code, stdout, stderr := e.run("who", "alice@example.com")
+	want := "user  Alice Chen <alice@example.com>\n" +
+		"  id         user_01ALICE\n" +
+		"  role       owner\n" +
+		"  orgs       Research <0b2c0000-0000-4000-8000-00000000000a>, Research Labs <1c3d0000-0000-4000-8000-00000000000b>\n" +
+		"  groups     Security <rbac_group_01SEC>\n" +
+		"  listed     2026-11-25 12:05:00 +00:00\n"
+	if code != 0 || stdout != want {
+		t.Fatalf("who alice: exit %d, stderr %q\n%s\nwant\n%s", code, stderr, stdout, want)
+	}
+	// A name shared by two users lists both; a key shows its settings
+	// with its creator resolved.
+	if _, stdout, _ := e.run("who", "Bob", "Stone"); strings.Count(stdout, "user  Bob Stone") != 2 {
+		t.Errorf("who Bob Stone:\n%s", stdout)
+	}
+	_, stdout, _ = e.run("who", `key:"Nightly SIEM pull"`)
+	for _, s := range []string{"key  Nightly SIEM pull", "apikey_01SIEM", "scopes     read:compliance_activities", "state      active",
+		"expires    never", "created by Alice Chen <user_01ALICE>"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("who key: no %q in\n%s", s, stdout)
+		}
+	}
+	// json
+	code, stdout, _ = e.run("who", "apikey_01OLD", "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"kind": "key"`) || !strings.Contains(stdout, `"active": false`) ||
+		!strings.Contains(stdout, `"expires_at": "2026-11-25T11:00:00Z"`) || !strings.Contains(stdout, `"removed_at": null`) {
+		t.Fatalf("who --format json: exit %d\n%s", code, stdout)
+	}
+	// Nothing known: exit 1, with how old the directory is.
+	code, _, stderr = e.run("who", "Carol")
+	if code != exitUsage || !strings.Contains(stderr, `nothing in the directory matches "Carol" (refreshed 0s ago: 3 users, 2 organizations, 2 Compliance keys)`) {
+		t.Fatalf("who unknown: exit %d %q", code, stderr)
+	}
+	// While redacting, e-mails, names and ids are masked.
+	_, stdout, _ = e.run("--redact", "who", "alice@example.com")
+	if strings.Contains(stdout, "alice@") || strings.Contains(stdout, "Alice") || strings.Contains(stdout, "user_01ALICE") ||
+		!strings.Contains(stdout, "Research") {
+		t.Errorf("who --redact leaks:\n%s", stdout)
+	}
+}
+
+func TestWhoWithoutDirectory(t *testing.T) {
+	e := dirEnv(t, sim.AdminKey, "", nil)
+	code, _, stderr := e.run("who", "user_01ALICE")
+	if code != exitUsage || !strings.Contains(stderr, "the directory was never refreshed") {
+		t.Fatalf("never refreshed: exit %d %q", code, stderr)
+	}
+	e.run("sync")
+	code, _, stderr = e.run("who", "user_01ALICE")
+	if code != exitUsage || !strings.Contains(stderr, "names need a Compliance Access Key") {
+		t.Fatalf("admin key: exit %d %q", code, stderr)
+	}
+}
