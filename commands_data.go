@@ -228,7 +228,11 @@ func (a *app) describeGaps(cov store.Coverage) string {
 
 // printRows streams the matching rows, newest first, in format.
 func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int) error {
-	w, err := printer.NewRowWriter(format, a.env.stdout, a.printOptions())
+	opt := a.printOptions()
+	if format == printer.FormatTable || format == printer.FormatCSV {
+		opt.Names = a.printNames(ctx, st)
+	}
+	w, err := printer.NewRowWriter(format, a.env.stdout, opt)
 	if err != nil {
 		return &usageError{err: err}
 	}

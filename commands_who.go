@@ -193,12 +193,22 @@ func (a *app) whoView(names *store.Names, found []store.Entity) []whoEntry {
 	return out
 }
 
-// maskedName is e's name, masked while redacting when it is a person's.
+// maskedName is e's name, masked while redacting when it is a person's
+// (like an id: a name has no shape of its own to keep).
 func maskedName(red *feed.Redactor, e store.Entity) string {
 	if e.Kind == store.KindUser {
 		return red.Field("id", e.Name)
 	}
 	return e.Name
+}
+
+// maskedLabel is e's label (a user's name, else e-mail), masked as
+// maskedName and e-mails are.
+func maskedLabel(red *feed.Redactor, e store.Entity) string {
+	if e.Kind == store.KindUser && e.Name == "" {
+		return red.Field("email", e.Email)
+	}
+	return maskedName(red, e)
 }
 
 // whoTable lays the matches out as labelled blocks, one per match.

@@ -277,3 +277,98 @@ func (a *app) refreshDirectoryQuietly(ctx context.Context, st *store.Store, getK
 	}
 	_, _, _ = a.refreshDirectory(ctx, st, c, key, false)
 }
+
+// queryNames resolves the names of a query's terms through the cache's
+// directory, opening the cache on the first name (a query of ids and
+// e-mails never opens it).
+type queryNames struct {
+	a      *app
+	ctx    context.Context
+	st     *store.Store
+	names  *store.Names
+	state  store.DirectoryState
+	loaded bool
+	err    error
+}
+
+// nameResolver returns the resolver of the names in a command line's
+// query; close it after parsing.
+func (a *app) nameResolver(ctx context.Context) *queryNames {
+	return &queryNames{a: a, ctx: ctx}
+}
+
+// nameKinds maps a query field to the kind of entity its names stand for
+// and the noun its errors use.
+func nameKinds(field string) (store.EntityKind, string) {
+	switch field {
+	case "key":
+		return store.KindKey, "Compliance key"
+	case "org":
+		return store.KindOrg, "organization"
+	}
+	return store.KindUser, "user"
+}
+
+// resolve is a feed.NameResolver: the ids of the users (actor), keys
+// (key) or organizations (org) that value names or, as a glob, matches.
+// A name the directory does not know is an error that says how old the
+// directory is, never an empty answer.
+func (n *queryNames) resolve(field, value string) ([]string, error) {
+	if !n.loaded {
+		n.loaded = true
+		n.st, n.err = n.a.openStoreOffline(n.ctx)
+		if n.err == nil {
+			n.names, n.err = n.st.Names(n.ctx)
+		}
+		if n.err == nil {
+			n.state, n.err = n.st.DirectoryState(n.ctx)
+		}
+	}
+	kind, noun := nameKinds(field)
+	if n.err != nil {
+		return nil, fmt.Errorf("%s %q is a name, and the directory could not be read: %v", noun, value, n.err)
+	}
+	var ids []string
+	for _, e := range n.names.Find(value, kind) {
+		ids = append(ids, e.ID)
+	}
+	if len(ids) == 0 {
+		what := "named"
+		if strings.ContainsAny(value, "*?[") {
+			what = "matching"
+		}
+		return nil, errors.New(n.a.unknownName(fmt.Sprintf("no %s %s %q in the directory", noun, what, value), n.state))
+	}
+	return ids, nil
+}
+
+// close closes the cache if resolve opened it.
+func (n *queryNames) close() {
+	if n.st != nil {
+		n.st.Close()
+		n.st = nil
+	}
+}
+
+// printNames is the directory's labels for the query printers (nil when
+// the directory knows nothing, so the output is as without one). The ids
+// the printers pass are masked while redacting: they are unmasked to look
+// them up, and the names masked in turn.
+func (a *app) printNames(ctx context.Context, st *store.Store) func(string) string {
+	names, err := st.Names(ctx)
+	if err != nil || names.Len() == 0 {
+		return nil
+	}
+	red := a.redactor()
+	return func(id string) string {
+		id = red.Unmask(id)
+		e, ok := names.Lookup(id)
+		if !ok && feed.IsUUID(id) {
+			e, ok = names.Lookup(strings.ToLower(id))
+		}
+		if !ok {
+			return ""
+		}
+		return maskedLabel(red, e)
+	}
+}

@@ -273,3 +273,105 @@ func TestWhoWithoutDirectory(t *testing.T) {
 		t.Fatalf("admin key: exit %d %q", code, stderr)
 	}
 }
+
+// scenarioDirectory names the simulator's first user "Alice Chen", its
+// two orgs "Research" and "Research Labs" and its leaked key "Nightly SIEM
+// pull".
+func scenarioDirectory(sc sim.Scenario) *feed.Directory {
+	return &feed.Directory{
+		Orgs:  []feed.Organization{{UUID: sc.Org1UUID, Name: "Research"}, {UUID: sc.Org2UUID, Name: "Research Labs"}},
+		Users: []feed.DirectoryUser{{ID: sc.UserIDs[0], Email: sc.Users[0], FullName: "Alice Chen", Role: "owner", OrgUUID: sc.Org1UUID}},
+		Keys:  []feed.ComplianceKey{{ID: sc.LeakedKeyID, Name: "Nightly SIEM pull", Active: true}},
+	}
+}
+
+// scenarioEnv is a cache synced from the simulator, with or without the
+// scenario's directory.
+func scenarioEnv(t *testing.T, withDirectory bool) (*testEnv, sim.Scenario) {
+	t.Helper()
+	srv, url := startSim(t, sim.Config{Seed: 7, Events: 1500})
+	sc := srv.Scenario()
+	e := newTestEnv(t)
+	dir := t.TempDir()
+	e.vars[envBaseURL] = url
+	e.vars[envCache] = filepath.Join(dir, "c.db")
+	e.vars[envConfig] = filepath.Join(dir, "none.toml")
+	e.key = sim.ComplianceKey
+	f := &fakeDirectory{d: scenarioDirectory(sc)}
+	if !withDirectory {
+		f.d = &feed.Directory{}
+	}
+	e.fetchDirectory = f.fetch
+	if code, _, stderr := e.run("sync"); code != 0 {
+		t.Fatalf("sync: exit %d\n%s", code, stderr)
+	}
+	return e, sc
+}
+
+// Names in a query resolve to the ids they stand for before the query is
+// split between the server and the cache; an unknown name is an error.
+func TestQueryResolvesNames(t *testing.T) {
+	e, sc := scenarioEnv(t, true)
+	same := func(named, ids string) {
+		t.Helper()
+		c1, byName, err1 := e.run("query", "--offline", "--format", "ndjson", named)
+		c2, byID, _ := e.run("query", "--offline", "--format", "ndjson", ids)
+		if c1 != 0 || c2 != 0 || byName != byID || byName == "" {
+			t.Fatalf("%s: exit %d/%d, %d vs %d bytes (%s)", named, c1, c2, len(byName), len(byID), err1)
+		}
+	}
+	same(`actor:"Alice Chen"`, "actor:"+sc.UserIDs[0])
+	same(`org:"Research*"`, "org:"+sc.Org1UUID+" org:"+sc.Org2UUID)
+	same(`org:"research labs"`, "org:"+sc.Org2UUID)
+	same(`key:"Nightly SIEM pull"`, "key:"+sc.LeakedKeyID)
+	same(`-actor:"Alice Chen" since:2d`, "-actor:"+sc.UserIDs[0]+" since:2d")
+	// A synced query by name asks the server for the user's ids.
+	if code, _, stderr := e.run("query", `actor:"Alice Chen"`, "since:1h"); code != 0 {
+		t.Fatalf("query by name with a sync: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr := e.run("query", "--offline", `actor:"Carol Ng"`)
+	if code != exitUsage || !strings.Contains(stderr, `no user named "Carol Ng" in the directory (refreshed 0s ago`) || !strings.Contains(stderr, "^") {
+		t.Fatalf("unknown name: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := e.run("query", "--offline", `org:"Nope*"`); code != exitUsage || !strings.Contains(stderr, `no organization matching "Nope*"`) {
+		t.Fatalf("unknown org glob: exit %d\n%s", code, stderr)
+	}
+	// Without a directory, an org name says why it cannot be resolved.
+	e2, _ := scenarioEnv(t, false)
+	e2.fetchDirectory = nil
+	if code, _, stderr := e2.run("query", "--offline", `actor:"Alice Chen"`); code != exitUsage || !strings.Contains(stderr, `no user named "Alice Chen"`) {
+		t.Fatalf("empty directory: exit %d\n%s", code, stderr)
+	}
+}
+
+// query --format table and csv show the directory's names; json and
+// ndjson stay the raw events byte for byte.
+func TestQueryPrintsNames(t *testing.T) {
+	with, sc := scenarioEnv(t, true)
+	without, _ := scenarioEnv(t, false)
+	q := "actor:" + sc.UserIDs[0]
+	for _, format := range []string{"json", "ndjson"} {
+		_, a, _ := with.run("query", "--offline", "--format", format, q)
+		_, b, _ := without.run("query", "--offline", "--format", format, q)
+		if a != b || a == "" {
+			t.Fatalf("%s differs with a directory (%d vs %d bytes)", format, len(a), len(b))
+		}
+	}
+	_, csvOut, _ := with.run("query", "--offline", "--format", "csv", q)
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if !strings.HasSuffix(lines[0], ",summary,actor_name,organization_name,target_name") || !strings.Contains(lines[1], ",Alice Chen,Research") {
+		t.Fatalf("csv:\n%s", strings.Join(lines[:2], "\n"))
+	}
+	_, plain, _ := without.run("query", "--offline", "--format", "csv", q)
+	if strings.Contains(strings.SplitN(plain, "\n", 2)[0], "actor_name") {
+		t.Errorf("csv without a directory gained name columns")
+	}
+	_, table, _ := with.run("query", "--offline", q)
+	if !strings.Contains(table, "Alice Chen <"+sc.Users[0]+">") {
+		t.Fatalf("table has no name:\n%s", table)
+	}
+	_, table, _ = with.run("--redact", "query", "--offline", q)
+	if strings.Contains(table, "Alice Chen") || strings.Contains(table, sc.Users[0]) || !strings.Contains(table, "id⟨") {
+		t.Fatalf("redacted table leaks the name:\n%s", table)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -27,14 +28,16 @@ func (a *app) parseQuery(args []string) (feed.Query, string, error) {
 	if err != nil {
 		return feed.Query{}, queryText(args), err
 	}
-	q, err := feed.Parse(text)
+	names := a.nameResolver(context.Background())
+	q, warnings, err := feed.ParseWith(text, names.resolve)
+	names.close()
 	if err != nil {
 		return q, text, &queryError{text: text, err: err}
 	}
 	if _, err := q.ServerFilter(); err != nil {
 		return q, text, &queryError{text: text, err: err}
 	}
-	for _, w := range feed.Warnings(text) {
+	for _, w := range warnings {
 		fprintf(a.env.stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
 	}
 	return q, text, nil
