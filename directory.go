@@ -289,6 +289,8 @@ type queryNames struct {
 	state  store.DirectoryState
 	loaded bool
 	err    error
+	// resolved is set once a name was replaced by ids.
+	resolved bool
 }
 
 // nameResolver returns the resolver of the names in a command line's
@@ -339,6 +341,7 @@ func (n *queryNames) resolve(field, value string) ([]string, error) {
 		}
 		return nil, errors.New(n.a.unknownName(fmt.Sprintf("no %s %s %q in the directory", noun, what, value), n.state))
 	}
+	n.resolved = true
 	return ids, nil
 }
 

@@ -375,3 +375,21 @@ func TestQueryPrintsNames(t *testing.T) {
 		t.Fatalf("redacted table leaks the name:\n%s", table)
 	}
 }
+
+// An export by name records the ids the name stood for, so the bundle
+// verifies from its own query text, without the directory.
+func TestExportByNameVerifies(t *testing.T) {
+	e, sc := scenarioEnv(t, true)
+	dir := filepath.Join(t.TempDir(), "bundle")
+	code, _, stderr := e.run("export", "--offline", `key:"Nightly SIEM pull"`, "--out", dir)
+	if code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil || !strings.Contains(string(manifest), `"key:`+sc.LeakedKeyID+`"`) {
+		t.Fatalf("manifest does not record the key id (%v):\n%.600s", err, manifest)
+	}
+	if code, stdout, stderr := e.run("export", "--verify", dir); code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

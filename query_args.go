@@ -40,6 +40,12 @@ func (a *app) parseQuery(args []string) (feed.Query, string, error) {
 	for _, w := range warnings {
 		fprintf(a.env.stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
 	}
+	if names.resolved {
+		// What a name stands for changes with the directory: the text
+		// returned (an export's query_input) is the ids it stood for, so
+		// the bundle verifies from its own text.
+		text = q.String()
+	}
 	return q, text, nil
 }
 
