@@ -76,6 +76,7 @@ func (a *app) queryCommand() *cobra.Command {
 		format  string
 		offline bool
 		limit   int
+		resolve bool
 	)
 	cmd := &cobra.Command{
 		Use:   "query [QUERY]",
@@ -89,7 +90,8 @@ covers N% of it)" on stderr.
 
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
-csv (RFC 4180 with a header). With --redact every format masks e-mails, ips,
+csv (RFC 4180 with a header). table and csv show the directory's names (see claudit
+who); json --resolve adds a "_resolved" array to each activity. With --redact every format masks e-mails, ips,
 user agents and ids (the same value, the same mask, within one run); json and
 ndjson are then valid JSON but no longer byte-exact.
 
@@ -112,19 +114,23 @@ table (see claudit --help); other terms narrow it further.`,
 			if limit < 0 {
 				return &usageError{err: fmt.Errorf("--limit %d: want 0 (no limit) or more", limit)}
 			}
+			if resolve && format != printer.FormatJSON {
+				return &usageError{err: fmt.Errorf("--resolve works with --format json only (ndjson stays the raw events; table and csv show names already)")}
+			}
 			q, _, err := a.parseQuery(args)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			return a.answer(ctx, q, offline, func(st *store.Store) error {
-				return a.printRows(ctx, st, q, format, limit)
+				return a.printRows(ctx, st, q, format, limit, resolve)
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: "+strings.Join(printer.RowFormats(), ", "))
 	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most N activities (0 = all)")
+	cmd.Flags().BoolVar(&resolve, "resolve", false, "with --format json: add to each activity a \"_resolved\" array of what the directory knows of the ids it mentions (the events are then no longer byte-exact)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(printer.RowFormats(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -227,7 +233,7 @@ func (a *app) describeGaps(cov store.Coverage) string {
 }
 
 // printRows streams the matching rows, newest first, in format.
-func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int) error {
+func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int, resolve bool) error {
 	opt := a.printOptions()
 	if format == printer.FormatTable || format == printer.FormatCSV {
 		opt.Names = a.printNames(ctx, st)
@@ -235,6 +241,13 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 	w, err := printer.NewRowWriter(format, a.env.stdout, opt)
 	if err != nil {
 		return &usageError{err: err}
+	}
+	if resolve {
+		names, err := st.Names(ctx)
+		if err != nil {
+			return &cacheError{err: err}
+		}
+		w = &resolvingWriter{next: w, names: names, red: a.redactor()}
 	}
 	now := a.env.now()
 	var cur store.Cursor

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -374,4 +376,92 @@ func (a *app) printNames(ctx context.Context, st *store.Store) func(string) stri
 		}
 		return maskedLabel(red, e)
 	}
+}
+
+// resolvedEntry is one element of the _resolved array that query --format
+// json --resolve adds to each activity: an id the activity mentions and
+// what the directory knows of it.
+type resolvedEntry struct {
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"`
+	Name      string     `json:"name,omitempty"`
+	Email     string     `json:"email,omitempty"`
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
+}
+
+// resolvingWriter adds a "_resolved" array to each raw activity before
+// the json writer (and its redaction) sees it. People's names are masked
+// here while redacting; ids and e-mails are masked by the redaction that
+// follows, like every member of the event.
+type resolvingWriter struct {
+	next  printer.RowWriter
+	names *store.Names
+	red   *feed.Redactor
+}
+
+func (w *resolvingWriter) WriteRows(rows []store.Row) error {
+	out := make([]store.Row, len(rows))
+	for i, r := range rows {
+		raw, err := withResolved(r.Raw, w.resolved(r.Activity))
+		if err != nil {
+			return fmt.Errorf("activity %s: %w", r.ID, err)
+		}
+		r.Raw = raw
+		out[i] = r
+	}
+	return w.next.WriteRows(out)
+}
+
+func (w *resolvingWriter) Close() error { return w.next.Close() }
+
+// resolved lists what the directory knows of the ids a mentions: its
+// actor, organization, keys and targets, in that order.
+func (w *resolvingWriter) resolved(a feed.Activity) []resolvedEntry {
+	ids := []string{a.Actor.ID(), a.OrganizationUUID, a.OrganizationID}
+	for _, m := range a.KeyMentions() {
+		ids = append(ids, m.ID)
+	}
+	ids = append(ids, a.Targets()...)
+	var out []resolvedEntry
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		e, ok := w.names.Lookup(id)
+		if !ok && feed.IsUUID(id) {
+			e, ok = w.names.Lookup(strings.ToLower(id))
+		}
+		if !ok {
+			continue
+		}
+		out = append(out, resolvedEntry{ID: id, Kind: string(e.Kind), Name: maskedName(w.red, e), Email: e.Email, RemovedAt: timePtr(e.Removed)})
+	}
+	return out
+}
+
+// withResolved is raw (an activity object) with a "_resolved" member
+// appended, on one line; raw itself when there is nothing to add.
+func withResolved(raw []byte, es []resolvedEntry) ([]byte, error) {
+	line, err := feed.RawLine(raw)
+	if err != nil || len(es) == 0 {
+		return line, err
+	}
+	line = bytes.TrimRight(line, " \t")
+	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
+		return nil, errors.New("the raw activity is not a JSON object")
+	}
+	add, err := json.Marshal(es)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(line)+len(add)+16)
+	out = append(out, line[:len(line)-1]...)
+	if len(bytes.TrimSpace(line[1:len(line)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"_resolved":`...)
+	out = append(out, add...)
+	return append(out, '}'), nil
 }

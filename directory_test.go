@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -391,5 +392,38 @@ func TestExportByNameVerifies(t *testing.T) {
 	}
 	if code, stdout, stderr := e.run("export", "--verify", dir); code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// query --format json --resolve adds what the directory knows of each
+// activity's ids in a "_resolved" array; other formats refuse it.
+func TestQueryResolveJSON(t *testing.T) {
+	e, sc := scenarioEnv(t, true)
+	q := "actor:" + sc.UserIDs[0]
+	code, out, stderr := e.run("query", "--offline", "--format", "json", "--resolve", "--limit", "5", q)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var acts []struct {
+		ID       string          `json:"id"`
+		Resolved []resolvedEntry `json:"_resolved"`
+	}
+	if err := json.Unmarshal([]byte(out), &acts); err != nil || len(acts) != 5 {
+		t.Fatalf("not a JSON array of 5 (%v):\n%s", err, out)
+	}
+	first := acts[0].Resolved
+	if len(first) == 0 || first[0].ID != sc.UserIDs[0] || first[0].Name != "Alice Chen" || first[0].Kind != "user" {
+		t.Fatalf("_resolved = %+v", first)
+	}
+	_, plain, _ := e.run("query", "--offline", "--format", "json", "--limit", "5", q)
+	if strings.Contains(plain, "_resolved") {
+		t.Error("json without --resolve changed")
+	}
+	_, masked, _ := e.run("--redact", "query", "--offline", "--format", "json", "--resolve", "--limit", "5", q)
+	if strings.Contains(masked, "Alice Chen") || strings.Contains(masked, sc.UserIDs[0]) || strings.Contains(masked, sc.Users[0]) || !strings.Contains(masked, "_resolved") {
+		t.Errorf("redacted --resolve leaks:\n%.800s", masked)
+	}
+	if code, _, stderr := e.run("query", "--offline", "--format", "ndjson", "--resolve", q); code != exitUsage || !strings.Contains(stderr, "--format json only") {
+		t.Errorf("ndjson --resolve: exit %d %q", code, stderr)
 	}
 }
