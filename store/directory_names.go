@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"claudit/feed"
@@ -147,13 +148,15 @@ func (s *Store) loadEntities(ctx context.Context) ([]Entity, error) {
 		return nil, mapErr("read directory keys", err)
 	}
 
+	// One row per group, not per member: a row costs more than its bytes.
 	members := map[string][]string{}
-	if err := scan(`SELECT group_id, user_id FROM dir_group_members WHERE removed_at = 0 ORDER BY group_id, user_id`, func(sc func(...any) error) error {
-		var g, u string
-		if err := sc(&g, &u); err != nil {
+	if err := scan(`SELECT group_id, group_concat(user_id, char(31)) FROM
+		(SELECT group_id, user_id FROM dir_group_members WHERE removed_at = 0 ORDER BY group_id, user_id) GROUP BY group_id`, func(sc func(...any) error) error {
+		var g, us string
+		if err := sc(&g, &us); err != nil {
 			return err
 		}
-		members[g] = append(members[g], u)
+		members[g] = strings.Split(us, "\x1f")
 		return nil
 	}); err != nil {
 		return nil, mapErr("read directory members", err)

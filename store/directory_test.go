@@ -245,8 +245,7 @@ func BenchmarkNamesLoad(b *testing.B) {
 	if err := s.SaveDirectory(ctx, d); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(time.Since(start).Milliseconds()), "save-ms")
-	b.ResetTimer()
+	save := time.Since(start)
 	for b.Loop() {
 		es, err := s.loadEntities(ctx)
 		if err != nil {
@@ -256,6 +255,8 @@ func BenchmarkNamesLoad(b *testing.B) {
 			b.Fatalf("%d entities", n.Len())
 		}
 	}
+	// The refresh that stored it, once (the setup, outside the loop).
+	b.ReportMetric(float64(save.Milliseconds()), "save-ms")
 }
 
 // TestOpenMigratesSchema3ToDirectory opens a cache of schema 3 (before the
