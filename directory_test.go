@@ -427,3 +427,32 @@ func TestQueryResolveJSON(t *testing.T) {
 		t.Errorf("ndjson --resolve: exit %d %q", code, stderr)
 	}
 }
+
+// Names from the directory are untrusted text: who, status and the query
+// table never let one drive the terminal.
+func TestDirectoryNamesAreSanitised(t *testing.T) {
+	srv, url := startSim(t, sim.Config{Seed: 7, Events: 300})
+	sc := srv.Scenario()
+	e := newTestEnv(t)
+	dir := t.TempDir()
+	e.vars[envBaseURL] = url
+	e.vars[envCache] = filepath.Join(dir, "c.db")
+	e.vars[envConfig] = filepath.Join(dir, "none.toml")
+	e.key = sim.ComplianceKey
+	d := scenarioDirectory(sc)
+	d.Users[0].FullName = "\x1b]52;c;cm0gLXJmIH4=\x07Alice\x1b[2J"
+	d.Orgs[0].Name = "Research\u202e\x9b31m"
+	e.fetchDirectory = (&fakeDirectory{d: d}).fetch
+	if code, _, stderr := e.run("sync"); code != 0 {
+		t.Fatalf("sync: exit %d\n%s", code, stderr)
+	}
+	for _, args := range [][]string{{"who", sc.Users[0]}, {"who", sc.Org1UUID}, {"query", "--offline", "actor:" + sc.UserIDs[0]},
+		{"query", "--offline", "--format", "csv", "actor:" + sc.UserIDs[0]}, {"query", "--offline", `org:"nope"`}} {
+		_, stdout, stderr := e.run(args...)
+		for _, bad := range []string{"\x1b", "\x07", "\u202e", "\x9b"} {
+			if strings.Contains(stdout+stderr, bad) {
+				t.Errorf("%v prints %q", args, bad)
+			}
+		}
+	}
+}
