@@ -11,6 +11,7 @@ import (
 	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/printer"
+	"claudit/ui/safe"
 
 	"github.com/spf13/cobra"
 )
@@ -339,8 +340,10 @@ func (a *app) keyCommand() *cobra.Command {
 		Long: `key prints what the cache knows about one API key: its lifecycle (who created it,
 each rename and activation change with before → after, who deactivated, revoked
 or deleted it, with time, ip and user agent) and what it did (events by type,
-first and last seen, ips, user agents). It syncs the last 30 days first unless
---offline.`,
+first and last seen, ips, user agents). When the directory knows the key (a
+Compliance key), the table adds its name, scopes, state, expiry and creator, and
+says where the directory differs from what the events show. It syncs the last 30
+days first unless --offline.`,
 		Example: `  claudit key apikey_01HxYz...
   claudit key apikey_01HxYz... --format json | jq .lifecycle`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -366,7 +369,19 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				if format == printer.FormatJSON {
 					return printer.WriteDossierJSON(a.env.stdout, d, a.printOptions())
 				}
-				return printer.WriteDossier(a.env.stdout, d, a.printOptions())
+				if err := printer.WriteDossier(a.env.stdout, d, a.printOptions()); err != nil {
+					return err
+				}
+				names, err := st.Names(ctx)
+				if err != nil {
+					return &cacheError{err: err}
+				}
+				state, err := st.DirectoryState(ctx)
+				if err != nil {
+					return &cacheError{err: err}
+				}
+				fprintf(a.env.stdout, "%s", safe.Multiline(a.keyDirectoryBlock(names, state, d)))
+				return nil
 			})
 		},
 	}

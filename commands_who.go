@@ -255,7 +255,11 @@ func (a *app) whoTable(v []whoEntry) string {
 			row("members", fmt.Sprintf("%d: %s", len(w.Members), refs(w.Members)))
 		}
 		if k := w.Key; k != nil {
-			row("scopes", strings.Join(k.Scopes, ", "))
+			scopes := strings.Join(k.Scopes, ", ")
+			if scopes == "" {
+				scopes = "none listed"
+			}
+			row("scopes", scopes)
 			state := "active"
 			if !k.Active {
 				state = "inactive"
@@ -280,4 +284,48 @@ func (a *app) whoTable(v []whoEntry) string {
 		}
 	}
 	return b.String()
+}
+
+// keyDirectoryBlock is what claudit key adds below the dossier when the
+// directory knows the key: its directory entry (name, scopes, state,
+// expiry, creator) and where the directory's current state differs from
+// what the cached events imply. "" when the directory does not know it.
+func (a *app) keyDirectoryBlock(names *store.Names, state store.DirectoryState, d store.Dossier) string {
+	e, ok := names.Lookup(d.KeyID)
+	if !ok || e.Kind != store.KindKey {
+		return ""
+	}
+	block := "\ndirectory (refreshed " + a.directoryAge(state) + " ago)\n" + a.whoTable(a.whoView(names, []store.Entity{e}))
+	for _, diff := range a.keyDifferences(d, e) {
+		block += "  differs    " + safe.Text(a.redactor().String(diff)) + "\n"
+	}
+	return block
+}
+
+// keyDifferences says where the directory's entry for a key and the
+// lifecycle the cached events show disagree: its name, whether it is
+// active, whether it still exists.
+func (a *app) keyDifferences(d store.Dossier, e store.Entity) []string {
+	ts := func(t time.Time) string { return t.In(a.loc()).Format(printer.PrintTimeLayout) }
+	var out []string
+	if d.Name != "" && e.Name != "" && d.Name != e.Name {
+		out = append(out, fmt.Sprintf("the events last name it %q, the directory %q", d.Name, e.Name))
+	}
+	var last *store.LifecycleEvent
+	for i := range d.Lifecycle {
+		switch d.Lifecycle[i].Action {
+		case "created", "activated", "deactivated", "revoked", "deleted":
+			last = &d.Lifecycle[i]
+		}
+	}
+	inactive := last != nil && (last.Action == "deactivated" || last.Action == "revoked" || last.Action == "deleted")
+	switch {
+	case e.Key != nil && e.Key.Active && e.Removed.IsZero() && inactive:
+		out = append(out, fmt.Sprintf("the events show it %s at %s, but the directory lists it active", last.Action, ts(last.Row.CreatedAt)))
+	case e.Key != nil && !e.Key.Active && e.Removed.IsZero() && !inactive:
+		out = append(out, "the directory lists it inactive, but no cached event deactivated it")
+	case !e.Removed.IsZero() && (last == nil || last.Action != "deleted"):
+		out = append(out, "the directory no longer lists it (since "+ts(e.Removed)+"), but no cached event deleted it")
+	}
+	return out
 }

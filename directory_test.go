@@ -456,3 +456,30 @@ func TestDirectoryNamesAreSanitised(t *testing.T) {
 		}
 	}
 }
+
+// claudit key adds the directory's entry of a Compliance key below the
+// dossier and says where it disagrees with the events; without a
+// directory the dossier is as before.
+func TestKeyDossierDirectory(t *testing.T) {
+	with, sc := scenarioEnv(t, true)
+	without, _ := scenarioEnv(t, false)
+	code, out, stderr := with.run("key", "--offline", sc.LeakedKeyID)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, s := range []string{"\ndirectory (refreshed 0s ago)\nkey  Nightly SIEM pull\n", "  state      active\n",
+		"  differs    the events show it deactivated at "} {
+		if !strings.Contains(out, s) {
+			t.Errorf("no %q in\n%s", s, out)
+		}
+	}
+	_, plain, _ := without.run("key", "--offline", sc.LeakedKeyID)
+	if !strings.HasPrefix(out, plain) || strings.Contains(plain, "directory (") {
+		t.Errorf("the dossier itself changed with a directory:\n%s\nwithout:\n%s", out, plain)
+	}
+	_, j1, _ := with.run("key", "--offline", "--format", "json", sc.LeakedKeyID)
+	_, j2, _ := without.run("key", "--offline", "--format", "json", sc.LeakedKeyID)
+	if j1 != j2 {
+		t.Error("key --format json changed with a directory")
+	}
+}
