@@ -126,6 +126,7 @@ query's window in the background. Queries use one language everywhere:
   since:24h  from:2026-11-25T02:00Z to:2026-11-26   time window (default: last 30 days)
   actor:alice@example.com  key:apikey_01…  type:@keys  type:*api_key*  org:org_01…
   ip:198.51.100.7  "free text"  apikey_01… (any id)  -type:claude_chat_viewed (exclude)
+  actor:"Alice Chen"  org:"Research*"  key:"Nightly SIEM pull"   names from the directory (claudit who)
 
 The key is read from the OS keychain (claudit login) or from
 ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
@@ -133,7 +134,7 @@ ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
 Settings come from the flags, then the environment, then the config file
 <user config dir>/claudit/config.toml (CLAUDIT_CONFIG names another; claudit
 status shows which), then the defaults. The file may set profile, utc,
-no_color, redact, cache, evidence_dir, base_url, api_version, budget_reserve, the table's columns, [keys] to rebind keys
+no_color, redact, cache, evidence_dir, base_url, api_version, budget_reserve, directory_ttl, the table's columns, [keys] to rebind keys
 and [views] of saved queries: @view:NAME in any query stands for a view's
 query (claudit @view:incident, claudit query @view:incident actor:bob@…), and
 the explorer's : palette lists every view.
@@ -180,7 +181,7 @@ bundle that does not verify.`,
 
 	root.AddCommand(
 		a.loginCommand(), a.logoutCommand(), a.statusCommand(),
-		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.exportCommand(),
+		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.whoCommand(), a.exportCommand(),
 		a.simCommand(), a.demoCommand(),
 	)
 	return root

@@ -271,6 +271,9 @@ func (a *app) cacheStatus(ctx context.Context, st *store.Store, now time.Time, r
 		return &cacheError{err: err}
 	}
 	row("coverage", fmt.Sprintf("%d%% of the last 30 days (%s)", int(cov.Fraction*100), printer.Count(len(cov.Missing), "gap")))
+	if err := a.directoryStatus(ctx, st, row); err != nil {
+		return err
+	}
 	if r := stats.LastRun; r == nil {
 		row("last sync", "never")
 	} else {

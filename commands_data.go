@@ -11,6 +11,7 @@ import (
 	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/printer"
+	"claudit/ui/safe"
 
 	"github.com/spf13/cobra"
 )
@@ -19,6 +20,7 @@ import (
 const searchPage = 1000
 
 func (a *app) syncCommand() *cobra.Command {
+	var directory bool
 	cmd := &cobra.Command{
 		Use:   "sync [QUERY]",
 		Short: "Fetch what the cache lacks for the query's window",
@@ -27,7 +29,13 @@ for the query's server-side filter (time window, activity types, user ids, orgs)
 page by page, several time windows at once within the shared rate budget
 (--parallel); an interrupted sync resumes where it stopped. Without a time term it
 syncs the last 30 days. On a terminal it draws a progress bar; otherwise it prints
-one summary line on stderr.`,
+one summary line on stderr.
+
+After the feed, sync refreshes the directory (organizations, users, roles, groups
+and Compliance key names, so ids show and query as names) when it is older than
+the config's directory_ttl (default 1h; 0 = only with --directory). An Admin API
+key cannot read it: sync then says so in one line and exits 0. A failed refresh
+is a warning; the feed sync's result decides the exit code.`,
 		Example: `  claudit sync                       # the last 30 days, everything
   claudit sync since:90d type:@keys  # key lifecycle events of the last 90 days
   ANTHROPIC_COMPLIANCE_ACCESS_KEY=... claudit sync --cache /var/lib/claudit/ci.db`,
@@ -50,12 +58,17 @@ one summary line on stderr.`,
 				return err
 			}
 			defer st.Close()
-			_, err = a.runSync(ctx, st, q, true)
-			return err
+			res, err := a.runSync(ctx, st, q, true)
+			if err != nil {
+				return err
+			}
+			return a.syncDirectory(ctx, st, res.client, directory)
 		},
 	}
 	cmd.Flags().IntVar(&a.parallel, "parallel", feed.DefaultParallel,
 		"requests in flight at most while backfilling (1 = one cursor at a time); always within the rate budget")
+	cmd.Flags().BoolVar(&directory, "directory", false,
+		"refresh the directory (names of users, organizations, groups, roles and Compliance keys) even if it is newer than directory_ttl")
 	return cmd
 }
 
@@ -64,6 +77,7 @@ func (a *app) queryCommand() *cobra.Command {
 		format  string
 		offline bool
 		limit   int
+		resolve bool
 	)
 	cmd := &cobra.Command{
 		Use:   "query [QUERY]",
@@ -78,7 +92,8 @@ covers N% of it)" on stderr.
 Formats: table (aligned, sanitised, fits the terminal), json (an array of the raw
 activities), ndjson (each activity's raw JSON exactly as received, one per line),
 csv (RFC 4180 with a header), ocsf (one OCSF 1.6.0 event per activity and line,
-for SIEMs; see README "OCSF"). With --redact every format masks e-mails, ips,
+for SIEMs; see README "OCSF"). table and csv show the directory's names (see claudit
+who); json --resolve adds a "_resolved" array to each activity. With --redact every format masks e-mails, ips,
 user agents and ids (the same value, the same mask, within one run); json and
 ndjson are then valid JSON but no longer byte-exact.
 
@@ -102,19 +117,23 @@ table (see claudit --help); other terms narrow it further.`,
 			if limit < 0 {
 				return &usageError{err: fmt.Errorf("--limit %d: want 0 (no limit) or more", limit)}
 			}
+			if resolve && format != printer.FormatJSON {
+				return &usageError{err: fmt.Errorf("--resolve works with --format json only (ndjson stays the raw events; table and csv show names already)")}
+			}
 			q, _, err := a.parseQuery(args)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			return a.answer(ctx, q, offline, func(st *store.Store) error {
-				return a.printRows(ctx, st, q, format, limit)
+				return a.printRows(ctx, st, q, format, limit, resolve)
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: "+strings.Join(printer.RowFormats(), ", "))
 	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most N activities (0 = all)")
+	cmd.Flags().BoolVar(&resolve, "resolve", false, "with --format json: add to each activity a \"_resolved\" array of what the directory knows of the ids it mentions (the events are then no longer byte-exact)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(printer.RowFormats(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -217,10 +236,21 @@ func (a *app) describeGaps(cov store.Coverage) string {
 }
 
 // printRows streams the matching rows, newest first, in format.
-func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int) error {
-	w, err := printer.NewRowWriter(format, a.env.stdout, a.printOptions())
+func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int, resolve bool) error {
+	opt := a.printOptions()
+	if format == printer.FormatTable || format == printer.FormatCSV {
+		opt.Names = a.printNames(ctx, st)
+	}
+	w, err := printer.NewRowWriter(format, a.env.stdout, opt)
 	if err != nil {
 		return &usageError{err: err}
+	}
+	if resolve {
+		names, err := st.Names(ctx)
+		if err != nil {
+			return &cacheError{err: err}
+		}
+		w = &resolvingWriter{next: w, names: names, red: a.redactor()}
 	}
 	now := a.env.now()
 	var cur store.Cursor
@@ -312,8 +342,10 @@ func (a *app) keyCommand() *cobra.Command {
 		Long: `key prints what the cache knows about one API key: its lifecycle (who created it,
 each rename and activation change with before → after, who deactivated, revoked
 or deleted it, with time, ip and user agent) and what it did (events by type,
-first and last seen, ips, user agents). It syncs the last 30 days first unless
---offline.`,
+first and last seen, ips, user agents). When the directory knows the key (a
+Compliance key), the table adds its name, scopes, state, expiry and creator, and
+says where the directory differs from what the events show. It syncs the last 30
+days first unless --offline.`,
 		Example: `  claudit key apikey_01HxYz...
   claudit key apikey_01HxYz... --format json | jq .lifecycle`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -339,7 +371,19 @@ first and last seen, ips, user agents). It syncs the last 30 days first unless
 				if format == printer.FormatJSON {
 					return printer.WriteDossierJSON(a.env.stdout, d, a.printOptions())
 				}
-				return printer.WriteDossier(a.env.stdout, d, a.printOptions())
+				if err := printer.WriteDossier(a.env.stdout, d, a.printOptions()); err != nil {
+					return err
+				}
+				names, err := st.Names(ctx)
+				if err != nil {
+					return &cacheError{err: err}
+				}
+				state, err := st.DirectoryState(ctx)
+				if err != nil {
+					return &cacheError{err: err}
+				}
+				fprintf(a.env.stdout, "%s", safe.Multiline(a.keyDirectoryBlock(names, state, d)))
+				return nil
 			})
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"claudit/feed"
 	"claudit/ui"
@@ -56,6 +57,9 @@ type config struct {
 	// budgetReserve is the share of the org's rate budget a backfill
 	// leaves to others.
 	budgetReserve *float64
+	// directoryTTL is how old the directory may get before sync refreshes
+	// it (directory_ttl; 0 = never automatically).
+	directoryTTL *time.Duration
 }
 
 // fileConfig is the TOML layout of the config file.
@@ -76,6 +80,8 @@ type fileConfig struct {
 	APIVersion string `toml:"api_version"`
 	// BudgetReserve is the budget_reserve setting.
 	BudgetReserve float64 `toml:"budget_reserve"`
+	// DirectoryTTL is the directory_ttl setting, a Go duration ("1h").
+	DirectoryTTL string `toml:"directory_ttl"`
 }
 
 // settingKind is the TOML type a setting wants.
@@ -102,7 +108,7 @@ func configSettings() []configSetting {
 	return []configSetting{
 		{"profile", kindString}, {"utc", kindBool}, {"no_color", kindBool}, {"redact", kindBool},
 		{"cache", kindString}, {"evidence_dir", kindString}, {"base_url", kindString}, {"api_version", kindString}, {"columns", kindStrings},
-		{"budget_reserve", kindFraction}, {"keys", kindKeyTable}, {"views", kindViewTable},
+		{"budget_reserve", kindFraction}, {"directory_ttl", kindString}, {"keys", kindKeyTable}, {"views", kindViewTable},
 	}
 }
 
@@ -276,6 +282,13 @@ func parseConfig(cfg *config, text string) error {
 	}
 	if md.IsDefined("budget_reserve") {
 		cfg.budgetReserve = &fc.BudgetReserve
+	}
+	if md.IsDefined("directory_ttl") {
+		ttl, err := parseDirectoryTTL(fc.DirectoryTTL)
+		if err != nil {
+			return bad("directory_ttl %q: %v.", fc.DirectoryTTL, err)
+		}
+		cfg.directoryTTL = &ttl
 	}
 	if md.IsDefined("base_url") {
 		if fc.BaseURL == "" {

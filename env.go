@@ -41,6 +41,10 @@ type environment struct {
 	// retry overrides the client's retry policy (nil = the default), so a
 	// test of a stopped server gives up in about a second, not thirty.
 	retry *feed.RetryPolicy
+
+	// fetchDirectory reads the Compliance directory (nil: through the
+	// API client; tests fake it).
+	fetchDirectory directoryFetcher
 }
 
 // keychain stores one secret per (service, account) in the OS keychain.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -27,15 +28,23 @@ func (a *app) parseQuery(args []string) (feed.Query, string, error) {
 	if err != nil {
 		return feed.Query{}, queryText(args), err
 	}
-	q, err := feed.Parse(text)
+	names := a.nameResolver(context.Background())
+	q, warnings, err := feed.ParseWith(text, names.resolve)
+	names.close()
 	if err != nil {
 		return q, text, &queryError{text: text, err: err}
 	}
 	if _, err := q.ServerFilter(); err != nil {
 		return q, text, &queryError{text: text, err: err}
 	}
-	for _, w := range feed.Warnings(text) {
+	for _, w := range warnings {
 		fprintf(a.env.stderr, "claudit: warning: %s\n%s", safe.Text(w.String()), caretAt(text, w.Pos, w.Token, a.redactor()))
+	}
+	if names.resolved {
+		// What a name stands for changes with the directory: the text
+		// returned (an export's query_input) is the ids it stood for, so
+		// the bundle verifies from its own text.
+		text = q.String()
 	}
 	return q, text, nil
 }

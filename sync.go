@@ -18,6 +18,9 @@ type syncResult struct {
 	info    feed.RunInfo
 	summary feed.RunSummary
 	rate    feed.RateLimit
+	// client is the API client the sync used (nil when none was made), so
+	// the directory refresh shares it.
+	client *feed.Client
 }
 
 // syncWindow is the window a sync of q fetches: the query's bounds (the
@@ -85,7 +88,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if m := client.LastMeta(); m.RateLimit.Known {
 		rate = m.RateLimit
 	}
-	res := syncResult{info: feed.RunInfo{Kind: "window", Query: q.String(), Window: window, Started: now}, summary: sum, rate: rate}
+	res := syncResult{info: feed.RunInfo{Kind: "window", Query: q.String(), Window: window, Started: now}, summary: sum, rate: rate, client: client}
 	if f, ferr := q.ServerFilter(); ferr == nil {
 		res.info.Filter = f.Encode()
 	}

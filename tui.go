@@ -112,8 +112,11 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 			if err != nil {
 				return err
 			}
-			_, err = s.Sync(ctx, q, defaultSince)
-			return err
+			if _, err = s.Sync(ctx, q, defaultSince); err != nil {
+				return err
+			}
+			a.refreshDirectoryQuietly(ctx, st, getKey)
+			return nil
 		},
 		Tail: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
 			s, err := syncer(ctx, report)

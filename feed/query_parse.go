@@ -86,6 +86,9 @@ type parser struct {
 	sinceTok, fromTok, toTok string
 	hasSince, hasFrom, hasTo bool
 	warnings                 []Warning
+	// resolve turns names in actor, key and org terms into ids (ParseWith;
+	// nil: values are kept as written).
+	resolve NameResolver
 }
 
 func (p *parser) errAt(pos int, tok, format string, args ...any) *ParseError {
@@ -214,6 +217,9 @@ func (p *parser) token(start int) (int, error) {
 func (p *parser) apply(field, value string, neg bool, pos int, tok string) error {
 	if value == "" {
 		return p.errAt(pos, tok, "empty value for %s:; e.g. %s", field, fieldExample(field))
+	}
+	if handled, err := p.resolveName(field, value, neg, pos, tok); handled {
+		return err
 	}
 	switch field {
 	case "since", "from", "to":

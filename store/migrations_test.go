@@ -25,6 +25,7 @@ func TestMigrationsAppendOnly(t *testing.T) {
 	pinned := map[string]string{
 		"0001_init.sql":      "c5d35f1793d14eed5f8a481d14a5a9864893c83b514801cea82f229bc22eea43",
 		"0002_substring.sql": "2ecc90d44ff18cf88c44e6a31d25165196433b1fcb6fb75b8510214e85f4af39",
+		"0004_directory.sql": "ca1963ebe2f8c12c7a1091a66fdd6ff47db81b42c897d1b2c802a4c014a191b3",
 	}
 	for name, want := range pinned {
 		body, err := migrationFS.ReadFile("migrations/" + name)

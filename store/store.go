@@ -47,6 +47,7 @@ type Store struct {
 	ids      idTuning  // the id filter's sizes (a field so tests can shrink them)
 	bloom    bloomCache
 	ck       *checkpointer
+	names    namesCache // the directory's index, until the next refresh
 }
 
 type options struct {
@@ -131,7 +132,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // required.
 func schemaTables() []string {
 	return []string{"terms", "activities", "idbloom", "idhashes", "fts", "roll_h", "roll_m", "meta", "notes",
-		"anomalies", "coverage", "cursors", "request_ids", "own_keys", "sync_runs", "suggest", "subvals", "vref"}
+		"anomalies", "coverage", "cursors", "request_ids", "own_keys", "sync_runs", "suggest", "subvals", "vref",
+		"dir_refresh", "dir_orgs", "dir_org_aliases", "dir_users", "dir_roles", "dir_groups", "dir_group_members", "dir_keys"}
 }
 
 // checkSchema reports a missing table as ErrCorrupt, naming it.

@@ -44,6 +44,11 @@ type PrintOptions struct {
 	// Redactor, when non-nil, masks e-mails, ips, user agents and ids in
 	// every row and dossier printed (--redact).
 	Redactor *feed.Redactor
+	// Names, when non-nil, is the directory's name for an id ("" when it
+	// has none), already masked while redacting: the table shows
+	// "Name <id>" cells and the CSV gains actor_name, organization_name
+	// and target_name columns. JSON and NDJSON never change.
+	Names func(id string) string
 }
 
 func (o PrintOptions) loc() *time.Location {
@@ -178,9 +183,15 @@ func (j *jsonArrayWriter) Close() error {
 }
 
 // csvColumns is the CSV header; the cells are derived from each activity.
-func csvColumns() []string {
-	return []string{"id", "created_at", "type", "actor_type", "actor", "actor_id", "ip", "user_agent",
+// With names, three columns follow the others (so scripts reading the
+// first eleven by position keep working).
+func csvColumns(names bool) []string {
+	cols := []string{"id", "created_at", "type", "actor_type", "actor", "actor_id", "ip", "user_agent",
 		"organization_id", "target", "summary"}
+	if names {
+		cols = append(cols, "actor_name", "organization_name", "target_name")
+	}
+	return cols
 }
 
 // csvWriter prints RFC 4180 CSV with a header. Cells are sanitised like the
@@ -189,11 +200,12 @@ func csvColumns() []string {
 type csvWriter struct {
 	cw     *csv.Writer
 	loc    *time.Location
+	names  func(string) string
 	header bool
 }
 
 func newCSVWriter(w io.Writer, opt PrintOptions) *csvWriter {
-	return &csvWriter{cw: csv.NewWriter(w), loc: opt.loc()}
+	return &csvWriter{cw: csv.NewWriter(w), loc: opt.loc(), names: opt.Names}
 }
 
 func (c *csvWriter) writeHeader() error {
@@ -201,7 +213,7 @@ func (c *csvWriter) writeHeader() error {
 		return nil
 	}
 	c.header = true
-	return c.cw.Write(csvColumns())
+	return c.cw.Write(csvColumns(c.names != nil))
 }
 
 func (c *csvWriter) WriteRows(rows []store.Row) error {
@@ -221,6 +233,13 @@ func (c *csvWriter) WriteRows(rows []store.Row) error {
 			r.OrganizationID,
 			r.Activity.PrimaryTarget(),
 			r.Summary(),
+		}
+		if c.names != nil {
+			org := c.names(r.OrganizationUUID)
+			if org == "" {
+				org = c.names(r.OrganizationID)
+			}
+			rec = append(rec, c.names(r.Actor.ID()), org, c.names(r.Activity.PrimaryTarget()))
 		}
 		for i := range rec {
 			rec[i] = spreadsheetCell(rec[i])

@@ -92,7 +92,7 @@ func TestCSVIsRFC4180AndDefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("output is not valid CSV: %v", err)
 	}
-	if strings.Join(recs[0], ",") != strings.Join(csvColumns(), ",") {
+	if strings.Join(recs[0], ",") != strings.Join(csvColumns(false), ",") {
 		t.Fatalf("header = %v", recs[0])
 	}
 	if len(recs) != len(rows)+1 {
@@ -107,7 +107,7 @@ func TestCSVIsRFC4180AndDefused(t *testing.T) {
 			t.Fatalf("record %d = %v", i, recs[i+1][:2])
 		}
 	}
-	if hdr := printRows(t, FormatCSV, nil, PrintOptions{}); hdr != strings.Join(csvColumns(), ",")+"\n" {
+	if hdr := printRows(t, FormatCSV, nil, PrintOptions{}); hdr != strings.Join(csvColumns(false), ",")+"\n" {
 		t.Fatalf("empty csv = %q, want the header only", hdr)
 	}
 }

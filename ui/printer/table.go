@@ -79,14 +79,24 @@ const cellInputMax = 4096
 // lastColumnMax caps the unpadded last column off a terminal.
 const lastColumnMax = 1000
 
-// tableCells derives the sanitised cells of one row.
-func tableCells(r store.Row, loc *time.Location) [tcCount]string {
+// tableCells derives the sanitised cells of one row; with names, an
+// actor or target the directory knows reads "Name <label>".
+func tableCells(r store.Row, loc *time.Location, names func(string) string) [tcCount]string {
 	cell := func(s string) string { return safe.Text(clipBytes(s, cellInputMax)) }
+	named := func(id, label string) string {
+		if names != nil && id != "" {
+			if n := names(id); n != "" {
+				return n + " <" + label + ">"
+			}
+		}
+		return label
+	}
+	target := r.Activity.PrimaryTarget()
 	return [tcCount]string{
 		tcTime:    r.CreatedAt.In(loc).Format(PrintTimeLayout),
 		tcType:    cell(r.Type),
-		tcActor:   cell(r.Actor.Label()),
-		tcTarget:  cell(r.Activity.PrimaryTarget()),
+		tcActor:   cell(named(r.Actor.ID(), r.Actor.Label())),
+		tcTarget:  cell(named(target, target)),
 		tcIP:      cell(r.Actor.IPAddress),
 		tcSummary: cell(r.Summary()),
 	}
@@ -107,7 +117,7 @@ func clipBytes(s string, n int) string {
 
 func (t *tableWriter) WriteRows(rows []store.Row) error {
 	for _, r := range rows {
-		t.pending = append(t.pending, tableCells(r, t.opt.loc()))
+		t.pending = append(t.pending, tableCells(r, t.opt.loc(), t.opt.Names))
 		t.groups = append(t.groups, r.Group)
 	}
 	if !t.laidOut && len(t.pending) < tableBlock {
