@@ -23,13 +23,14 @@ type dossierModel struct {
 	height  int
 	loc     *time.Location
 	red     *feed.Redactor // non-nil while redacting
+	names   *store.Names   // the directory: the key's current state
 	styles  *Styles
 	dossier store.Dossier
 }
 
 // open starts showing keyID while its dossier loads.
 func (d *dossierModel) open(keyID string) {
-	*d = dossierModel{keyID: keyID, loading: true, width: d.width, height: d.height, loc: d.loc, red: d.red, styles: d.styles}
+	*d = dossierModel{keyID: keyID, loading: true, width: d.width, height: d.height, loc: d.loc, red: d.red, names: d.names, styles: d.styles}
 	d.rebuild()
 }
 
