@@ -228,6 +228,7 @@ func (m *Model) relayout() {
 	m.lay = computeLayout(m.width, m.height, layoutOpts{
 		DetailOpen:  m.detailOpen,
 		QueryLines:  m.bar.extraLines(),
+		TableWant:   columnsWant(m.table.order),
 		RightFrameW: st.Right.GetHorizontalFrameSize(),
 		RightFrameH: st.Right.GetVerticalFrameSize(),
 		BelowFrameW: st.Below.GetHorizontalFrameSize(),
