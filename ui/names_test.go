@@ -31,7 +31,7 @@ func exampleNames() *store.Names {
 				Scopes: []string{"read:compliance_activities"}, CreatedByID: "user_01ALICE00000000000000001"}},
 		{Kind: store.KindKey, ID: "apikey_01EXAMPLECONSOLE00000042", Name: "ci deploy v2",
 			Key: &feed.ComplianceKey{ID: "apikey_01EXAMPLECONSOLE00000042", Name: "ci deploy v2", Active: true,
-				Scopes: []string{"read:compliance_activities", "read:compliance_user_data"},
+				Scopes:    []string{"read:compliance_activities", "read:compliance_user_data"},
 				CreatedAt: testNow.Add(-90 * 24 * time.Hour), CreatedByID: "user_01ALICE00000000000000001",
 				ExpiresAt: testNow.Add(30 * 24 * time.Hour)}},
 		{Kind: store.KindOrg, ID: "11111111-2222-4333-8444-000000000001", Aliases: []string{"org_01EXAMPLEORG000000000001"}, Name: "Research"},
