@@ -196,3 +196,31 @@ func TestNamesReloadAfterSync(t *testing.T) {
 		t.Fatalf("names after the sync:\n%s", tableText(h))
 	}
 }
+
+// eventIDs finds ids wherever the event carries them: nested, in arrays,
+// in updates; strings the directory does not know, and long ones, are
+// skipped.
+func TestEventIDs(t *testing.T) {
+	n := store.NewNames([]store.Entity{
+		{Kind: store.KindGroup, ID: "rbac_group_01ENG", Name: "Engineering"},
+		{Kind: store.KindRole, ID: "rbac_role_01ADMIN", Name: "Admin"},
+		{Kind: store.KindUser, ID: "user_01DANA", Name: "Dana"},
+		{Kind: store.KindOrg, ID: "11111111-2222-4333-8444-000000000009", Aliases: []string{"org_01NINE"}, Name: "Nine"},
+	})
+	a := feed.Activity{Raw: []byte(`{"id":"activity_01X","organization_id":"org_01NINE","actor":{"user_id":"user_01DANA"},
+		"invited_rbac_group_ids":["rbac_group_01ENG","rbac_group_01UNKNOWN"],
+		"updates":[{"type":"role","previous_value":"rbac_role_01ADMIN","current_value":"user_01DANA"}],
+		"big":"` + strings.Repeat("x", 4096) + `"}`)}
+	got := eventIDs(n, a)
+	want := []string{"org_01NINE", "user_01DANA", "rbac_group_01ENG", "rbac_role_01ADMIN"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("eventIDs = %v, want %v", got, want)
+	}
+	if eventIDs(nil, a) != nil {
+		t.Fatal("a nil directory knows no ids")
+	}
+	e, _ := n.Lookup("rbac_group_01ENG")
+	if got := describeEntity(e); got != "group Engineering" {
+		t.Fatalf("describeEntity = %q", got)
+	}
+}
