@@ -35,6 +35,9 @@ type dossierModel struct {
 	dossier store.Dossier
 }
 
+// lifecycleActorWidth is the lifecycle's "by" column: a name and an e-mail.
+const lifecycleActorWidth = 52
+
 // dossierItem is a row of the dossier enter pivots from: a lifecycle event
 // (everything around it) or a value the key acted with (its events with
 // that type, ip or user agent).
@@ -114,14 +117,19 @@ func (d *dossierModel) rebuild() {
 		for i, ev := range ds.Lifecycle {
 			r := ev.Row
 			a := r.Activity
+			// Evidence names the person and keeps the e-mail the event
+			// carries.
 			by := a.Actor.Label()
 			if l := actorName(d.names, d.red, raw.Lifecycle[i].Row.Actor); l != "" {
 				by = l
+				if email := a.Actor.EmailAddress; email != "" && email != l {
+					by += " · " + email
+				}
 			}
 			item("event", "", raw.Lifecycle[i].Row)
 			put("  " + st.Dim.Render(ts(r.CreatedAt)) + "  " +
 				st.Flag.Render(fit(safe.Text(ev.Action), 12)) + " " +
-				st.Value.Render(fit(safe.Text(capText(by)), 44)) + " " +
+				st.Value.Render(fit(safe.Text(capText(by)), lifecycleActorWidth)) + " " +
 				st.Dim.Render(fit(safe.Text(a.Actor.IPAddress), 16)) + " " +
 				st.Dim.Render(safe.Text(r.Type)))
 			if ua := a.Actor.UserAgent; ua != "" {

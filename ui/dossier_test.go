@@ -53,7 +53,7 @@ func TestDossierDirectory(t *testing.T) {
 		"≠ state: the events say deactivated (2026-09-15 13:58:40 +00:00), the directory says active",
 		`≠ name: the events say "ci deploy", the directory says "ci deploy v2"`,
 		// Lifecycle actors are named too.
-		"created      Bob Dev",
+		"created      Bob Dev · bob.dev@example.com",
 		// User agents as `claudit key` prints them.
 		"user agent: terraform-provider-example/1.4.0",
 	)
