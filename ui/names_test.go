@@ -224,3 +224,13 @@ func TestEventIDs(t *testing.T) {
 		t.Fatalf("describeEntity = %q", got)
 	}
 }
+
+// The wide screen with names: at 200 columns the types and e-mails are
+// whole, the directory's names stand in the table and the detail pane.
+func TestGoldenNames(t *testing.T) {
+	h := newHarness(t, namedSource(t), 200, 50)
+	h.key("j")
+	requireGolden(t, "200x50_names", h.screen())
+	h.key("I")
+	requireGolden(t, "200x50_ids", h.screen())
+}
