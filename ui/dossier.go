@@ -35,6 +35,10 @@ type dossierModel struct {
 	dossier store.Dossier
 }
 
+// maxCrumbValue bounds a pivot value in the breadcrumbs (a user agent can
+// be long).
+const maxCrumbValue = 40
+
 // lifecycleActorWidth is the lifecycle's "by" column: a name and an e-mail.
 const lifecycleActorWidth = 52
 
@@ -298,6 +302,11 @@ func (m Model) dossierPivot() (Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
+	if it.field == "text" && m.redact {
+		// The query bar would show it: a user agent is free text there,
+		// which the Redactor masks only as a whole string.
+		return m, m.setStatus("a user agent pivot would show it in the query bar; R turns redaction off", true)
+	}
 	saved := m.dossier
 	m.closeDialog()
 	var q feed.Query
@@ -316,7 +325,8 @@ func (m Model) dossierPivot() (Model, tea.Cmd) {
 			q = q.WithWindow(feed.Window{From: ds.FirstSeen.Truncate(time.Second), To: ds.LastSeen.Truncate(time.Second).Add(time.Second)})
 		}
 		q = q.With(it.field, it.value, false)
-		crumb = "dossier " + it.field + ":" + safe.Text(redactPivot(m.redactor(), it.field, capText(it.value)))
+		v := safe.Text(capText(redactPivot(m.redactor(), it.field, it.value)))
+		crumb = "dossier " + it.field + ":" + ansi.Truncate(v, maxCrumbValue, "…")
 	}
 	m.push(crumb)
 	m.stack[len(m.stack)-1].dossier = &saved

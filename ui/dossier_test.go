@@ -126,3 +126,21 @@ func TestDossierPivot(t *testing.T) {
 		t.Fatalf("esc closes: overlay %s, query %q", h.overlayName(), h.m.query.String())
 	}
 }
+
+// While redacting, a pivot from the dossier shows its value masked in the
+// breadcrumbs, and a user agent, which the query bar would show, is
+// refused.
+func TestDossierPivotRedacted(t *testing.T) {
+	h := dossierHarness(t, true)
+	h.key("esc", "R", "K", "G", "enter")
+	if h.overlayName() != "dossier" {
+		t.Fatalf("user agent pivot while redacting: overlay %s", h.overlayName())
+	}
+	h.mustContain("a user agent pivot would show it in the query bar")
+	h.key("k", "enter") // the ip
+	s := h.screen()
+	if h.overlayName() != "none" || strings.Contains(s, "198.51.100.77") || strings.Contains(s, "terraform-provider-example") {
+		t.Fatalf("ip pivot while redacting: overlay %s\n%s", h.overlayName(), s)
+	}
+	h.mustContain("dossier ip:" + h.m.red.Field("ip_address", "198.51.100.77"))
+}
