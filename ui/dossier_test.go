@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"claudit/feed"
 	"claudit/store"
 )
 
@@ -143,4 +144,17 @@ func TestDossierPivotRedacted(t *testing.T) {
 		t.Fatalf("ip pivot while redacting: overlay %s\n%s", h.overlayName(), s)
 	}
 	h.mustContain("dossier ip:" + h.m.red.Field("ip_address", "198.51.100.77"))
+}
+
+// A hostile key name or scope from the directory is shown escaped.
+func TestDossierHostileDirectory(t *testing.T) {
+	rows := exampleRows(t)
+	src := newFakeRows(rows)
+	src.dossiers = map[string]store.Dossier{"apikey_01EXAMPLECONSOLE00000042": consoleDossier(rows)}
+	src.names = store.NewNames([]store.Entity{{Kind: store.KindKey, ID: "apikey_01EXAMPLECONSOLE00000042", Name: hostileName,
+		Key: &feed.ComplianceKey{ID: "apikey_01EXAMPLECONSOLE00000042", Name: hostileName, Scopes: []string{"read:\x1b[2J"}, CreatedByID: "user_\u202e"}}})
+	h := newHarness(t, src, 160, 48)
+	h.key("j", "j", "j", "tab", "j", "j", "K")
+	checkFrame(t, "hostile dossier", h.m.View().Content, false)
+	h.mustContain(`read:\x1b[2J`, `≠ name: the events say "ci deploy", the directory says "Carol\x1b[31m\u202eEvil`)
 }
