@@ -43,8 +43,13 @@ func (m *Model) loadNames() tea.Cmd {
 	return namesCmd(m.base, m.deps.Source, m.flight.start(reqNames))
 }
 
-// setNames makes n the index every component resolves ids with.
+// setNames makes n the index every component resolves ids with. The
+// store hands out the same index until the directory changes: then
+// nothing is re-derived.
 func (m *Model) setNames(n *store.Names) {
+	if n == m.names {
+		return
+	}
 	m.names = n
 	m.applyNames()
 }
