@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"claudit/feed"
+	"claudit/store"
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
@@ -85,6 +86,10 @@ type prefs struct {
 	red    *feed.Redactor
 	redact bool
 	marked int // how many events the whole cache has marked (marks.go)
+	// names is the directory's index (names.go); showIDs shows the ids
+	// in the table instead (I).
+	names   *store.Names
+	showIDs bool
 }
 
 // status is the status line's message, which expires after statusTTL.
@@ -148,6 +153,7 @@ func newModel(ctx context.Context, d Deps) Model {
 	m.setRedact(d.Redact)
 	m.prepareQuery(d.Query, nil)
 	m.flight.start(reqMarked)
+	m.flight.start(reqNames)
 	if km, err := m.keys.Rebind(d.KeyOverrides); err != nil {
 		m.statusText, m.statusErr = "keys: "+err.Error()+" (default keys in use)", true
 	} else {
@@ -160,7 +166,7 @@ func newModel(ctx context.Context, d Deps) Model {
 // Init asks for the background colour and reads the first screen and the
 // number of marked events.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds(), m.markedCountCmd())
+	return tea.Batch(tea.RequestBackgroundColor, m.queryCmds(), m.markedCountCmd(), m.namesCmd())
 }
 
 // nextSeq is a fresh id for the table's page requests.
@@ -222,6 +228,7 @@ func (m *Model) relayout() {
 	m.lay = computeLayout(m.width, m.height, layoutOpts{
 		DetailOpen:  m.detailOpen,
 		QueryLines:  m.bar.extraLines(),
+		TableWant:   columnsWant(m.table.order),
 		RightFrameW: st.Right.GetHorizontalFrameSize(),
 		RightFrameH: st.Right.GetVerticalFrameSize(),
 		BelowFrameW: st.Below.GetHorizontalFrameSize(),

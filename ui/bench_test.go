@@ -1,11 +1,16 @@
 package ui
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"claudit/feed"
 	"claudit/store"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // benchRows is the size of the synthetic cache the benchmarks browse. The
@@ -74,4 +79,44 @@ func BenchmarkFirstScreen(b *testing.B) {
 		_ = h.m.View()
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/screen")
+}
+
+// benchNames is a directory for the synthetic feed: every actor, target
+// key and the org of synthRow named, among 10,000 users and 200 groups.
+func benchNames() *store.Names {
+	var es []store.Entity
+	for i := range 10_000 {
+		es = append(es, store.Entity{Kind: store.KindUser, ID: fmt.Sprintf("user_01SYNTH%016d", i),
+			Name: fmt.Sprintf("User Number %d", i), Email: fmt.Sprintf("user%d@example.com", i), Role: "user"})
+	}
+	for i := range 200 {
+		es = append(es, store.Entity{Kind: store.KindGroup, ID: fmt.Sprintf("rbac_group_01SYNTH%08d", i), Name: fmt.Sprintf("Group %d", i)})
+	}
+	for i := range 11 {
+		id := fmt.Sprintf("apikey_01TARGET%014d", i)
+		es = append(es, store.Entity{Kind: store.KindKey, ID: id, Name: fmt.Sprintf("Target key %d", i),
+			Key: &feed.ComplianceKey{ID: id, Active: true, CreatedByID: "user_01SYNTH0000000000000001"}})
+	}
+	for i := range 5 {
+		es = append(es, store.Entity{Kind: store.KindKey, ID: fmt.Sprintf("apikey_01SYNTH%014d", i), Name: fmt.Sprintf("SIEM pull %d", i)})
+	}
+	es = append(es, store.Entity{Kind: store.KindOrg, ID: "11111111-2222-4333-8444-000000000001",
+		Aliases: []string{"org_01SYNTHORG00000000000001"}, Name: "Research"})
+	return store.NewNames(es)
+}
+
+// BenchmarkKeystrokeNames is BenchmarkKeystroke with the directory's names
+// in the table and the detail pane.
+func BenchmarkKeystrokeNames(b *testing.B) {
+	if testing.Short() {
+		b.Skip("browses a 1,000,000-row cache")
+	}
+	src := newFakeFunc(benchRows, func(i int) store.Row { return synthRow(i, benchRows) })
+	src.key = func(i int) store.Cursor { return synthCursor(i, benchRows) }
+	src.names = benchNames()
+	h := newHarness(b, src, 160, 48, withQuery(""))
+	if !strings.Contains(ansi.Strip(h.m.table.View()), "User Number") {
+		b.Fatal("no names in the table")
+	}
+	benchKeystrokes(b, h)
 }

@@ -27,24 +27,26 @@ type column struct {
 	width int
 }
 
-// columnSpec says how much a column wants.
+// columnSpec says how much a column wants: min to be shown at all, pref
+// for most values, full for nearly all (the longest common types, a long
+// e-mail with its "admin key" prefix, a UUID).
 type columnSpec struct {
-	kind      colKind
-	title     string
-	min, pref int
+	kind            colKind
+	title           string
+	min, pref, full int
 }
 
 // columnSpecs lists the columns in priority order: they are admitted while
-// their minimum fits, then grow toward pref.
+// their minimum fits, then grow toward pref, then toward full.
 func columnSpecs() []columnSpec {
 	return []columnSpec{
-		{colFlags, "", 4, 4},
-		{colTime, "TIME", 21, 21},
-		{colType, "TYPE", 16, 30},
-		{colActor, "ACTOR", 14, 30},
-		{colTarget, "TARGET", 12, 34},
-		{colIP, "IP", 13, 15},
-		{colOrg, "ORG", 24, 30},
+		{colFlags, "", 4, 4, 4},
+		{colTime, "TIME", 21, 21, 21},
+		{colType, "TYPE", 16, 30, 40},
+		{colActor, "ACTOR", 14, 30, 44},
+		{colTarget, "TARGET", 12, 34, 40},
+		{colIP, "IP", 13, 15, 15},
+		{colOrg, "ORG", 24, 30, 36},
 	}
 }
 
@@ -122,6 +124,35 @@ func columnOrder(names []string) []colKind {
 	return append([]colKind{colFlags}, out...)
 }
 
+// growthRank orders the columns' claims on extra width: type and actor
+// first (platform_api_key_updated, a full e-mail), then target (ids,
+// often named by the directory), then the rest.
+func growthRank(k colKind) int {
+	switch k {
+	case colType, colActor:
+		return 0
+	case colTarget:
+		return 1
+	}
+	return 2
+}
+
+// columnsWant is the table width at which every column of order (nil: the
+// default set) has its full width: past it the table gains nothing.
+func columnsWant(order []colKind) int {
+	want := 0
+	for i, s := range columnSpecs() {
+		if order != nil && !slices.Contains(order, s.kind) {
+			continue
+		}
+		if i > 0 && want > 0 {
+			want++ // separator
+		}
+		want += s.full
+	}
+	return want
+}
+
 // layoutColumns chooses the columns for a table width, in display order.
 // order (flags first) is the analyst's choice of columns: then they are
 // admitted and shown in that order; nil is the default set, admitted by
@@ -140,7 +171,7 @@ func layoutColumns(width int, order []colKind) []column {
 		}
 	}
 	var chosen []column
-	var prefs []int
+	var specOf []columnSpec
 	used := 0
 	for _, s := range specs {
 		need := s.min
@@ -152,19 +183,28 @@ func layoutColumns(width int, order []colKind) []column {
 		}
 		used += need
 		chosen = append(chosen, column{kind: s.kind, title: s.title, width: s.min})
-		prefs = append(prefs, s.pref)
+		specOf = append(specOf, s)
 	}
-	// Grow columns one cell at a time toward their preference, then give
-	// what is left to the target column (or, without it, to the first
-	// free-text column shown).
+	// Grow columns one cell at a time toward their preference, then
+	// toward their full width, the ones most often cut first (growthRank:
+	// type and actor, then target, then the rest); then give what is left
+	// to the target column (or, without it, to the first free-text column
+	// shown).
 	extra := width - used
-	for grew := true; extra > 0 && grew; {
-		grew = false
-		for i := range chosen {
-			if extra > 0 && chosen[i].width < prefs[i] {
-				chosen[i].width++
-				extra--
-				grew = true
+	for _, level := range []func(columnSpec) int{
+		func(s columnSpec) int { return s.pref },
+		func(s columnSpec) int { return s.full },
+	} {
+		for rank := range 3 {
+			for grew := true; extra > 0 && grew; {
+				grew = false
+				for i := range chosen {
+					if extra > 0 && chosen[i].width < level(specOf[i]) && growthRank(chosen[i].kind) == rank {
+						chosen[i].width++
+						extra--
+						grew = true
+					}
+				}
 			}
 		}
 	}

@@ -71,6 +71,7 @@ const (
 	actNext
 	actPrev
 	actView // apply a saved view (paletteItem.view)
+	actIDs  // the table shows names or ids
 )
 
 // command is one row of the registry.
@@ -181,6 +182,8 @@ func buildCommands() []command {
 			keys: []string{"t"}, label: "t", desc: "UTC/local", run: Model.toggleUTC},
 		{id: actRedact, name: "redact", title: "redact personal data (screen share)", key: func(k *KeyMap) *key.Binding { return &k.Redact }, nth: -1,
 			keys: []string{"R"}, label: "R", desc: "redact", enabled: ready, run: Model.toggleRedact},
+		{id: actIDs, name: "ids", title: "table: names from the directory / ids", key: func(k *KeyMap) *key.Binding { return &k.IDs }, nth: -1,
+			keys: []string{"I"}, label: "I", desc: "names/ids", enabled: ready, run: Model.toggleIDs},
 		nav(actTop, "top", "go to newest", func(k *KeyMap) *key.Binding { return &k.Top }, []string{"g", "home"}, "g", "top"),
 		nav(actBottom, "bottom", "go to oldest", func(k *KeyMap) *key.Binding { return &k.Bottom }, []string{"G", "end"}, "G", "bottom"),
 		{id: actRetry, name: "retry", title: "retry", key: func(k *KeyMap) *key.Binding { return &k.Retry }, nth: -1,

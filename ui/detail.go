@@ -45,6 +45,7 @@ type detailModel struct {
 	focused       bool
 	loc           *time.Location
 	red           *feed.Redactor // non-nil while redacting
+	names         *store.Names   // the directory's names for the ids shown
 	styles        *Styles
 }
 
@@ -124,6 +125,7 @@ func (d *detailModel) rebuild() {
 	}
 	st := d.styles.Detail
 	r := d.row
+	raw := r.Activity // ids are resolved from the raw activity
 	// Everything shown derives from the masked activity while redacting;
 	// the pivot values stay raw (they go into the query).
 	r.Activity = d.red.Activity(r.Activity)
@@ -185,7 +187,15 @@ func (d *detailModel) rebuild() {
 	blank()
 	put(st.Heading.Render("ACTOR"))
 	a := r.Actor
-	put("  " + st.Value.Render(safe.Text(capText(a.Label()))))
+	who := a.Label()
+	if l := actorName(d.names, d.red, raw.Actor); l != "" {
+		who = l
+	}
+	line := "  " + st.Value.Render(safe.Text(capText(who)))
+	if e, ok := d.names.Lookup(raw.Actor.ID()); ok && !e.Removed.IsZero() {
+		line += st.Dim.Render(" " + removedText(e, d.loc))
+	}
+	put(line)
 	kv("type", a.Type)
 	kv("email", a.EmailAddress)
 	kv("email", a.UnauthenticatedEmailAddress)
@@ -212,6 +222,21 @@ func (d *detailModel) rebuild() {
 		}
 	}
 
+	if ids := eventIDs(d.names, raw); len(ids) > 0 {
+		blank()
+		put(st.Heading.Render("NAMES") + st.Dim.Render("  from the directory"))
+		for _, id := range ids {
+			e, _ := d.names.Lookup(id)
+			e = maskEntity(d.red, e)
+			line := "  " + st.Label.Render(safe.Text(redactPivot(d.red, "id", id))) + st.Dim.Render(" → ") +
+				st.Value.Render(safe.Text(capText(describeEntity(e))))
+			if rm := removedText(e, d.loc); rm != "" {
+				line += st.Dim.Render(" " + rm)
+			}
+			put(line)
+		}
+	}
+
 	if len(d.fields) > 0 {
 		blank()
 		put(st.Heading.Render("PIVOT") + st.Dim.Render("  enter narrows the query"))
@@ -219,6 +244,9 @@ func (d *detailModel) rebuild() {
 		for i := range d.fields {
 			f := &d.fields[i]
 			f.display = safe.Text(redactPivot(d.red, f.Field, f.Value))
+			if l := pivotName(d.names, d.red, *f); l != "" {
+				f.display += " · " + safe.Text(capText(l))
+			}
 			out = append(out, "") // styled in View
 		}
 	}

@@ -154,16 +154,18 @@ func (dossierDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.closeDialog()
 	case key.Matches(msg, k.Quit):
 		return m.quit()
+	case key.Matches(msg, k.Apply):
+		return m.dossierPivot()
 	default:
 		if n, ok := listStep(navFor(k, msg), m.dossier.height); ok {
-			m.dossier.scrollBy(n)
+			m.dossier.move(n)
 		}
 	}
 	return m, nil
 }
 
 func (dossierDialog) shortHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Down, k.Up, k.Quit}
+	return []key.Binding{k.Apply, k.Back, k.Down, k.Up, k.Quit}
 }
 
 func (dossierDialog) draw(m Model, _ func() string) string { return m.dossier.View() }

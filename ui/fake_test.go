@@ -39,6 +39,8 @@ type fakeSource struct {
 	coverage  float64
 	suggest   map[string][]string
 	dossiers  map[string]store.Dossier
+	names     *store.Names
+	namesErr  error
 	calls     map[string]int
 }
 
@@ -544,4 +546,11 @@ func hostileRows(t testing.TB) []store.Row {
 		t.Fatal("json.Marshal should escape ESC in raw JSON")
 	}
 	return rows
+}
+
+func (f *fakeSource) Names(ctx context.Context) (*store.Names, error) {
+	f.count("Names")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.names, f.namesErr
 }

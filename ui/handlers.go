@@ -93,6 +93,9 @@ type stackEntry struct {
 	query  feed.Query
 	row    store.Row
 	hasRow bool
+	// dossier, when set, is the key dossier the pivot left (dossier.go):
+	// esc opens it again.
+	dossier *dossierModel
 }
 
 // pivot narrows the query to the selected detail field.
@@ -200,6 +203,9 @@ func (m Model) back() (Model, tea.Cmd) {
 	}
 	m, cmd := m.startQueryAt(prev.query, anchor)
 	m.relayout()
+	if prev.dossier != nil {
+		m.reopenDossier(prev.dossier)
+	}
 	return m, cmd
 }
 

@@ -18,6 +18,7 @@ const (
 	reqSuggest                 // completion values
 	reqDossier                 // a key dossier
 	reqFacets                  // top values
+	reqNames                   // the directory's name index
 	numReqKinds
 )
 

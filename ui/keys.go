@@ -18,7 +18,7 @@ type KeyMap struct {
 	Quit, Help, Palette, Query, Back, Retry    key.Binding
 	Window, ToggleUTC, Follow, Redact, Freeze  key.Binding
 	Copy, CopyJSON, Mark, Note, Dossier, Focus key.Binding
-	Context, Facets, Export                    key.Binding
+	Context, Facets, Export, IDs               key.Binding
 
 	// Live tail: enabled only while it runs.
 	Pause, SelfToggle key.Binding

@@ -6,6 +6,11 @@ const (
 	minHeight = 15
 	// wideWidth is where the detail pane moves beside the table.
 	wideWidth = 140
+	// The detail pane beside the table takes 3/8 of the width up to
+	// wideDetailMax (its share at 160 columns). Wider terminals give their
+	// extra columns to the table until no column is cut
+	// (layoutOpts.TableWant), and only then to the detail pane.
+	wideDetailMax = 160 * 3 / 8
 	// histHeight is the sparkline plus its axis line.
 	histHeight = 2
 	// minTableHeight keeps the table header and a few rows on screen.
@@ -24,6 +29,10 @@ func (r rect) contains(x, y int) bool {
 type layoutOpts struct {
 	DetailOpen bool // the analyst opened the detail pane (always open when wide)
 	QueryLines int  // lines under the query bar: error caret, completions, breadcrumbs
+	// TableWant is the table width at which no column is cut
+	// (columnsWant); past it the detail pane beside the table grows. 0:
+	// the table takes everything beside the pane.
+	TableWant int
 	// Frame sizes of the detail pane's style beside (Right*) or under
 	// (Below*) the table, from GetHorizontalFrameSize/GetVerticalFrameSize.
 	RightFrameW, RightFrameH int
@@ -74,7 +83,11 @@ func computeLayout(w, h int, o layoutOpts) layout {
 	switch {
 	case w >= wideWidth:
 		l.DetailRight = true
-		dw := max(48, w*3/8)
+		want := o.TableWant
+		if want <= 0 {
+			want = w
+		}
+		dw := max(min(w*3/8, wideDetailMax), w-want)
 		tw := max(0, w-dw)
 		l.Table = rect{0, y, tw, bodyH}
 		l.Detail = rect{tw, y, dw, bodyH}

@@ -9,6 +9,9 @@ import (
 
 func TestComputeLayout(t *testing.T) {
 	frames := layoutOpts{RightFrameW: 2, RightFrameH: 0, BelowFrameW: 0, BelowFrameH: 1}
+	// want is the default columns' TableWant (206).
+	want := frames
+	want.TableWant = columnsWant(nil)
 	with := func(o layoutOpts, open bool, extra int) layoutOpts {
 		o.DetailOpen, o.QueryLines = open, extra
 		return o
@@ -42,6 +45,20 @@ func TestComputeLayout(t *testing.T) {
 			table: rect{0, 4, 88, 35}, detail: rect{88, 4, 52, 35}, inner: rect{90, 4, 50, 35}},
 		{name: "160x48", w: 160, h: 48, opts: frames, detailRight: true,
 			table: rect{0, 4, 100, 43}, detail: rect{100, 4, 60, 43}, inner: rect{102, 4, 58, 43}},
+		// Past 160 the extra columns go to the table until no column is
+		// cut (TableWant), then to the detail pane.
+		{name: "140 wants", w: 140, h: 40, opts: want, detailRight: true,
+			table: rect{0, 4, 88, 35}, detail: rect{88, 4, 52, 35}, inner: rect{90, 4, 50, 35}},
+		{name: "160 wants", w: 160, h: 48, opts: want, detailRight: true,
+			table: rect{0, 4, 100, 43}, detail: rect{100, 4, 60, 43}, inner: rect{102, 4, 58, 43}},
+		{name: "200 to the table", w: 200, h: 48, opts: want, detailRight: true,
+			table: rect{0, 4, 140, 43}, detail: rect{140, 4, 60, 43}, inner: rect{142, 4, 58, 43}},
+		{name: "266 table complete", w: 266, h: 48, opts: want, detailRight: true,
+			table: rect{0, 4, 206, 43}, detail: rect{206, 4, 60, 43}, inner: rect{208, 4, 58, 43}},
+		{name: "300 then the detail", w: 300, h: 48, opts: want, detailRight: true,
+			table: rect{0, 4, 206, 43}, detail: rect{206, 4, 94, 43}, inner: rect{208, 4, 92, 43}},
+		{name: "200 without a want", w: 200, h: 48, opts: frames, detailRight: true,
+			table: rect{0, 4, 140, 43}, detail: rect{140, 4, 60, 43}, inner: rect{142, 4, 58, 43}},
 		{name: "query lines never squeeze the table", w: 80, h: 15, opts: with(frames, false, 50),
 			table: rect{0, 10, 80, minTableHeight}, extra: 15 - 5 - minTableHeight},
 		{name: "minimum open", w: minWidth, h: minHeight, opts: with(frames, true, 0),
@@ -73,7 +90,7 @@ func TestComputeLayoutInvariants(t *testing.T) {
 		for h := minHeight; h <= 70; h += 5 {
 			for _, open := range []bool{false, true} {
 				for _, extra := range []int{0, 1, 3} {
-					o := layoutOpts{DetailOpen: open, QueryLines: extra, RightFrameW: 2, BelowFrameH: 1}
+					o := layoutOpts{DetailOpen: open, QueryLines: extra, RightFrameW: 2, BelowFrameH: 1, TableWant: columnsWant(nil)}
 					t.Run(fmt.Sprintf("%dx%d/%v/%d", w, h, open, extra), func(t *testing.T) {
 						checkLayoutInvariants(t, w, h, computeLayout(w, h, o))
 					})
@@ -142,6 +159,42 @@ func TestLayoutColumns(t *testing.T) {
 		if used > c.w || len(cols) > 0 && used != c.w && c.w >= 80 {
 			t.Fatalf("width %d: columns use %d cells", c.w, used)
 		}
+	}
+}
+
+// Extra width goes first to the columns that are cut: at 200 columns the
+// longest common type and a full e-mail fit, and every column reaches its
+// preferred width once the table is as wide as it wants.
+func TestLayoutColumnsWide(t *testing.T) {
+	width := func(cols []column, k colKind) int {
+		for _, c := range cols {
+			if c.kind == k {
+				return c.width
+			}
+		}
+		return 0
+	}
+	l := computeLayout(200, 48, layoutOpts{RightFrameW: 2, TableWant: columnsWant(nil)})
+	cols := layoutColumns(l.Table.W, nil)
+	if w := width(cols, colType); w < len("platform_api_key_updated") {
+		t.Fatalf("type column %d wide at 200", w)
+	}
+	if w := width(cols, colActor); w < len("mallory.ivanova@example.com") {
+		t.Fatalf("actor column %d wide at 200", w)
+	}
+	// Type and actor grow before target, target before the rest.
+	cols = layoutColumns(100, nil)
+	if width(cols, colType) <= 16 || width(cols, colActor) <= 14 || width(cols, colTarget) != 12 || width(cols, colIP) != 13 {
+		t.Fatalf("at 100: %+v", cols)
+	}
+	cols = layoutColumns(columnsWant(nil), nil)
+	for i, s := range columnSpecs() {
+		if w := width(cols, s.kind); w != s.full {
+			t.Fatalf("column %d at TableWant: %d, want %d", i, w, s.full)
+		}
+	}
+	if got := columnsWant(columnOrder([]string{"time", "ip"})); got != 4+1+21+1+15 {
+		t.Fatalf("want of flags, time, ip: %d", got)
 	}
 }
 

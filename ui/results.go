@@ -292,6 +292,15 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.dossier.set(msg.d, msg.err)
 		return m, nil
+	case namesMsg:
+		if m.flight.is(msg.req) {
+			m.flight.stop(reqNames)
+			if msg.err != nil {
+				return m, m.setStatus("directory names: "+msg.err.Error(), true)
+			}
+			m.setNames(msg.n)
+		}
+		return m, nil
 	case markMsg:
 		return m.handleMark(msg)
 	case markedCountMsg:
@@ -362,7 +371,8 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 			status = m.setStatus(fmt.Sprintf("the server sent %s dated outside the window asked for; not stored",
 				printer.Count(m.header.progress.OutOfWindow, "activity")), true)
 		}
-		return m, tea.Batch(status, m.refresh())
+		// The sync may have refreshed the directory too.
+		return m, tea.Batch(status, m.refresh(), m.loadNames())
 	}
 	return m, nil
 }

@@ -21,6 +21,9 @@ type Source interface {
 	Suggest(ctx context.Context, field, prefix string, n int) ([]string, error)
 	Mark(ctx context.Context, id, note string) error
 	Unmark(ctx context.Context, id string) error
+	// Names is the directory's name index (nil, nil before the first
+	// directory refresh: ids then show as themselves).
+	Names(ctx context.Context) (*store.Names, error)
 }
 
 // Deps is everything the program needs from the outside world; main.go

@@ -48,15 +48,19 @@ func (t tableModel) makeRows(rows []store.Row) []tableRow {
 	out := make([]tableRow, len(rows))
 	for i, r := range rows {
 		out[i] = tableRow{Row: r, hasKey: len(r.KeyMentions()) > 0, trips: feed.Trip(r.Activity, t.workLoc)}
-		out[i].derive(t.red)
+		out[i].derive(t.red, t.names)
 	}
 	return out
 }
 
-// derive computes the display text, masked by red when non-nil.
-func (r *tableRow) derive(red *feed.Redactor) {
+// derive computes the display text, masked by red when non-nil, with the
+// directory's names in place of the ids it knows (names nil: ids).
+func (r *tableRow) derive(red *feed.Redactor, names *store.Names) {
 	a := red.Activity(r.Activity)
 	r.label, r.target, r.org, r.ip = a.Actor.Label(), printer.Target(a), orgOf(a), a.Actor.IPAddress
+	if names != nil {
+		r.deriveNames(red, names)
+	}
 }
 
 // tableModel is the virtual table component.
@@ -82,6 +86,7 @@ type tableModel struct {
 	loc     *time.Location // display
 	workLoc *time.Location // working hours of the tripwires: always local
 	red     *feed.Redactor // non-nil while redacting
+	names   *store.Names   // non-nil while names stand in for ids (I)
 	// bursts are the failed sign-ins in a burst among the window's rows.
 	bursts map[string]bool
 	// indexingAfter dims rows created after it (live: the newest minute).
@@ -139,7 +144,7 @@ func (t *tableModel) setLocation(loc *time.Location) { t.loc = loc }
 func (t *tableModel) setRedactor(red *feed.Redactor) {
 	t.red = red
 	for i := range t.rows {
-		t.rows[i].derive(red)
+		t.rows[i].derive(red, t.names)
 	}
 }
 
