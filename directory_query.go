@@ -38,18 +38,6 @@ func (a *app) nameResolver(ctx context.Context) *queryNames {
 	return &queryNames{a: a, ctx: ctx}
 }
 
-// nameKinds maps a query field to the kind of entity its names stand for
-// and the noun its errors use.
-func nameKinds(field string) (store.EntityKind, string) {
-	switch field {
-	case "key":
-		return store.KindKey, "Compliance key"
-	case "org":
-		return store.KindOrg, "organization"
-	}
-	return store.KindUser, "user"
-}
-
 // resolve is a feed.NameResolver: the ids of the users (actor), keys
 // (key) or organizations (org) that value names or, as a glob, matches.
 // A name the directory does not know is an error that says how old the
@@ -65,13 +53,9 @@ func (n *queryNames) resolve(field, value string) ([]string, error) {
 			n.state, n.err = n.st.DirectoryState(n.ctx)
 		}
 	}
-	kind, noun := nameKinds(field)
+	ids, noun := n.names.TermIDs(field, value)
 	if n.err != nil {
 		return nil, fmt.Errorf("%s %q is a name, and the directory could not be read: %v", noun, value, n.err)
-	}
-	var ids []string
-	for _, e := range n.names.Find(value, kind) {
-		ids = append(ids, e.ID)
 	}
 	if len(ids) == 0 {
 		what := "named"

@@ -217,3 +217,21 @@ func (n *Names) All() []Entity {
 	}
 	return append([]Entity(nil), n.list...)
 }
+
+// TermIDs returns the ids that a name in a query term stands for: the
+// users an actor term names, the Compliance keys a key term names, the
+// organizations an org term names or (as a glob) matches. noun says what
+// was looked for, for the message when nothing is found.
+func (n *Names) TermIDs(field, value string) (ids []string, noun string) {
+	kind, noun := KindUser, "user"
+	switch strings.ToLower(field) {
+	case "key":
+		kind, noun = KindKey, "Compliance key"
+	case "org":
+		kind, noun = KindOrg, "organization"
+	}
+	for _, e := range n.Find(value, kind) {
+		ids = append(ids, e.ID)
+	}
+	return ids, noun
+}

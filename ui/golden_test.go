@@ -46,7 +46,7 @@ func TestGoldenScreens(t *testing.T) {
 	}{
 		{"80x24", 80, 24, nil},
 		{"80x24_detail", 80, 24, []string{"j", "j", "j", "enter"}},
-		{"80x24_query_error", 80, 24, []string{"/", "ctrl+u", "a", "c", "t", "o", "r", ":", "x", " ", "f", "o", "o", ":", "1"}},
+		{"80x24_query_error", 80, 24, []string{"/", "ctrl+u", "a", "c", "t", "o", "r", ":", "x", "@", "y", " ", "f", "o", "o", ":", "1"}},
 		{"80x24_palette", 80, 24, []string{":", "c", "o", "p"}},
 		{"160x48", 160, 48, []string{"j", "j", "j"}},
 		{"160x48_pivot", 160, 48, []string{"j", "j", "enter", "j", "j", "enter"}},

@@ -127,7 +127,7 @@ func (m Model) pivotTo(field, value string) (Model, tea.Cmd) {
 // the stack, so esc returns to the query and row the analyst left.
 func (m Model) applyView(v View) (Model, tea.Cmd) {
 	name := safe.Text(m.redactor().String(v.Name))
-	q, err := feed.Parse(v.Query)
+	q, err := parseQuery(v.Query, m.names)
 	if err != nil {
 		return m, m.setStatus("view "+name+": "+err.Error(), true)
 	}

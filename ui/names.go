@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func (m *Model) applyNames() {
 		tn = nil
 	}
 	m.table.setNames(tn)
-	m.detail.names, m.dossier.names = m.names, m.names
+	m.detail.names, m.dossier.names, m.bar.names = m.names, m.names, m.names
 	m.detail.rebuild()
 	m.dossier.rebuild()
 }
@@ -234,4 +235,27 @@ func pivotName(n *store.Names, red *feed.Redactor, f pivotField) string {
 		}
 	}
 	return entityLabel(n, red, f.Value)
+}
+
+// nameResolver resolves the names in a query's terms (actor:"Alice Chen",
+// key:"Nightly SIEM pull", org:"Research*") to the ids the directory
+// knows, before the query is split into server and cache parts. A name it
+// does not know is an error, never an empty answer.
+func nameResolver(n *store.Names) feed.NameResolver {
+	return func(field, value string) ([]string, error) {
+		ids, noun := n.TermIDs(field, value)
+		if len(ids) == 0 {
+			if n.Len() == 0 {
+				return nil, fmt.Errorf("%s %q is a name, and the directory is empty: sync with a Compliance Access Key to fill it, or use an id or e-mail", noun, value)
+			}
+			return nil, fmt.Errorf("no %s named %q in the directory", noun, value)
+		}
+		return ids, nil
+	}
+}
+
+// parseQuery parses text with names resolved through n.
+func parseQuery(text string, n *store.Names) (feed.Query, error) {
+	q, _, err := feed.ParseWith(text, nameResolver(n))
+	return q, err
 }

@@ -234,3 +234,24 @@ func TestGoldenNames(t *testing.T) {
 	h.key("I")
 	requireGolden(t, "200x50_ids", h.screen())
 }
+
+// Names in the query bar resolve to the directory's ids before the query
+// runs; a name the directory does not know is an error at the term.
+func TestNamesInQueryBar(t *testing.T) {
+	h := newHarness(t, namedSource(t), 160, 48)
+	h.key("/", "ctrl+u")
+	h.typeText(`actor:"Alice Chen"`)
+	h.key("enter")
+	if got := h.m.query.Actor.Include; len(got) != 1 || got[0] != "user_01ALICE00000000000000001" {
+		t.Fatalf(`actor:"Alice Chen" ran as %v, want Alice's user id`, got)
+	}
+	h.key("/", "ctrl+u")
+	h.typeText(`key:"Nightly SIEM pull" org:"Res*"`)
+	h.key("enter")
+	if k, o := h.m.query.Key.Include, h.m.query.Org.Include; len(k) != 1 || k[0] != "apikey_01EXAMPLETUIKEY000000001" || len(o) != 1 {
+		t.Fatalf("key and org names ran as key %v org %v", k, o)
+	}
+	h.key("/", "ctrl+u")
+	h.typeText(`actor:"Nobody Here"`)
+	h.mustContain(`no user named "Nobody Here" in the directory`)
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"claudit/feed"
+	"claudit/store"
 	"claudit/ui/safe"
 
 	"github.com/charmbracelet/x/ansi"
@@ -48,6 +49,8 @@ type queryBar struct {
 	// and every word is drawn masked (lineInput.shown), even one half
 	// typed. query maps masks back to the real values.
 	red *feed.Redactor
+	// names resolves the names in the query's terms (nameResolver).
+	names *store.Names
 }
 
 func newQueryBar(st *Styles, applied string) queryBar {
@@ -101,7 +104,7 @@ func (b *queryBar) commit(text string) {
 // query parses the text being edited, with every mask the session gave
 // out replaced by the real value it stands for.
 func (b *queryBar) query() (feed.Query, error) {
-	return feed.Parse(b.red.Unmask(b.input.Value()))
+	return parseQuery(b.red.Unmask(b.input.Value()), b.names)
 }
 
 // validate parses the current value so the error shows while typing.
