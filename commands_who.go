@@ -100,7 +100,7 @@ func (a *app) unknownName(msg string, state store.DirectoryState) string {
 	case !state.Known():
 		return msg + ": the directory was never refreshed (claudit sync refreshes it, with a Compliance Access Key)"
 	case state.AllDenied():
-		return msg + " (refreshed " + a.directoryAge(state) + " ago): " + directoryScopeNote(state)
+		return msg + " (refreshed " + a.directoryAge(state) + " ago): " + state.ScopeNote()
 	}
 	return fmt.Sprintf("%s (refreshed %s ago: %s, %s, %s)", msg, a.directoryAge(state),
 		printer.Count(state.Users, "user"), printer.Count(state.Orgs, "organization"), keyCount(state.Keys))

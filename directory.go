@@ -147,7 +147,7 @@ func (a *app) syncDirectory(ctx context.Context, st *store.Store, c *feed.Client
 	case !refreshed:
 		return nil
 	}
-	if note := directoryScopeNote(state); note != "" {
+	if note := state.ScopeNote(); note != "" {
 		a.warn("%s", note)
 	}
 	return nil
@@ -184,24 +184,6 @@ func shortAge(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
-// directoryScopeNote is the one line that says what the last refresh's
-// key could not read, "" when it read everything.
-func directoryScopeNote(state store.DirectoryState) string {
-	if len(state.Denied) == 0 {
-		return ""
-	}
-	if state.AllDenied() {
-		return "names need a Compliance Access Key with " + feed.ScopeOrgData + " and " + feed.ScopeUserData +
-			": this key reaches only the activity feed, so ids are shown as they are"
-	}
-	var parts []string
-	for _, p := range state.Denied {
-		parts = append(parts, p.Part)
-	}
-	return fmt.Sprintf("names are incomplete: this key lacks %s, so its %s are shown as ids (a Compliance Access Key with %s and %s reads them all)",
-		strings.Join(state.DeniedScopes(), " and "), strings.Join(parts, ", "), feed.ScopeOrgData, feed.ScopeUserData)
-}
-
 // directoryStatus adds the directory's rows to claudit status: its age
 // and counts, and what the key could not read.
 func (a *app) directoryStatus(ctx context.Context, st *store.Store, row func(string, string)) error {
@@ -216,7 +198,7 @@ func (a *app) directoryStatus(ctx context.Context, st *store.Store, row func(str
 		}
 		row("directory", desc+")")
 		if key, _, err := a.key(ctx); err == nil && key.Kind() == feed.KeyAdmin {
-			row("", directoryScopeNote(store.DirectoryState{Denied: allDenied(time.Time{}).Denied}))
+			row("", store.DirectoryState{Denied: allDenied(time.Time{}).Denied}.ScopeNote())
 		}
 		return nil
 	}
@@ -226,7 +208,7 @@ func (a *app) directoryStatus(ctx context.Context, st *store.Store, row func(str
 		printer.Count(state.Orgs, "organization"), printer.Count(state.Users, "user"),
 		printer.Count(state.Removed, "removed user"), printer.Count(state.Groups, "group"),
 		printer.Count(state.Roles, "role"), keyCount(state.Keys)))
-	if note := directoryScopeNote(state); note != "" {
+	if note := state.ScopeNote(); note != "" {
 		row("", note)
 	}
 	return nil

@@ -73,6 +73,35 @@ func (d DirectoryState) AllDenied() bool {
 	return true
 }
 
+// ScopeNote is the one line that says what the last refresh's key could
+// not read and which scopes would read it ("" when it read everything).
+func (d DirectoryState) ScopeNote() string {
+	if len(d.Denied) == 0 {
+		return ""
+	}
+	if d.AllDenied() {
+		return "names need a Compliance Access Key with " + feed.ScopeOrgData + " and " + feed.ScopeUserData +
+			": this key reaches only the activity feed, so ids are shown as they are"
+	}
+	var parts []string
+	for _, p := range d.Denied {
+		parts = append(parts, p.Part)
+	}
+	return fmt.Sprintf("names are incomplete: this key lacks %s, so its %s are shown as ids (a Compliance Access Key with %s and %s reads them all)",
+		strings.Join(d.DeniedScopes(), " and "), strings.Join(parts, ", "), feed.ScopeOrgData, feed.ScopeUserData)
+}
+
+// ShortScopeNote is ScopeNote in a few words, for the explorer's header.
+func (d DirectoryState) ShortScopeNote() string {
+	switch {
+	case len(d.Denied) == 0:
+		return ""
+	case d.AllDenied():
+		return "ids only: names need a Compliance Access Key (" + feed.ScopeOrgData + ", " + feed.ScopeUserData + ")"
+	}
+	return "names incomplete: key lacks " + strings.Join(d.DeniedScopes(), ", ")
+}
+
 func deniedPart(denied []feed.DeniedPart, part string) bool {
 	return slices.ContainsFunc(denied, func(p feed.DeniedPart) bool { return p.Part == part })
 }

@@ -42,7 +42,11 @@ func (s *Store) Names(ctx context.Context) (*Names, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := NewNames(es)
+	state, err := s.DirectoryState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := NewNames(es).WithState(state)
 	s.names.names, s.names.stamp = n, stamp
 	return n, nil
 }

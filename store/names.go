@@ -60,6 +60,8 @@ func (e Entity) Label() string {
 // refresh and shared read-only by the UI and the CLI. A nil *Names knows
 // nothing, so callers need not check.
 type Names struct {
+	// state is the refresh the index was built from (zero for NewNames).
+	state  DirectoryState
 	list   []Entity
 	byID   map[string]int   // id and aliases → index
 	byText map[string][]int // lower-cased name and e-mail → indexes
@@ -208,6 +210,23 @@ func (n *Names) Complete(prefix string, max int, kinds ...EntityKind) []string {
 		out = out[:max]
 	}
 	return out
+}
+
+// State is what the refresh the index was built from could and could not
+// read (zero when the index was not built by the store).
+func (n *Names) State() DirectoryState {
+	if n == nil {
+		return DirectoryState{}
+	}
+	return n.state
+}
+
+// WithState returns a copy of n that says it was built from a refresh in
+// state d.
+func (n *Names) WithState(d DirectoryState) *Names {
+	c := *n
+	c.state = d
+	return &c
 }
 
 // All returns every entity, in the order NewNames kept them.

@@ -38,6 +38,10 @@ type headerModel struct {
 	retryUntil  time.Time
 	retryStatus int
 	now         time.Time // for "polled 3s ago" and the retry countdown
+	// names says, when the directory's last refresh could not read every
+	// part, that names need a Compliance Access Key (last: it is the first
+	// to be cut on a narrow terminal).
+	names string
 
 	width  int
 	styles *Styles
@@ -197,6 +201,9 @@ func (h headerModel) parts() []headerPart {
 	}
 	if h.live {
 		rest = append(rest, h.liveParts()...)
+	}
+	if h.names != "" {
+		rest = append(rest, st.Dim.Render(safe.Text(h.names)))
 	}
 	for _, r := range rest {
 		parts = append(parts, plain(r))

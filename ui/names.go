@@ -52,6 +52,7 @@ func (m *Model) setNames(n *store.Names) {
 		return
 	}
 	m.names = n
+	m.header.names = n.State().ShortScopeNote()
 	m.applyNames()
 }
 

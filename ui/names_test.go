@@ -255,3 +255,19 @@ func TestNamesInQueryBar(t *testing.T) {
 	h.typeText(`actor:"Nobody Here"`)
 	h.mustContain(`no user named "Nobody Here" in the directory`)
 }
+
+// A key that reaches only the feed: the header says why there are no names.
+func TestNamesHeaderSaysWhyNoNames(t *testing.T) {
+	src := newFakeRows(exampleRows(t))
+	src.names = store.NewNames(nil).WithState(store.DirectoryState{Fetched: testNow, Denied: []feed.DeniedPart{
+		{Part: store.PartOrganizations, Scope: feed.ScopeOrgData}, {Part: store.PartUsers, Scope: feed.ScopeUserData},
+		{Part: store.PartRoles, Scope: feed.ScopeOrgData}, {Part: store.PartGroups, Scope: feed.ScopeOrgData},
+		{Part: store.PartMembers, Scope: feed.ScopeUserData}, {Part: store.PartKeys, Scope: feed.ScopeOrgData}}})
+	h := newHarness(t, src, 200, 48)
+	h.mustContain("ids only: names need a Compliance Access Key")
+	// A complete directory says nothing.
+	h2 := newHarness(t, namedSource(t), 200, 48)
+	if strings.Contains(h2.screen(), "names need") {
+		t.Fatalf("a complete directory still warns:\n%s", h2.screen())
+	}
+}
