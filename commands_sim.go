@@ -146,9 +146,11 @@ func (a *app) demo(ctx context.Context) error {
 		return &cacheError{err: err}
 	}
 	defer st.Close()
+	// The demo reads with a Compliance Access Key, so the directory gives
+	// names (an Admin API key reaches only the feed).
 
 	a.baseURL = "http://" + ln.Addr().String()
-	key := feed.NewSecret(sim.AdminKey)
+	key := feed.NewSecret(sim.ComplianceKey)
 	deps := a.tuiDeps(st, feed.Query{}, key.Masked(), func(context.Context) (feed.Secret, error) { return key, nil })
 	deps.Profile = "demo"
 	return ui.Run(ctx, deps)

@@ -112,11 +112,16 @@ func (a *app) tuiDeps(st *store.Store, q feed.Query, keyLabel string, getKey fun
 			if err != nil {
 				return err
 			}
-			if _, err = s.Sync(ctx, q, defaultSince); err != nil {
-				return err
-			}
-			a.refreshDirectoryQuietly(ctx, st, getKey)
-			return nil
+			// The directory (a few requests) is refreshed beside the
+			// feed, so names arrive while a long backfill runs.
+			dir := make(chan struct{})
+			go func() {
+				defer close(dir)
+				a.refreshDirectoryQuietly(ctx, st, getKey)
+			}()
+			_, err = s.Sync(ctx, q, defaultSince)
+			<-dir
+			return err
 		},
 		Tail: func(ctx context.Context, q feed.Query, report func(feed.Progress)) error {
 			s, err := syncer(ctx, report)

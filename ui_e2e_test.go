@@ -34,9 +34,12 @@ func TestDemoInTmux(t *testing.T) {
 	tm.waitText("synced", 3*time.Minute)
 
 	tm.keys("/", "literal:key:"+scenario.DeactivatedKeyID, "Enter")
-	screen := tm.waitFor("the key's events", 30*time.Second, func(s string) bool {
+	tm.waitFor("the key's events", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "key:"+scenario.DeactivatedKeyID) && strings.Contains(s, "scoped_api_key_updat")
 	})
+	// The demo's directory names the key; I shows the ids instead.
+	tm.keys("I")
+	screen := tm.waitText("table shows ids", 10*time.Second)
 	// Every row names the key, as actor or target (the key acts too: its
 	// claude_chat_viewed rows belong). Cells are cut, so look for the id's
 	// start.

@@ -346,12 +346,19 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.p.RateLimit.Known {
 			m.header.rate = msg.p.RateLimit
 		}
-		var cmd tea.Cmd
+		var cmd, names tea.Cmd
 		if msg.p.Inserted > m.lastInserted {
 			m.lastInserted = msg.p.Inserted
 			cmd = m.refresh()
 		}
-		return m, tea.Batch(cmd, waitSyncCmd(msg.ch, msg.req))
+		// The sync refreshes the directory beside the feed: names show as
+		// soon as it is stored, not when the whole backfill is done. The
+		// store hands out the same index until it changes, so a read per
+		// report costs one small query.
+		if !m.flight.pending(reqNames) {
+			names = m.loadNames()
+		}
+		return m, tea.Batch(cmd, names, waitSyncCmd(msg.ch, msg.req))
 	case syncDoneMsg:
 		if !m.flight.is(msg.req) || msg.req.kind == reqTail && !m.live {
 			return m, nil
