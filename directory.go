@@ -59,7 +59,7 @@ func allDenied(now time.Time) *feed.Directory {
 	d := &feed.Directory{Fetched: now}
 	for _, part := range store.DirectoryParts() {
 		scope := feed.ScopeOrgData
-		if part == store.PartUsers || part == store.PartMembers {
+		if part == feed.PartUsers || part == feed.PartMembers {
 			scope = feed.ScopeUserData
 		}
 		d.Denied = append(d.Denied, feed.DeniedPart{Part: part, Scope: scope})

@@ -179,7 +179,7 @@ func TestSyncDirectoryPartialScope(t *testing.T) {
 	d := testDirectory()
 	d.Users = nil
 	d.Groups[0].Members, d.Groups[0].MembersKnown = nil, false
-	d.Denied = []feed.DeniedPart{{Part: store.PartUsers, Scope: feed.ScopeUserData}, {Part: store.PartMembers, Scope: feed.ScopeUserData}}
+	d.Denied = []feed.DeniedPart{{Part: feed.PartUsers, Scope: feed.ScopeUserData}, {Part: feed.PartMembers, Scope: feed.ScopeUserData}}
 	e := dirEnv(t, sim.ComplianceKey, "", &fakeDirectory{d: d})
 	code, _, stderr := e.run("sync")
 	lines := directoryLines(stderr)

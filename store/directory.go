@@ -16,20 +16,10 @@ import (
 // stores one refresh, Names indexes what the tables know, DirectoryState
 // says how old it is and what the key could not read.
 
-// The parts of a refresh, as feed.DeniedPart names them.
-const (
-	PartOrganizations = "organizations"
-	PartUsers         = "users"
-	PartRoles         = "roles"
-	PartGroups        = "groups"
-	PartMembers       = "members"
-	PartKeys          = "keys"
-)
-
 // DirectoryParts lists the parts of the directory in the order status
 // shows them.
 func DirectoryParts() []string {
-	return []string{PartOrganizations, PartUsers, PartRoles, PartGroups, PartMembers, PartKeys}
+	return []string{feed.PartOrganizations, feed.PartUsers, feed.PartRoles, feed.PartGroups, feed.PartMembers, feed.PartKeys}
 }
 
 // DirectoryState is what status says about the directory: when it was last
@@ -142,10 +132,10 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 			return true
 		}
 		switch part {
-		case PartUsers, PartRoles, PartKeys:
-			return deniedPart(d.Denied, PartOrganizations)
-		case PartMembers:
-			return deniedPart(d.Denied, PartGroups)
+		case feed.PartUsers, feed.PartRoles, feed.PartKeys:
+			return deniedPart(d.Denied, feed.PartOrganizations)
+		case feed.PartMembers:
+			return deniedPart(d.Denied, feed.PartGroups)
 		}
 		return false
 	}
@@ -193,7 +183,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 		table string
 		write func() error
 	}{
-		{PartOrganizations, "dir_orgs", func() error {
+		{feed.PartOrganizations, "dir_orgs", func() error {
 			return each(`INSERT INTO dir_orgs(uuid, name, created_at, seen, fetched_at) VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT(uuid) DO UPDATE SET name = excluded.name, created_at = excluded.created_at,
 				seen = excluded.seen, fetched_at = excluded.fetched_at, removed_at = 0`, len(d.Orgs), func(i int) []any {
@@ -201,7 +191,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 				return []any{strings.ToLower(o.UUID), o.Name, unixNanos(o.CreatedAt), seen, at}
 			})
 		}},
-		{PartUsers, "dir_users", func() error {
+		{feed.PartUsers, "dir_users", func() error {
 			return each(`INSERT INTO dir_users(org_uuid, id, email, full_name, role, created_at, seen, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT(org_uuid, id) DO UPDATE SET email = excluded.email, full_name = excluded.full_name, role = excluded.role,
 				created_at = excluded.created_at, seen = excluded.seen, fetched_at = excluded.fetched_at, removed_at = 0`, len(d.Users), func(i int) []any {
@@ -209,7 +199,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 				return []any{strings.ToLower(u.OrgUUID), u.ID, u.Email, u.FullName, u.Role, unixNanos(u.CreatedAt), seen, at}
 			})
 		}},
-		{PartRoles, "dir_roles", func() error {
+		{feed.PartRoles, "dir_roles", func() error {
 			return each(`INSERT INTO dir_roles(id, org_uuid, name, description, seen, fetched_at) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT(id) DO UPDATE SET org_uuid = excluded.org_uuid, name = excluded.name, description = excluded.description,
 				seen = excluded.seen, fetched_at = excluded.fetched_at, removed_at = 0`, len(d.Roles), func(i int) []any {
@@ -217,7 +207,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 				return []any{r.ID, strings.ToLower(r.OrgUUID), r.Name, r.Description, seen, at}
 			})
 		}},
-		{PartGroups, "dir_groups", func() error {
+		{feed.PartGroups, "dir_groups", func() error {
 			return each(`INSERT INTO dir_groups(id, name, description, roles, source_type, seen, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, roles = excluded.roles,
 				source_type = excluded.source_type, seen = excluded.seen, fetched_at = excluded.fetched_at, removed_at = 0`, len(d.Groups), func(i int) []any {
@@ -225,7 +215,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 				return []any{g.ID, g.Name, g.Description, jsonList(g.Roles), g.SourceType, seen, at}
 			})
 		}},
-		{PartKeys, "dir_keys", func() error {
+		{feed.PartKeys, "dir_keys", func() error {
 			return each(`INSERT INTO dir_keys(id, name, scopes, active, created_at, created_by_id, expires_at, seen, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT(id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, active = excluded.active,
 				created_at = excluded.created_at, created_by_id = excluded.created_by_id, expires_at = excluded.expires_at,
@@ -246,7 +236,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *feed.Directory) error {
 			return mapErr("save directory "+step.part, err)
 		}
 	}
-	if err := saveMembers(ctx, tx, d, seen, at, denied(PartMembers), denied(PartGroups)); err != nil {
+	if err := saveMembers(ctx, tx, d, seen, at, denied(feed.PartMembers), denied(feed.PartGroups)); err != nil {
 		return mapErr("save directory members", err)
 	}
 	if err := learnOrgAliases(ctx, tx); err != nil {

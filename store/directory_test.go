@@ -154,7 +154,7 @@ func TestSaveDirectoryDeniedKeepsRows(t *testing.T) {
 	d := testDirectory(later)
 	d.Users = nil
 	d.Groups[0].Members, d.Groups[0].MembersKnown = nil, false
-	d.Denied = []feed.DeniedPart{{Part: PartUsers, Scope: feed.ScopeUserData}, {Part: PartMembers, Scope: feed.ScopeUserData}}
+	d.Denied = []feed.DeniedPart{{Part: feed.PartUsers, Scope: feed.ScopeUserData}, {Part: feed.PartMembers, Scope: feed.ScopeUserData}}
 	if err := s.SaveDirectory(ctx, d); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestSaveDirectoryDeniedKeepsRows(t *testing.T) {
 	}
 	// Organizations denied alone: the per-org parts could not be read either.
 	if err := s.SaveDirectory(ctx, &feed.Directory{Fetched: later.Add(2 * time.Hour),
-		Denied: []feed.DeniedPart{{Part: PartOrganizations, Scope: feed.ScopeOrgData}}}); err != nil {
+		Denied: []feed.DeniedPart{{Part: feed.PartOrganizations, Scope: feed.ScopeOrgData}}}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ = s.DirectoryState(ctx); st.Users != 2 || st.Keys != 1 || st.Roles != 1 || st.Groups != 0 {

@@ -260,9 +260,9 @@ func TestNamesInQueryBar(t *testing.T) {
 func TestNamesHeaderSaysWhyNoNames(t *testing.T) {
 	src := newFakeRows(exampleRows(t))
 	src.names = store.NewNames(nil).WithState(store.DirectoryState{Fetched: testNow, Denied: []feed.DeniedPart{
-		{Part: store.PartOrganizations, Scope: feed.ScopeOrgData}, {Part: store.PartUsers, Scope: feed.ScopeUserData},
-		{Part: store.PartRoles, Scope: feed.ScopeOrgData}, {Part: store.PartGroups, Scope: feed.ScopeOrgData},
-		{Part: store.PartMembers, Scope: feed.ScopeUserData}, {Part: store.PartKeys, Scope: feed.ScopeOrgData}}})
+		{Part: feed.PartOrganizations, Scope: feed.ScopeOrgData}, {Part: feed.PartUsers, Scope: feed.ScopeUserData},
+		{Part: feed.PartRoles, Scope: feed.ScopeOrgData}, {Part: feed.PartGroups, Scope: feed.ScopeOrgData},
+		{Part: feed.PartMembers, Scope: feed.ScopeUserData}, {Part: feed.PartKeys, Scope: feed.ScopeOrgData}}})
 	h := newHarness(t, src, 200, 48)
 	h.mustContain("ids only: names need a Compliance Access Key")
 	// A complete directory says nothing.
