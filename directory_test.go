@@ -13,7 +13,6 @@ import (
 
 	"claudit/feed"
 	"claudit/feed/sim"
-	"claudit/store"
 )
 
 // testDirectory is a small directory: two orgs, three users (one in both
