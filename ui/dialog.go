@@ -122,25 +122,42 @@ func closes(k KeyMap, msg tea.KeyPressMsg) bool {
 	return key.Matches(msg, k.Cancel) || key.Matches(msg, k.Back)
 }
 
-// helpDialog is the ? overlay.
-type helpDialog struct{}
+// helpDialog is the ? overlay; off is how far it is scrolled (it scrolls
+// when the terminal is too short for it).
+type helpDialog struct{ off int }
 
 func (helpDialog) id() dialogID { return dialogHelp }
 
-func (helpDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
+func (d helpDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.keys
 	switch {
 	case closes(k, msg), key.Matches(msg, k.Help):
 		m.closeDialog()
 	case key.Matches(msg, k.Quit):
 		return m.quit()
+	default:
+		if n, ok := listStep(navFor(k, msg), m.helpPage()); ok {
+			return d.scroll(m, n), nil
+		}
 	}
 	return m, nil
 }
 
+func (d helpDialog) wheel(m Model, delta int) Model { return d.scroll(m, delta) }
+
+// scroll moves the help by n lines, within its length (helpView keeps
+// its last line for where it is).
+func (d helpDialog) scroll(m Model, n int) Model {
+	total, page := len(m.helpLines()), m.helpPage()
+	d.off = max(0, min(max(0, total-page+1), d.off+n))
+	m.closeDialog()
+	m.openDialog(d)
+	return m
+}
+
 func (helpDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.Back, k.Help, k.Quit} }
 
-func (helpDialog) draw(m Model, _ func() string) string { return m.helpView() }
+func (d helpDialog) draw(m Model, _ func() string) string { return m.helpView(d.off) }
 
 // dossierDialog is the key dossier (K).
 type dossierDialog struct{}

@@ -65,7 +65,7 @@ func fullHelp(k KeyMap, f focus) [][]key.Binding {
 	if f == focusDetail {
 		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	}
-	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact}
+	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact, k.IDs}
 	view := []key.Binding{k.Query, k.Window, k.ToggleUTC, k.Follow, k.Pause, k.SelfToggle, k.Freeze, k.Retry}
 	app := []key.Binding{k.Palette, k.Help, k.Quit}
 	return [][]key.Binding{nav, act, evidence, view, app}

@@ -8,6 +8,7 @@ import (
 	"claudit/feed"
 	"claudit/ui/safe"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -122,25 +123,71 @@ func joinColumns(left, right string) string {
 	return strings.Join(out, "\n")
 }
 
-func (m Model) helpView() string {
-	l := m.lay
+// helpLines is the ? overlay's text, one line per element, laid out for
+// the body's width: the key groups side by side as far as they fit, then
+// on further rows; the legend wrapped.
+func (m Model) helpLines() []string {
 	st := m.styles
+	inner := max(1, m.lay.Body.W-st.Overlay.Box.GetHorizontalFrameSize())
 	names := map[focus]string{focusTable: "table", focusDetail: "detail pane"}
 	title := st.Overlay.Title.Render("help · " + names[m.focus])
 	var trips []string
 	for _, tw := range feed.Tripwires() {
 		trips = append(trips, tw.Name)
 	}
-	legend := st.Overlay.Dim.Render("flags: ★ marked · ! tripwire · S claudit's own API call · L late arrival · " +
+	legend := "flags: ★ marked · ! tripwire · S claudit's own API call · L late arrival · " +
 		"italic: newest minute, may still be indexing\n" +
 		"tripwires: " + strings.Join(trips, ", ") + "\n" +
-		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… is:marked \"text\"")
-	text := title + "\n\n" + m.help.FullHelpView(fullHelp(m.keys, m.focus)) + "\n\n" + legend +
-		"\n\n" + st.Overlay.Dim.Render(m.keys.Cancel.Help().Key+" or "+m.keys.Help.Help().Key+" closes")
-	box := st.Overlay.Box.MaxWidth(l.Body.W).Render(text)
+		"query: since:24h actor:alice@example.com key:apikey_… type:@keys -type:*_viewed ip:… is:marked \"text\""
+	var rows, row []string
+	width := 0
+	const gap = "   "
+	for _, g := range fullHelp(m.keys, m.focus) {
+		col := m.help.FullHelpView([][]key.Binding{g})
+		if col == "" {
+			continue
+		}
+		w := lipgloss.Width(col)
+		if len(row) > 0 && width+len(gap)+w > inner {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, width = nil, 0
+		}
+		if len(row) > 0 {
+			row = append(row, gap)
+			width += len(gap)
+		}
+		row, width = append(row, col), width+w
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	text := title + "\n\n" + strings.Join(rows, "\n\n") + "\n\n" +
+		st.Overlay.Dim.Render(ansi.Wrap(legend, inner, " ")) + "\n\n" +
+		st.Overlay.Dim.Render(m.keys.Cancel.Help().Key+" or "+m.keys.Help.Help().Key+" closes")
+	return strings.Split(text, "\n")
+}
+
+// helpPage is how many lines of help the body shows at once.
+func (m Model) helpPage() int {
+	return max(1, m.lay.Body.H-m.styles.Overlay.Box.GetVerticalFrameSize())
+}
+
+// helpView draws the help from line off; when it does not fit, the last
+// line says where it is and how to scroll.
+func (m Model) helpView(off int) string {
+	l := m.lay
+	lines, page := m.helpLines(), m.helpPage()
+	if len(lines) > page {
+		off = max(0, min(off, len(lines)-page+1))
+		end := min(len(lines), off+page-1)
+		scroll := m.keys.Down.Help().Key + "/" + m.keys.Up.Help().Key
+		lines = append(lines[off:end:end], m.styles.Overlay.Dim.Render(
+			fmt.Sprintf("lines %d–%d of %d · %s scroll", off+1, end, len(m.helpLines()), scroll)))
+	}
+	box := m.styles.Overlay.Box.MaxWidth(l.Body.W).Render(strings.Join(lines, "\n"))
 	out := lipgloss.Place(l.Body.W, l.Body.H, lipgloss.Center, lipgloss.Center, box)
-	lines := strings.Split(out, "\n")
-	return strings.Join(lines[:min(len(lines), l.Body.H)], "\n")
+	outLines := strings.Split(out, "\n")
+	return strings.Join(outLines[:min(len(outLines), l.Body.H)], "\n")
 }
 
 // statusView is the bottom line: a status message or the short help on the
