@@ -145,10 +145,12 @@ func (d *detailModel) rebuild() {
 	}
 	blank := func() { out = append(out, strings.Repeat(" ", w)) }
 
-	put(st.Title.Render(safe.Text(capText(r.Summary()))))
+	summary := r.Summary()
+	put(st.Title.Render(safe.Text(capText(summary))))
 	info, known := feed.Catalogue().Lookup(r.Type)
 	put(d.styles.TypeStyle(r.Group).Render(safe.Text(r.Type)) + st.Dim.Render(" · "+safe.Text(r.Group)))
-	if known && info.Summary != "" {
+	// The catalogue's description, unless it is the summary line already.
+	if known && info.Summary != "" && info.Summary != summary {
 		put(st.Dim.Render(safe.Text(info.Summary)))
 	} else if !known {
 		put(st.Dim.Render("type not in the catalogue"))

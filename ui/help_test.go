@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"claudit/feed"
+
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -58,4 +60,23 @@ func TestHelpFits80Columns(t *testing.T) {
 	if h.overlayName() != "none" {
 		t.Fatalf("? again left %q open", h.overlayName())
 	}
+}
+
+// The detail header says the summary once: the catalogue's description
+// is left out when it is the summary already.
+func TestDetailHeaderSaysTheSummaryOnce(t *testing.T) {
+	h := newHarness(t, newFakeRows(exampleRows(t)), 160, 48)
+	for i, r := range h.m.table.rows {
+		info, ok := feed.Catalogue().Lookup(r.Type)
+		if !ok || info.Summary == "" || r.Summary() != info.Summary {
+			continue
+		}
+		h.m.table.cursor = i
+		h.m.showSelected()
+		if n := strings.Count(ansi.Strip(h.m.detail.View()), info.Summary); n != 1 {
+			t.Fatalf("%s: the detail says %q %d times:\n%s", r.Type, info.Summary, n, ansi.Strip(h.m.detail.View()))
+		}
+		return
+	}
+	t.Fatal("no example row whose summary is the catalogue's description")
 }
