@@ -17,6 +17,20 @@ type NearMiss struct {
 	Closest []string // most alike first; empty when none comes close
 }
 
+// String is the miss as a sentence: "no actor alice@example.com in the
+// cache; did you mean alice.admin@example.com?".
+func (m NearMiss) String() string {
+	s := "no " + m.Field + " " + m.Value + " in the cache"
+	switch n := len(m.Closest); n {
+	case 0:
+		return s
+	case 1:
+		return s + "; did you mean " + m.Closest[0] + "?"
+	default:
+		return s + "; did you mean " + strings.Join(m.Closest[:n-1], ", ") + " or " + m.Closest[n-1] + "?"
+	}
+}
+
 // nearMissFields are the query fields whose values NearMisses checks, in
 // the order it reports them.
 var nearMissFields = []string{"actor", "key", "type", "ip", "org"}

@@ -138,3 +138,15 @@ func TestCountRollupsExact(t *testing.T) {
 		}
 	}
 }
+
+func TestNearMissString(t *testing.T) {
+	for m, want := range map[*NearMiss]string{
+		{Field: "actor", Value: "alice@example.com", Closest: []string{"alice.admin@example.com"}}: "no actor alice@example.com in the cache; did you mean alice.admin@example.com?",
+		{Field: "ip", Value: "198.51.100.7"}:                          "no ip 198.51.100.7 in the cache",
+		{Field: "type", Value: "x", Closest: []string{"a", "b", "c"}}: "no type x in the cache; did you mean a, b or c?",
+	} {
+		if got := m.String(); got != want {
+			t.Errorf("%+v: %q, want %q", *m, got, want)
+		}
+	}
+}
