@@ -41,8 +41,14 @@ type session struct {
 	stack     []stackEntry // pivot stack
 	crumbs    []string
 
+	// total is the count of the query's events: a lower bound while
+	// capped (the first count stops at countCap), and while counting is
+	// set the exact count is running in the background, under
+	// cancelCount's context (total is then the last answer).
 	total              int
 	capped, totalKnown bool
+	counting           bool
+	cancelCount        context.CancelFunc
 	// syncTo is the end of the window the current sync was asked to fetch.
 	syncTo       time.Time
 	syncStarted  bool
@@ -90,6 +96,7 @@ func (m *Model) prepareReads(anchor *store.Row) {
 	}
 	m.table.indexingAfter = m.indexingAfter()
 	m.table.reloadSeq = m.nextSeq()
+	m.stopCounting()
 	m.flight.start(reqCount)
 	m.totalKnown = false
 	m.flight.start(reqCoverage)
@@ -216,9 +223,9 @@ func (m *Model) refresh() tea.Cmd {
 	} else {
 		page = searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, seq, fetchReload)
 	}
-	count := m.flight.start(reqCount)
+	count := m.recount()
 	m.flight.start(reqCoverage)
-	cmds := []tea.Cmd{page, countCmd(ctx, src, q, now, count), m.coverageCmd()}
+	cmds := []tea.Cmd{page, count, m.coverageCmd()}
 	if m.hist.width > 0 {
 		m.flight.start(reqHist)
 		cmds = append(cmds, m.histCmd())
@@ -244,11 +251,7 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		if !m.flight.is(msg.req) {
 			return m, nil
 		}
-		if msg.err != nil {
-			return m, m.setStatus("count failed: "+msg.err.Error(), true)
-		}
-		m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
-		return m, nil
+		return m.handleCount(msg)
 	case histMsg:
 		if !m.flight.is(msg.req) {
 			return m, nil
@@ -496,8 +499,67 @@ func (s session) window() (from, to time.Time) {
 	return from, to
 }
 
-// totalText is the number of events of the query, "≥ 100,000" when the
-// count stopped at its cap.
+// recount counts the query's events again after the cache changed. A
+// total that needed the exact count is recounted exactly straight away,
+// the old total shown meanwhile; any other starts with the capped count.
+func (m *Model) recount() tea.Cmd {
+	if m.totalKnown && !m.capped && m.total >= countCap {
+		return m.countExactly()
+	}
+	m.stopCounting()
+	return countCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, m.flight.start(reqCount))
+}
+
+// countExactly starts the exact count of the query's events in the
+// background, cancelling one already running.
+func (m *Model) countExactly() tea.Cmd {
+	m.stopCounting()
+	ctx, cancel := context.WithCancel(m.readCtx)
+	m.cancelCount, m.counting = cancel, true
+	return exactCountCmd(ctx, m.deps.Source, m.eff, m.queryNow, m.flight.start(reqCount))
+}
+
+// stopCounting cancels the exact count, if one is running.
+func (m *Model) stopCounting() {
+	if m.cancelCount != nil {
+		m.cancelCount()
+	}
+	m.cancelCount, m.counting = nil, false
+}
+
+// exactCountCmd counts every event of q (no cap); cancelling ctx stops it.
+func exactCountCmd(ctx context.Context, src Source, q feed.Query, now time.Time, r req) tea.Cmd {
+	return func() tea.Msg {
+		n, capped, err := src.Count(ctx, q, now, 0)
+		return countMsg{req: r, n: n, capped: capped, err: err}
+	}
+}
+
+// handleCount applies a count: a capped one starts the exact count, an
+// exact one also tells the table where a window read from the oldest end
+// (G) starts, so the position is known there too.
+func (m Model) handleCount(msg countMsg) (Model, tea.Cmd) {
+	if msg.err != nil {
+		m.stopCounting()
+		if errors.Is(msg.err, context.Canceled) {
+			return m, nil
+		}
+		return m, m.setStatus("count failed: "+msg.err.Error(), true)
+	}
+	m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
+	if msg.capped {
+		return m, m.countExactly()
+	}
+	m.stopCounting()
+	if t := &m.table; t.atOldest && t.base < 0 && len(t.rows) > 0 {
+		t.base = max(0, m.total-len(t.rows))
+	}
+	return m, nil
+}
+
+// totalText is the number of events of the query: "≥ 100,000" while the
+// capped count is all there is, with "· counting…" while the exact count
+// runs.
 func (r session) totalText(withUnit bool) string {
 	var s string
 	switch {
@@ -508,14 +570,19 @@ func (r session) totalText(withUnit bool) string {
 	default:
 		s = printer.Thousands(r.total)
 	}
-	if withUnit {
-		if !r.totalKnown {
-			return "counting…"
-		}
-		if r.total == 1 && !r.capped {
-			return s + " event"
-		}
-		return s + " events"
+	if !withUnit {
+		return s
+	}
+	switch {
+	case !r.totalKnown:
+		return "counting…"
+	case r.total == 1 && !r.capped:
+		s += " event"
+	default:
+		s += " events"
+	}
+	if r.counting {
+		s += " · counting…"
 	}
 	return s
 }
