@@ -235,6 +235,11 @@ func (m Model) openDossier() (Model, tea.Cmd) {
 	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail && f.Field == "key" {
 		id = f.Value
 	}
+	return m.showDossier(id)
+}
+
+// showDossier opens the dossier of the key id (K, and :key in the palette).
+func (m Model) showDossier(id string) (Model, tea.Cmd) {
 	dr := m.flight.start(reqDossier)
 	m.dossier.open(id)
 	m.openDialog(dossierDialog{})

@@ -270,6 +270,9 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case suggestMsg:
+		if m.dialogs.topIs(dialogPalette) {
+			return m.handlePaletteSuggest(msg)
+		}
 		if !m.flight.is(msg.req) || !m.bar.editing {
 			return m, nil
 		}
