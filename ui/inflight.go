@@ -18,6 +18,7 @@ const (
 	reqSuggest                 // completion values
 	reqDossier                 // a key dossier
 	reqFacets                  // top values
+	reqNearMiss                // values of an empty result the cache lacks
 	numReqKinds
 )
 

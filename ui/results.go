@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/safe"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -49,6 +51,9 @@ type session struct {
 	capped, totalKnown bool
 	counting           bool
 	cancelCount        context.CancelFunc
+	// nearMisses are the values an empty result asks for that the cache
+	// has never seen (Source.NearMisses), for the empty table to name.
+	nearMisses []store.NearMiss
 	// syncTo is the end of the window the current sync was asked to fetch.
 	syncTo       time.Time
 	syncStarted  bool
@@ -99,6 +104,8 @@ func (m *Model) prepareReads(anchor *store.Row) {
 	m.stopCounting()
 	m.flight.start(reqCount)
 	m.totalKnown = false
+	m.flight.stop(reqNearMiss)
+	m.nearMisses = nil
 	m.flight.start(reqCoverage)
 	m.header.covFraction = -1
 	m.hist.has = false
@@ -297,6 +304,12 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.dossier.set(msg.d, msg.err)
+		return m, nil
+	case nearMissMsg:
+		if m.flight.is(msg.req) {
+			m.flight.stop(reqNearMiss)
+			m.nearMisses = msg.misses // none on error: the coverage line stands alone
+		}
 		return m, nil
 	case markMsg:
 		return m.handleMark(msg)
@@ -557,7 +570,47 @@ func (m Model) handleCount(msg countMsg) (Model, tea.Cmd) {
 	if t := &m.table; t.atOldest && t.base < 0 && len(t.rows) > 0 {
 		t.base = max(0, m.total-len(t.rows))
 	}
-	return m, nil
+	if m.total > 0 {
+		m.flight.stop(reqNearMiss)
+		m.nearMisses = nil
+		return m, nil
+	}
+	return m, nearMissCmd(m.readCtx, m.deps.Source, m.eff, m.flight.start(reqNearMiss))
+}
+
+// nearMissSuggestions is how many cached values a near miss suggests.
+const nearMissSuggestions = 3
+
+type nearMissMsg struct {
+	req    req
+	misses []store.NearMiss
+	err    error
+}
+
+// nearMissCmd asks which values of q the cache has never seen.
+func nearMissCmd(ctx context.Context, src Source, q feed.Query, r req) tea.Cmd {
+	return func() tea.Msg {
+		misses, err := src.NearMisses(ctx, q, nearMissSuggestions)
+		return nearMissMsg{req: r, misses: misses, err: err}
+	}
+}
+
+// nearMissText is a line per value of an empty result the cache has never
+// seen: "no actor … in the cache; did you mean …?", masked while
+// redacting. Each comes after the coverage line, which keeps saying how
+// much of the window the cache holds.
+func (m Model) nearMissText() string {
+	var b strings.Builder
+	red := m.redactor()
+	for _, miss := range m.nearMisses {
+		miss.Value = redactPivot(red, miss.Field, miss.Value)
+		miss.Closest = slices.Clone(miss.Closest)
+		for i, v := range miss.Closest {
+			miss.Closest[i] = redactPivot(red, miss.Field, v)
+		}
+		b.WriteString("\n" + safe.Text(miss.String()))
+	}
+	return b.String()
 }
 
 // totalText is the number of events of the query: "≥ 100,000" while the
