@@ -126,7 +126,12 @@ func (p *paletteModel) argItems() []paletteItem {
 	case a.name == "view":
 		known = p.views
 	case a.field == p.candField:
-		known = p.cands
+		known = slices.Clone(p.cands)
+	}
+	if a.name == "type" && strings.HasPrefix(p.arg, "@") {
+		for _, pr := range feed.Catalogue().Presets() {
+			known = append(known, "@"+pr.Name)
+		}
 	}
 	typed := p.red.Unmask(p.arg)
 	item := func(v string) paletteItem {

@@ -60,6 +60,9 @@ func TestPaletteAliasTypedAndTab(t *testing.T) {
 	}
 
 	h.key(":")
+	h.typeText("type @ke") // presets complete too
+	h.mustContain("type @keys")
+	h.key("esc", ":")
 	h.typeText("ip 198.51.100.7")
 	h.key("enter")
 	if got := h.m.query.String(); got != "since:24h type:user_logged_in ip:198.51.100.7" {
