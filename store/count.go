@@ -7,8 +7,8 @@ import (
 	"claudit/feed"
 )
 
-// Count counts the activities matching q. A query the rollups answer (types
-// and time only; see plan.typesOnly) is counted exactly, whatever limit: the
+// Count counts the activities matching q. A query the rollups answer (types,
+// time and excluded flags; see plan.typesOnly) is counted exactly, whatever limit: the
 // hourly counts make that as cheap as a capped count. Any other query is
 // counted row by row, stopping at limit (capped is then true; limit <= 0
 // counts everything). Cancelling ctx interrupts it.

@@ -119,7 +119,17 @@ func TestCountRollupsExact(t *testing.T) {
 	acts, _ := simActivities(t, 11, 3000, testNow)
 	putPages(t, s, acts, 1000)
 	ctx := context.Background()
-	for _, text := range []string{"", "since:6h", "type:@keys", "since:24h -type:user_logged_in"} {
+	// Mark a few events and flag one late, so hidden flags overlap.
+	for _, a := range acts[:40:40] {
+		if err := s.Mark(ctx, a.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE activities SET late = 1 WHERE rid IN (SELECT rid FROM activities WHERE marked LIMIT 5)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"", "since:6h", "type:@keys", "since:24h -type:user_logged_in",
+		"-is:marked", "since:6h -is:late -is:marked", "-is:self", "-is:tripwire type:@keys"} {
 		q, err := feed.Parse(text)
 		if err != nil {
 			t.Fatal(err)
@@ -135,6 +145,16 @@ func TestCountRollupsExact(t *testing.T) {
 		}
 		if text == "" && n <= 10 {
 			t.Fatalf("only %d events: the limit was not tested", n)
+		}
+		// Histograms read the same rollups.
+		from, to := testNow.Add(-48*time.Hour), testNow
+		want, err := s.Histogram(ctx, q.With("ip", "203.0.113.254", true), testNow, from, to, 48)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Histogram(ctx, q, testNow, from, to, 48)
+		if err != nil || !slices.Equal(got.Buckets, want.Buckets) {
+			t.Errorf("%q: histogram %v %v, want %v", text, got.Buckets, err, want.Buckets)
 		}
 	}
 }
