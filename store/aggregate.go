@@ -199,27 +199,32 @@ func (s *Store) newRollCounter(ctx context.Context, p *plan, lo, hi int64) (*rol
 }
 
 // hiddenTimes reads the times of the selected rows in [lo, hi) that carry
-// any of the flags, each through the flag's partial index (whose entries
-// are in rid, so time, order); a row with several flags counts once.
+// any of the flags, ascending, each flag through its partial index (whose
+// entries are in rid, so time, order); a row with several flags counts
+// once.
 func (rc *rollCounter) hiddenTimes(lo, hi int64, flags []string) ([]int64, error) {
 	rlo, rhi := ridRange(timeBuckets(lo, hi))
-	times := map[int64]int64{} // rid → t
-	for _, flag := range flags {
-		q := `SELECT a.rid, a.t FROM activities a WHERE ` + flag + ` AND a.rid >= ? AND a.rid <= ? AND a.t >= ? AND a.t < ?`
+	var out []int64
+	for i, flag := range flags {
+		q := `SELECT a.t FROM activities a WHERE ` + flag + ` AND a.rid >= ? AND a.rid <= ? AND a.t >= ? AND a.t < ?`
 		if rc.cond != "" {
 			q += " AND " + rc.cond
+		}
+		// A row the earlier flags already read is not read again.
+		for _, seen := range flags[:i] {
+			q += " AND NOT " + seen
 		}
 		rs, err := rc.s.r.QueryContext(rc.ctx, q, rlo, rhi, lo, hi)
 		if err != nil {
 			return nil, err
 		}
 		for rs.Next() {
-			var rid, t int64
-			if err := rs.Scan(&rid, &t); err != nil {
+			var t int64
+			if err := rs.Scan(&t); err != nil {
 				rs.Close()
 				return nil, err
 			}
-			times[rid] = t
+			out = append(out, t)
 		}
 		if err := rs.Err(); err != nil {
 			rs.Close()
@@ -228,10 +233,6 @@ func (rc *rollCounter) hiddenTimes(lo, hi int64, flags []string) ([]int64, error
 		if err := rs.Close(); err != nil {
 			return nil, err
 		}
-	}
-	out := make([]int64, 0, len(times))
-	for _, t := range times {
-		out = append(out, t)
 	}
 	slices.Sort(out)
 	return out, nil
