@@ -286,9 +286,21 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 			return err
 		}
 		a.warn("%s", msg)
+		// Then the values asked for that the cache has never seen, with
+		// the closest it has: a typo is not mistaken for "nothing happened".
+		misses, err := st.NearMisses(ctx, q, nearMissCount)
+		if err != nil {
+			return &cacheError{err: err}
+		}
+		for _, miss := range misses {
+			a.warn("%s", miss)
+		}
 	}
 	return nil
 }
+
+// nearMissCount is how many cached values a near miss suggests.
+const nearMissCount = 3
 
 // zeroResults says that nothing matched, where it looked and how much of
 // that the cache holds, so "no events" is not mistaken for "not fetched":

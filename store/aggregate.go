@@ -123,8 +123,9 @@ type rollCounter struct {
 	// hour, with prefix sums: sum[i] counts hours[:i].
 	hours []int64
 	sum   []int64
-	// self holds the times of the selected self rows, ascending, when the
-	// plan hides them: the rollups count them, so count subtracts them.
+	// self holds the times of the selected rows the plan hides (its
+	// flags, claudit's own calls by default), ascending: the rollups
+	// count them, so count subtracts them.
 	self []int64
 }
 
@@ -189,37 +190,52 @@ func (s *Store) newRollCounter(ctx context.Context, p *plan, lo, hi int64) (*rol
 	for i, h := range rc.hours {
 		rc.sum[i+1] = rc.sum[i] + counts[h]
 	}
-	if p.hideSelf && rc.cond != "0" {
-		if rc.self, err = rc.selfTimes(lo, hi); err != nil {
+	if len(p.hidden) > 0 && rc.cond != "0" {
+		if rc.self, err = rc.hiddenTimes(lo, hi, p.hidden); err != nil {
 			return nil, err
 		}
 	}
 	return rc, nil
 }
 
-// selfTimes reads the times of the selected self rows in [lo, hi) through
-// the partial index on self (whose entries are in rid, so time, order).
-func (rc *rollCounter) selfTimes(lo, hi int64) ([]int64, error) {
-	q := `SELECT a.t FROM activities a WHERE a.self AND a.rid >= ? AND a.rid <= ? AND a.t >= ? AND a.t < ?`
-	if rc.cond != "" {
-		q += " AND " + rc.cond
-	}
+// hiddenTimes reads the times of the selected rows in [lo, hi) that carry
+// any of the flags, ascending, each flag through its partial index (whose
+// entries are in rid, so time, order); a row with several flags counts
+// once.
+func (rc *rollCounter) hiddenTimes(lo, hi int64, flags []string) ([]int64, error) {
 	rlo, rhi := ridRange(timeBuckets(lo, hi))
-	rs, err := rc.s.r.QueryContext(rc.ctx, q, rlo, rhi, lo, hi)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
 	var out []int64
-	for rs.Next() {
-		var t int64
-		if err := rs.Scan(&t); err != nil {
+	for i, flag := range flags {
+		q := `SELECT a.t FROM activities a WHERE ` + flag + ` AND a.rid >= ? AND a.rid <= ? AND a.t >= ? AND a.t < ?`
+		if rc.cond != "" {
+			q += " AND " + rc.cond
+		}
+		// A row the earlier flags already read is not read again.
+		for _, seen := range flags[:i] {
+			q += " AND NOT " + seen
+		}
+		rs, err := rc.s.r.QueryContext(rc.ctx, q, rlo, rhi, lo, hi)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		for rs.Next() {
+			var t int64
+			if err := rs.Scan(&t); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		if err := rs.Err(); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		if err := rs.Close(); err != nil {
+			return nil, err
+		}
 	}
 	slices.Sort(out)
-	return out, rs.Err()
+	return out, nil
 }
 
 // count counts the selected activities in [a, b), less the self rows when

@@ -7,8 +7,11 @@ import (
 	"claudit/feed"
 )
 
-// Count counts the activities matching q, stopping at limit (capped is then
-// true; limit <= 0 counts everything). Cancelling ctx interrupts it.
+// Count counts the activities matching q. A query the rollups answer (types,
+// time and excluded flags; see plan.typesOnly) is counted exactly, whatever limit: the
+// hourly counts make that as cheap as a capped count. Any other query is
+// counted row by row, stopping at limit (capped is then true; limit <= 0
+// counts everything). Cancelling ctx interrupts it.
 func (s *Store) Count(ctx context.Context, q feed.Query, now time.Time, limit int) (int, bool, error) {
 	p, err := s.compile(ctx, q, now)
 	if err != nil {
@@ -26,9 +29,6 @@ func (s *Store) Count(ctx context.Context, q feed.Query, now time.Time, limit in
 		n, err := rc.count(p.lo, p.hi)
 		if err != nil {
 			return 0, false, ctxErr(ctx, "count", err)
-		}
-		if limit > 0 && n > int64(limit) {
-			return limit, true, nil
 		}
 		return int(n), false, nil
 	}

@@ -28,15 +28,18 @@ type plan struct {
 	lo, hi   int64 // time window [lo, hi) in unix nanoseconds
 	none     bool  // nothing can match (e.g. a CIDR with no known address)
 
-	// typesOnly says the query filters on nothing but types and time;
-	// typeIn (nil = every type) and typeOut are then the type term ids it
-	// keeps and drops, so counts can come from the rollups.
+	// typesOnly says the query filters on nothing but types, time and
+	// excluded flags; typeIn (nil = every type) and typeOut are then the
+	// type term ids it keeps and drops, so counts can come from the
+	// rollups.
 	typesOnly       bool
 	typeIn, typeOut []int64
-	// hideSelf leaves claudit's own calls out (feed.Query.HidesSelf): a
-	// condition on the row, and for the rollups (which count every row)
-	// a subtraction of the self rows, which are few.
-	hideSelf bool
+	// hidden are the flag columns ("a.self", "a.late", …) whose rows the
+	// query leaves out: claudit's own calls by default (feed.Query.HidesSelf)
+	// and every -is: flag. Each is a condition on the row, and for the
+	// rollups (which count every row) a subtraction of the flagged rows,
+	// which the flags' partial indexes read.
+	hidden []string
 }
 
 // maxFTSTypes bounds how many type names go into the FTS expression;
@@ -148,11 +151,11 @@ func (s *Store) compile(ctx context.Context, q feed.Query, now time.Time) (*plan
 			return nil, err
 		}
 		p.where = append(p.where, c+" = 0")
-		p.typesOnly = false
+		p.hidden = append(p.hidden, c)
 	}
 	if q.HidesSelf() {
-		p.hideSelf = true
 		p.where = append(p.where, "a.self = 0")
+		p.hidden = append(p.hidden, "a.self")
 	}
 
 	// Type tokens alone do not make the query more than a type filter.

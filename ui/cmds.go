@@ -17,7 +17,8 @@ import (
 // its request, so the root can drop results that a newer request
 // superseded (inflight). None touches the model.
 
-// countCap bounds Count: past it the total shows as "≥ 100,000".
+// countCap bounds the first Count of a query: past it the total shows as
+// "≥ 100,000" until the exact count in the background (results.go) ends.
 const countCap = 100_000
 
 type fetchKind int

@@ -274,6 +274,10 @@ type paletteItem struct {
 	title string
 	keys  string
 	view  View // for actView
+	// alias names a palette alias (palette.go): its entry in the command
+	// list, or, with value, one argument to run it with.
+	alias string
+	value string
 }
 
 // paletteItems lists every saved view, then every command with a title and
@@ -328,7 +332,11 @@ func (m Model) openHelp() (Model, tea.Cmd) {
 }
 
 func (m Model) openPalette() (Model, tea.Cmd) {
-	m.palette.open(m.paletteItems(m.redactor()))
+	views := make([]string, len(m.deps.Views))
+	for i, v := range m.deps.Views {
+		views[i] = v.Name
+	}
+	m.palette.open(m.paletteItems(m.redactor()), views, m.redactor())
 	m.openDialog(paletteDialog{})
 	return m, nil
 }

@@ -237,30 +237,7 @@ type paletteDialog struct{}
 func (paletteDialog) id() dialogID { return dialogPalette }
 
 func (paletteDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	p := &m.palette
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.closeDialog()
-	case key.Matches(msg, k.Apply):
-		it, ok := p.selectedItem()
-		m.closeDialog()
-		if !ok {
-			return m, nil
-		}
-		if it.act == actView {
-			return m.applyView(it.view)
-		}
-		return m.do(it.act)
-	case key.Matches(msg, k.Next):
-		p.move(1)
-	case key.Matches(msg, k.Prev):
-		p.move(-1)
-	default:
-		p.input = p.input.Update(msg)
-		p.refilter()
-	}
-	return m, nil
+	return m.handlePaletteKey(msg)
 }
 
 func (paletteDialog) shortHelp(k KeyMap) []key.Binding {

@@ -241,6 +241,11 @@ func (m Model) openDossier() (Model, tea.Cmd) {
 	if f, ok := m.detail.selectedField(); ok && m.focus == focusDetail && f.Field == "key" {
 		id = f.Value
 	}
+	return m.showDossier(id)
+}
+
+// showDossier opens the dossier of the key id (K, and :key in the palette).
+func (m Model) showDossier(id string) (Model, tea.Cmd) {
 	dr := m.flight.start(reqDossier)
 	m.dossier.open(id)
 	m.openDialog(dossierDialog{})
@@ -310,9 +315,14 @@ func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// emptyText explains an empty result: "no events" is never confused with
+// emptyText explains an empty result, then names the values asked for
+// that the cache lacks (nearMissText): "no events" is never confused with
 // "not fetched".
-func (m Model) emptyText() string {
+func (m Model) emptyText() string { return m.coverageText() + m.nearMissText() }
+
+// coverageText is the empty result and how much of its window the cache
+// covers.
+func (m Model) coverageText() string {
 	win := m.header.window
 	pct := int(m.header.covFraction * 100)
 	switch {

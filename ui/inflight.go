@@ -19,6 +19,7 @@ const (
 	reqDossier                 // a key dossier
 	reqFacets                  // top values
 	reqNames                   // the directory's name index
+	reqNearMiss                // values of an empty result the cache lacks
 	numReqKinds
 )
 

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"claudit/feed"
 	"claudit/store"
+	"claudit/ui/safe"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -41,8 +43,17 @@ type session struct {
 	stack     []stackEntry // pivot stack
 	crumbs    []string
 
+	// total is the count of the query's events: a lower bound while
+	// capped (the first count stops at countCap), and while counting is
+	// set the exact count is running in the background, under
+	// cancelCount's context (total is then the last answer).
 	total              int
 	capped, totalKnown bool
+	counting           bool
+	cancelCount        context.CancelFunc
+	// nearMisses are the values an empty result asks for that the cache
+	// has never seen (Source.NearMisses), for the empty table to name.
+	nearMisses []store.NearMiss
 	// syncTo is the end of the window the current sync was asked to fetch.
 	syncTo       time.Time
 	syncStarted  bool
@@ -90,8 +101,11 @@ func (m *Model) prepareReads(anchor *store.Row) {
 	}
 	m.table.indexingAfter = m.indexingAfter()
 	m.table.reloadSeq = m.nextSeq()
+	m.stopCounting()
 	m.flight.start(reqCount)
 	m.totalKnown = false
+	m.flight.stop(reqNearMiss)
+	m.nearMisses = nil
 	m.flight.start(reqCoverage)
 	m.header.covFraction = -1
 	m.hist.has = false
@@ -216,9 +230,9 @@ func (m *Model) refresh() tea.Cmd {
 	} else {
 		page = searchCmd(ctx, src, q, now, store.Cursor{}, store.Older, pageSize, seq, fetchReload)
 	}
-	count := m.flight.start(reqCount)
+	count := m.recount()
 	m.flight.start(reqCoverage)
-	cmds := []tea.Cmd{page, countCmd(ctx, src, q, now, count), m.coverageCmd()}
+	cmds := []tea.Cmd{page, count, m.coverageCmd()}
 	if m.hist.width > 0 {
 		m.flight.start(reqHist)
 		cmds = append(cmds, m.histCmd())
@@ -244,11 +258,7 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		if !m.flight.is(msg.req) {
 			return m, nil
 		}
-		if msg.err != nil {
-			return m, m.setStatus("count failed: "+msg.err.Error(), true)
-		}
-		m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
-		return m, nil
+		return m.handleCount(msg)
 	case histMsg:
 		if !m.flight.is(msg.req) {
 			return m, nil
@@ -267,6 +277,9 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	case suggestMsg:
+		if m.dialogs.topIs(dialogPalette) {
+			return m.handlePaletteSuggest(msg)
+		}
 		if !m.flight.is(msg.req) || !m.bar.editing {
 			return m, nil
 		}
@@ -299,6 +312,12 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 				return m, m.setStatus("directory names: "+msg.err.Error(), true)
 			}
 			m.setNames(msg.n)
+		}
+		return m, nil
+	case nearMissMsg:
+		if m.flight.is(msg.req) {
+			m.flight.stop(reqNearMiss)
+			m.nearMisses = msg.misses // none on error: the coverage line stands alone
 		}
 		return m, nil
 	case markMsg:
@@ -513,8 +532,107 @@ func (s session) window() (from, to time.Time) {
 	return from, to
 }
 
-// totalText is the number of events of the query, "≥ 100,000" when the
-// count stopped at its cap.
+// recount counts the query's events again after the cache changed. A
+// total that needed the exact count is recounted exactly straight away,
+// the old total shown meanwhile; any other starts with the capped count.
+func (m *Model) recount() tea.Cmd {
+	if m.totalKnown && !m.capped && m.total >= countCap {
+		return m.countExactly()
+	}
+	m.stopCounting()
+	return countCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, m.flight.start(reqCount))
+}
+
+// countExactly starts the exact count of the query's events in the
+// background, cancelling one already running.
+func (m *Model) countExactly() tea.Cmd {
+	m.stopCounting()
+	ctx, cancel := context.WithCancel(m.readCtx)
+	m.cancelCount, m.counting = cancel, true
+	return exactCountCmd(ctx, m.deps.Source, m.eff, m.queryNow, m.flight.start(reqCount))
+}
+
+// stopCounting cancels the exact count, if one is running.
+func (m *Model) stopCounting() {
+	if m.cancelCount != nil {
+		m.cancelCount()
+	}
+	m.cancelCount, m.counting = nil, false
+}
+
+// exactCountCmd counts every event of q (no cap); cancelling ctx stops it.
+func exactCountCmd(ctx context.Context, src Source, q feed.Query, now time.Time, r req) tea.Cmd {
+	return func() tea.Msg {
+		n, capped, err := src.Count(ctx, q, now, 0)
+		return countMsg{req: r, n: n, capped: capped, err: err}
+	}
+}
+
+// handleCount applies a count: a capped one starts the exact count, an
+// exact one also tells the table where a window read from the oldest end
+// (G) starts, so the position is known there too.
+func (m Model) handleCount(msg countMsg) (Model, tea.Cmd) {
+	if msg.err != nil {
+		m.stopCounting()
+		if errors.Is(msg.err, context.Canceled) {
+			return m, nil
+		}
+		return m, m.setStatus("count failed: "+msg.err.Error(), true)
+	}
+	m.total, m.capped, m.totalKnown = msg.n, msg.capped, true
+	if msg.capped {
+		return m, m.countExactly()
+	}
+	m.stopCounting()
+	if t := &m.table; t.atOldest && t.base < 0 && len(t.rows) > 0 {
+		t.base = max(0, m.total-len(t.rows))
+	}
+	if m.total > 0 {
+		m.flight.stop(reqNearMiss)
+		m.nearMisses = nil
+		return m, nil
+	}
+	return m, nearMissCmd(m.readCtx, m.deps.Source, m.eff, m.flight.start(reqNearMiss))
+}
+
+// nearMissSuggestions is how many cached values a near miss suggests.
+const nearMissSuggestions = 3
+
+type nearMissMsg struct {
+	req    req
+	misses []store.NearMiss
+	err    error
+}
+
+// nearMissCmd asks which values of q the cache has never seen.
+func nearMissCmd(ctx context.Context, src Source, q feed.Query, r req) tea.Cmd {
+	return func() tea.Msg {
+		misses, err := src.NearMisses(ctx, q, nearMissSuggestions)
+		return nearMissMsg{req: r, misses: misses, err: err}
+	}
+}
+
+// nearMissText is a line per value of an empty result the cache has never
+// seen: "no actor … in the cache; did you mean …?", masked while
+// redacting. Each comes after the coverage line, which keeps saying how
+// much of the window the cache holds.
+func (m Model) nearMissText() string {
+	var b strings.Builder
+	red := m.redactor()
+	for _, miss := range m.nearMisses {
+		miss.Value = redactPivot(red, miss.Field, miss.Value)
+		miss.Closest = slices.Clone(miss.Closest)
+		for i, v := range miss.Closest {
+			miss.Closest[i] = redactPivot(red, miss.Field, v)
+		}
+		b.WriteString("\n" + safe.Text(miss.String()))
+	}
+	return b.String()
+}
+
+// totalText is the number of events of the query: "≥ 100,000" while the
+// capped count is all there is, with "· counting…" while the exact count
+// runs.
 func (r session) totalText(withUnit bool) string {
 	var s string
 	switch {
@@ -525,14 +643,19 @@ func (r session) totalText(withUnit bool) string {
 	default:
 		s = printer.Thousands(r.total)
 	}
-	if withUnit {
-		if !r.totalKnown {
-			return "counting…"
-		}
-		if r.total == 1 && !r.capped {
-			return s + " event"
-		}
-		return s + " events"
+	if !withUnit {
+		return s
+	}
+	switch {
+	case !r.totalKnown:
+		return "counting…"
+	case r.total == 1 && !r.capped:
+		s += " event"
+	default:
+		s += " events"
+	}
+	if r.counting {
+		s += " · counting…"
 	}
 	return s
 }

@@ -19,6 +19,7 @@ type Source interface {
 	Dossier(ctx context.Context, keyID string) (store.Dossier, error)
 	Coverage(ctx context.Context, filter string, r feed.Range) (store.Coverage, error)
 	Suggest(ctx context.Context, field, prefix string, n int) ([]string, error)
+	NearMisses(ctx context.Context, q feed.Query, n int) ([]store.NearMiss, error)
 	Mark(ctx context.Context, id, note string) error
 	Unmark(ctx context.Context, id string) error
 	// Names is the directory's name index (nil, nil before the first

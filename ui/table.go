@@ -342,7 +342,9 @@ func (t tableModel) View() string {
 	case !t.loaded:
 		lines = append(lines, t.styles.Table.Dim.Render(fit("loading…", t.width)))
 	case len(t.rows) == 0:
-		lines = append(lines, t.styles.Table.Dim.Render(fit(t.emptyText, t.width)))
+		for _, l := range strings.Split(t.emptyText, "\n") { // one line each: the result, then any near misses
+			lines = append(lines, t.styles.Table.Dim.Render(fit(l, t.width)))
+		}
 	default:
 		end := min(len(t.rows), t.offset+body)
 		for i := t.offset; i < end; i++ {
