@@ -181,7 +181,7 @@ bundle that does not verify.`,
 
 	root.AddCommand(
 		a.loginCommand(), a.logoutCommand(), a.statusCommand(),
-		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.whoCommand(), a.exportCommand(),
+		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.whoCommand(), a.exportCommand(), a.tailCommand(),
 		a.simCommand(), a.demoCommand(),
 	)
 	return root

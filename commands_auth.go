@@ -162,7 +162,10 @@ func (a *app) logoutCommand() *cobra.Command {
 }
 
 func (a *app) statusCommand() *cobra.Command {
-	var check bool
+	var (
+		check  bool
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the profile, key (masked), keychain, cache, coverage, last sync and rate budget",
@@ -171,18 +174,30 @@ comes from (keychain or environment), the keychain backend, the config file's
 path and whether it was found, the cache's path, size and permissions, how much
 of the last 30 days it covers, and the last sync.
 It makes no request unless --check is given: then one request for a single
-activity verifies the key and reads the rate budget.`,
+activity verifies the key and reads the rate budget.
+
+--format json prints the same as one JSON object for scripts and monitoring
+(is the cache fresh, when did the last sync finish, how much budget is left);
+the README documents every field.`,
 		Example: `  claudit status
-  claudit status --check --profile prod`,
+  claudit status --check --profile prod
+  claudit status --format json | jq .freshness.age_seconds`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err
 			}
-			return a.status(cmd.Context(), check)
+			switch format {
+			case printer.FormatJSON:
+				return a.statusJSON(cmd.Context(), check)
+			case printer.FormatTable:
+				return a.status(cmd.Context(), check)
+			}
+			return &usageError{err: fmt.Errorf("--format %q: want table or json", format)}
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "verify the key and read the rate budget with one request")
+	cmd.Flags().StringVarP(&format, "format", "o", printer.FormatTable, "output format: table or json")
 	return cmd
 }
 
@@ -226,12 +241,7 @@ func (a *app) status(ctx context.Context, check bool) error {
 	if !check {
 		row("rate budget", "not checked (claudit status --check makes one request)")
 	} else if keyErr == nil {
-		var m feed.Meta
-		client, err := a.newClient(key, nil)
-		if err == nil {
-			_, err = client.ListPage(ctx, feed.PageParams{Limit: 1})
-			m = client.LastMeta()
-		}
+		m, err := a.verifyKey(ctx, key)
 		switch {
 		case err != nil:
 			row("check", "failed")

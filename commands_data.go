@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -78,12 +80,13 @@ func (a *app) queryCommand() *cobra.Command {
 		offline bool
 		limit   int
 		resolve bool
+		order   string
 	)
 	cmd := &cobra.Command{
 		Use:   "query [QUERY]",
 		Short: "Print the activities matching a query",
 		Long: `query syncs the gaps of the query's window, then answers from the cache, newest
-first. A query without a time term syncs the last 30 days and searches the whole
+first (--order asc: oldest first, what lnav and most log shippers want). A query without a time term syncs the last 30 days and searches the whole
 cache. With --offline nothing is fetched and stderr says when the cache does not
 cover the window completely. claudit's own API calls are left out unless the query
 says is:self. With no match, the table format says "0 events in <window> (the cache
@@ -104,7 +107,8 @@ table (see claudit --help); other terms narrow it further.`,
   claudit query key:apikey_01HxYz... --format ndjson | jq .type
   claudit query since:7d -type:@noise --format csv > week.csv
   claudit query since:24h --format ocsf > events.ocsf.ndjson
-  claudit query ip:198.51.100.7 --offline --limit 20`,
+  claudit query ip:198.51.100.7 --offline --limit 20
+  claudit query since:7d --format ndjson --order asc | lnav`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeQuery,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -113,6 +117,10 @@ table (see claudit --help); other terms narrow it further.`,
 			}
 			if !slices.Contains(printer.RowFormats(), format) {
 				return &usageError{err: fmt.Errorf("--format %q: want one of %s", format, strings.Join(printer.RowFormats(), ", "))}
+			}
+			dir, err := parseOrder(order)
+			if err != nil {
+				return err
 			}
 			if limit < 0 {
 				return &usageError{err: fmt.Errorf("--limit %d: want 0 (no limit) or more", limit)}
@@ -126,7 +134,7 @@ table (see claudit --help); other terms narrow it further.`,
 			}
 			ctx := cmd.Context()
 			return a.answer(ctx, q, offline, func(st *store.Store) error {
-				return a.printRows(ctx, st, q, format, limit, resolve)
+				return a.printRows(ctx, st, q, format, limit, dir, resolve)
 			})
 		},
 	}
@@ -134,6 +142,8 @@ table (see claudit --help); other terms narrow it further.`,
 	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most N activities (0 = all)")
 	cmd.Flags().BoolVar(&resolve, "resolve", false, "with --format json: add to each activity a \"_resolved\" array of what the directory knows of the ids it mentions (the events are then no longer byte-exact)")
+	cmd.Flags().StringVar(&order, "order", orderDesc, "desc (newest first) or asc (oldest first); --limit keeps the first N of that order")
+	_ = cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{orderDesc, orderAsc}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(printer.RowFormats(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -235,8 +245,30 @@ func (a *app) describeGaps(cov store.Coverage) string {
 	return msg
 }
 
-// printRows streams the matching rows, newest first, in format.
-func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int, resolve bool) error {
+// Values of query --order.
+const (
+	orderDesc = "desc"
+	orderAsc  = "asc"
+)
+
+// parseOrder maps --order to the direction the store pages in: desc
+// pages toward older rows from the newest, asc toward newer ones from the
+// oldest.
+func parseOrder(order string) (store.Direction, error) {
+	switch order {
+	case orderDesc:
+		return store.Older, nil
+	case orderAsc:
+		return store.Newer, nil
+	}
+	return store.Older, &usageError{err: fmt.Errorf("--order %q: want %s or %s", order, orderDesc, orderAsc)}
+}
+
+// printRows streams the matching rows in format, newest first with
+// store.Older and oldest first with store.Newer: keyset page by page, so
+// memory stays flat however many rows match. table and csv show the
+// directory's names; resolve adds json's _resolved.
+func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, format string, limit int, dir store.Direction, resolve bool) error {
 	opt := a.printOptions()
 	if format == printer.FormatTable || format == printer.FormatCSV {
 		opt.Names = a.printNames(ctx, st)
@@ -253,28 +285,9 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 		w = &resolvingWriter{next: w, names: names, red: a.redactor()}
 	}
 	now := a.env.now()
-	var cur store.Cursor
-	printed := 0
-	for {
-		n := searchPage
-		if limit > 0 {
-			n = min(n, limit-printed)
-		}
-		if n == 0 {
-			break
-		}
-		rows, err := st.Search(ctx, q, now, cur, store.Older, n)
-		if err != nil {
-			return searchError(q, err)
-		}
-		if err := w.WriteRows(rows); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		printed += len(rows)
-		if len(rows) < n {
-			break
-		}
-		cur = rows[len(rows)-1].Cursor()
+	printed, err := streamRows(ctx, st, q, now, w, limit, dir, a.rawOnly(format) && !resolve)
+	if err != nil {
+		return err
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write output: %w", err)
@@ -301,6 +314,57 @@ func (a *app) printRows(ctx context.Context, st *store.Store, q feed.Query, form
 
 // nearMissCount is how many cached values a near miss suggests.
 const nearMissCount = 3
+
+// streamRows writes the rows matching q to w in dir's order (at most
+// limit; 0 = all), a keyset page at a time, and returns how many it wrote.
+// It does not close w. raw reads the rows undecoded (store.SearchRaw), for
+// a format that prints nothing but the raw JSON.
+func streamRows(ctx context.Context, st *store.Store, q feed.Query, now time.Time, w printer.RowWriter, limit int, dir store.Direction, raw bool) (int, error) {
+	search := st.Search
+	if raw {
+		search = st.SearchRaw
+	}
+	var cur store.Cursor
+	printed := 0
+	for {
+		n := searchPage
+		if limit > 0 {
+			n = min(n, limit-printed)
+		}
+		if n == 0 {
+			break
+		}
+		rows, err := search(ctx, q, now, cur, dir, n)
+		if err != nil {
+			return printed, searchError(q, err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		// A page comes back newest first in either direction; the cursor
+		// is its far end in the direction of travel.
+		next := rows[len(rows)-1].Cursor()
+		if dir == store.Newer {
+			next = rows[0].Cursor()
+			slices.Reverse(rows)
+		}
+		if err := w.WriteRows(rows); err != nil {
+			return printed, fmt.Errorf("write output: %w", err)
+		}
+		printed += len(rows)
+		if len(rows) < n {
+			break
+		}
+		cur = next
+	}
+	return printed, nil
+}
+
+// rawOnly reports whether format prints nothing but each activity's raw
+// JSON, so rows need not be decoded: ndjson and json, unless redacting.
+func (a *app) rawOnly(format string) bool {
+	return (format == printer.FormatNDJSON || format == printer.FormatJSON) && a.redactor() == nil
+}
 
 // zeroResults says that nothing matched, where it looked and how much of
 // that the cache holds, so "no events" is not mistaken for "not fetched":
@@ -403,4 +467,248 @@ days first unless --offline.`,
 	cmd.Flags().BoolVar(&offline, "offline", false, "answer from the cache alone, without syncing")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{printer.FormatTable, printer.FormatJSON}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// verifyKey makes status --check's one request for a single activity and
+// returns its metadata; the rate budget it reports is remembered in the
+// cache, when there is one, for later status calls.
+func (a *app) verifyKey(ctx context.Context, key feed.Secret) (feed.Meta, error) {
+	client, err := a.newClient(key, nil)
+	if err != nil {
+		return feed.Meta{}, err
+	}
+	_, err = client.ListPage(ctx, feed.PageParams{Limit: 1})
+	m := client.LastMeta()
+	if err == nil && m.RateLimit.Known {
+		a.rememberBudget(ctx, nil, m.RateLimit)
+	}
+	return m, err
+}
+
+// rememberBudget records a rate budget in st (nil: the cache, if it
+// exists); failing to is not worth failing a command for.
+func (a *app) rememberBudget(ctx context.Context, st *store.Store, rl feed.RateLimit) {
+	if !rl.Known {
+		return
+	}
+	if st == nil {
+		if _, err := os.Stat(a.cache); err != nil {
+			return
+		}
+		s, err := a.openStore(ctx)
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		st = s
+	}
+	_ = st.RecordBudget(ctx, rl, a.env.now())
+}
+
+// statusJSON is status --format json: one object, the fields documented in
+// the README ("claudit status --format json"). Times are RFC 3339 in UTC;
+// absent things are null, never made up.
+type statusJSON struct {
+	Profile   string           `json:"profile"`
+	BaseURL   string           `json:"base_url"`
+	Key       statusKey        `json:"key"`
+	Config    string           `json:"config"`
+	Cache     statusCache      `json:"cache"`
+	Coverage  *statusCoverage  `json:"coverage"`
+	Freshness *statusFreshness `json:"freshness"`
+	LastSync  *statusRun       `json:"last_sync"`
+	Budget    *statusBudget    `json:"budget"`
+	Check     *statusCheck     `json:"check"`
+	Consumers []statusConsumer `json:"consumers"`
+}
+
+type statusKey struct {
+	Source string `json:"source"` // "env", "keychain" or "" (none)
+	Masked string `json:"masked"`
+	Kind   string `json:"kind"`
+	Error  string `json:"error"`
+}
+
+type statusCache struct {
+	Path   string     `json:"path"`
+	Exists bool       `json:"exists"`
+	Bytes  int64      `json:"bytes"`
+	Mode   string     `json:"mode"`
+	Events int        `json:"events"`
+	Oldest *time.Time `json:"oldest"`
+	Newest *time.Time `json:"newest"`
+	Error  string     `json:"error"`
+}
+
+type statusRange struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+type statusCoverage struct {
+	Window     statusRange   `json:"window"`
+	Fraction   float64       `json:"fraction"`
+	Gaps       int           `json:"gaps"`
+	NewestGaps []statusRange `json:"newest_gaps"`
+}
+
+type statusFreshness struct {
+	CoveredUntil   *time.Time `json:"covered_until"`
+	AgeSeconds     *float64   `json:"age_seconds"`
+	NewestEvent    *time.Time `json:"newest_event"`
+	NewestEventAge *float64   `json:"newest_event_age_seconds"`
+}
+
+type statusRun struct {
+	Kind     string      `json:"kind"`
+	Query    string      `json:"query"`
+	Window   statusRange `json:"window"`
+	Started  time.Time   `json:"started"`
+	Finished *time.Time  `json:"finished"`
+	Outcome  string      `json:"outcome"` // "ok", "failed" or "unfinished"
+	Error    string      `json:"error"`
+	Pages    int         `json:"pages"`
+	Events   int         `json:"events"`
+	Inserted int         `json:"inserted"`
+	Late     int         `json:"late"`
+	Retries  int         `json:"retries"`
+}
+
+type statusBudget struct {
+	Limit      int       `json:"limit"`
+	Remaining  int       `json:"remaining"`
+	Reset      time.Time `json:"reset"`
+	Seen       time.Time `json:"seen"`
+	AgeSeconds float64   `json:"age_seconds"`
+}
+
+type statusCheck struct {
+	OK        bool   `json:"ok"`
+	RequestID string `json:"request_id"`
+	Error     string `json:"error"`
+}
+
+type statusConsumer struct {
+	Name    string    `json:"name"`
+	Query   string    `json:"query"`
+	Updated time.Time `json:"updated"`
+	Behind  int       `json:"behind"`
+}
+
+// statusJSON prints status as JSON; its errors and exit code are the
+// table's.
+func (a *app) statusJSON(ctx context.Context, check bool) error {
+	now := a.env.now()
+	seconds := func(d time.Duration) *float64 { s := d.Seconds(); return &s }
+	utc := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	out := statusJSON{Profile: a.profile, BaseURL: a.baseURL, Config: a.configStatus(), Consumers: []statusConsumer{}}
+	key, source, keyErr := a.key(ctx)
+	if keyErr != nil {
+		out.Key.Error = keyErr.Error()
+	} else {
+		out.Key = statusKey{Source: source, Masked: key.Masked(), Kind: key.Kind().String()}
+	}
+	var checkErr error
+	if check && keyErr == nil {
+		var m feed.Meta
+		m, checkErr = a.verifyKey(ctx, key)
+		out.Check = &statusCheck{OK: checkErr == nil, RequestID: m.RequestID}
+		if checkErr != nil {
+			out.Check.Error = checkErr.Error()
+		}
+	}
+	out.Cache.Path = a.cache
+	var runErr error
+	if _, err := os.Stat(a.cache); err == nil {
+		st, err := a.openStore(ctx)
+		if err != nil {
+			runErr = err
+		} else {
+			runErr = a.cacheStatusJSON(ctx, st, now, &out, utc, seconds)
+			st.Close()
+		}
+		if runErr != nil {
+			out.Cache.Error = runErr.Error()
+		}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	fprintf(a.env.stdout, "%s\n", a.scrub(string(b)))
+	var refused *keyKindError
+	if check && keyErr != nil || errors.As(keyErr, &refused) {
+		return keyErr
+	}
+	if checkErr != nil {
+		return errors.Join(runErr, apiFailure(checkErr))
+	}
+	return runErr
+}
+
+// cacheStatusJSON fills the fields that come from the cache.
+func (a *app) cacheStatusJSON(ctx context.Context, st *store.Store, now time.Time, out *statusJSON,
+	utc func(time.Time) *time.Time, seconds func(time.Duration) *float64) error {
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	out.Cache = statusCache{Path: stats.Path, Exists: true, Bytes: stats.Bytes, Mode: stats.Mode, Events: stats.Events}
+	if stats.Events > 0 {
+		out.Cache.Oldest, out.Cache.Newest = utc(stats.Oldest), utc(stats.Newest)
+	}
+	cov, err := st.Coverage(ctx, "", syncWindow(feed.Query{}, now))
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	out.Coverage = &statusCoverage{Window: statusRange{cov.Window.From.UTC(), cov.Window.To.UTC()}, Fraction: cov.Fraction,
+		Gaps: len(cov.Missing), NewestGaps: []statusRange{}}
+	for _, g := range cov.Missing[:min(len(cov.Missing), 10)] {
+		out.Coverage.NewestGaps = append(out.Coverage.NewestGaps, statusRange{g.From.UTC(), g.To.UTC()})
+	}
+	f := &statusFreshness{}
+	if n := len(cov.Covered); n > 0 {
+		until := cov.Covered[n-1].To
+		f.CoveredUntil, f.AgeSeconds = utc(until), seconds(now.Sub(until))
+	}
+	if stats.Events > 0 {
+		f.NewestEvent, f.NewestEventAge = utc(stats.Newest), seconds(now.Sub(stats.Newest))
+	}
+	out.Freshness = f
+	if r := stats.LastRun; r != nil {
+		s := r.Summary
+		run := &statusRun{Kind: r.Info.Kind, Query: r.Info.Query, Window: statusRange{r.Info.Window.From.UTC(), r.Info.Window.To.UTC()},
+			Started: r.Info.Started.UTC(), Finished: utc(s.Finished), Error: s.Err,
+			Pages: s.Pages, Events: s.Events, Inserted: s.Inserted, Late: s.Late, Retries: s.Retries}
+		switch {
+		case s.Err != "":
+			run.Outcome = "failed"
+		case s.Finished.IsZero():
+			run.Outcome = "unfinished"
+		default:
+			run.Outcome = "ok"
+		}
+		out.LastSync = run
+	}
+	rl, seen, err := st.Budget(ctx)
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	if rl.Known {
+		out.Budget = &statusBudget{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset.UTC(), Seen: seen.UTC(), AgeSeconds: now.Sub(seen).Seconds()}
+	}
+	cs, err := st.Consumers(ctx)
+	if err != nil {
+		return &cacheError{err: err}
+	}
+	for _, c := range cs {
+		out.Consumers = append(out.Consumers, statusConsumer{Name: c.Name, Query: c.Query, Updated: c.Updated, Behind: c.Behind})
+	}
+	return nil
 }

@@ -97,6 +97,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 	if sum.RunID != 0 {
 		res.runID, res.info.Window, res.info.Started = sum.RunID, sum.Window, sum.Started
 	}
+	a.rememberBudget(ctx, st, rate)
 	a.noteNewTypes(ctx, st, newerBefore)
 	if sum.OutOfWindow > 0 {
 		a.warn("the server sent %s dated outside the window asked for; they were not stored (a server anomaly)",

@@ -75,6 +75,9 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	// Ascending rowids: FTS5 must flush its pending data whenever a rowid
 	// is not larger than the previous one, and B-trees append faster.
 	slices.SortFunc(inserted, func(x, y int) int { return cmpInt(rows[x].rid, rows[y].rid) })
+	if err := recordArrival(ctx, tx, rows, inserted, now); err != nil {
+		return fail(err)
+	}
 	res.Inserted = len(inserted)
 	for _, i := range inserted {
 		if rows[i].late {

@@ -412,20 +412,28 @@ type scanned struct {
 	rid, t int64
 }
 
-func scanRows(rs *sql.Rows) ([]scanned, error) {
+func scanRows(rs *sql.Rows) ([]scanned, error) { return scanRowsAs(rs, true) }
+
+// scanRowsAs reads rowCols rows; without decode, each Activity holds its
+// ID, CreatedAt and Raw only (see SearchRaw).
+func scanRowsAs(rs *sql.Rows, decode bool) ([]scanned, error) {
 	defer rs.Close()
 	var out []scanned
 	for rs.Next() {
 		var r scanned
-		var raw string
+		var raw []byte
 		var self, late, marked int64
 		var note sql.NullString
 		var ing int64
 		if err := rs.Scan(&r.rid, &r.t, &r.ID, &raw, &ing, &self, &late, &marked, &note); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(raw), &r.Activity); err != nil {
-			return nil, fmt.Errorf("cached activity %s: %w", r.ID, err)
+		if decode {
+			if err := json.Unmarshal(raw, &r.Activity); err != nil {
+				return nil, fmt.Errorf("cached activity %s: %w", r.ID, err)
+			}
+		} else {
+			r.CreatedAt, r.Raw = time.Unix(0, r.t).UTC(), raw
 		}
 		r.Group = feed.Catalogue().Group(r.Type)
 		r.Ingested = time.Unix(0, ing).UTC()
@@ -454,6 +462,17 @@ const tieSlack = 16
 // with Newer the rows strictly newer (zero = the oldest rows). Both come
 // back newest first. A query without a time term searches the whole cache.
 func (s *Store) Search(ctx context.Context, q feed.Query, now time.Time, from Cursor, dir Direction, n int) ([]Row, error) {
+	return s.search(ctx, q, now, from, dir, n, true)
+}
+
+// SearchRaw is Search for output that needs nothing but the raw JSON
+// (ndjson, json): each row's Activity holds only its ID, CreatedAt and Raw,
+// undecoded, which makes streaming a large answer several times faster.
+func (s *Store) SearchRaw(ctx context.Context, q feed.Query, now time.Time, from Cursor, dir Direction, n int) ([]Row, error) {
+	return s.search(ctx, q, now, from, dir, n, false)
+}
+
+func (s *Store) search(ctx context.Context, q feed.Query, now time.Time, from Cursor, dir Direction, n int, decode bool) ([]Row, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -497,7 +516,7 @@ func (s *Store) Search(ctx context.Context, q feed.Query, now time.Time, from Cu
 		if err != nil {
 			return nil, err
 		}
-		return scanRows(rs)
+		return scanRowsAs(rs, decode)
 	}
 	// rid orders by millisecond only: the rows of the last millisecond
 	// taken must all be there to put ties in (created_at, id) order. A few

@@ -49,6 +49,10 @@ type PrintOptions struct {
 	// "Name <id>" cells and the CSV gains actor_name, organization_name
 	// and target_name columns. JSON and NDJSON never change.
 	Names func(id string) string
+	// MarkLate flags the activities the feed indexed late (claudit tail
+	// writes them when its reconciliation finds them): a last "late"
+	// column in csv, "late · " before the summary in the table.
+	MarkLate bool
 }
 
 func (o PrintOptions) loc() *time.Location {
@@ -90,6 +94,18 @@ func (r *redactingWriter) WriteRows(rows []store.Row) error {
 }
 
 func (r *redactingWriter) Close() error { return r.next.Close() }
+
+func (r *redactingWriter) flush() error { return Flush(r.next) }
+
+// Flush writes what w holds back without closing it: the table keeps its
+// first rows to lay out the columns (claudit tail writes as rows arrive).
+// The other formats write every batch at once.
+func Flush(w RowWriter) error {
+	if f, ok := w.(interface{ flush() error }); ok {
+		return f.flush()
+	}
+	return nil
+}
 
 // RedactRow returns row with its activity and note masked by red (nil:
 // unchanged).
@@ -202,10 +218,11 @@ type csvWriter struct {
 	loc    *time.Location
 	names  func(string) string
 	header bool
+	late   bool // a last column flags late-indexed activities
 }
 
 func newCSVWriter(w io.Writer, opt PrintOptions) *csvWriter {
-	return &csvWriter{cw: csv.NewWriter(w), loc: opt.loc(), names: opt.Names}
+	return &csvWriter{cw: csv.NewWriter(w), loc: opt.loc(), names: opt.Names, late: opt.MarkLate}
 }
 
 func (c *csvWriter) writeHeader() error {
@@ -213,7 +230,11 @@ func (c *csvWriter) writeHeader() error {
 		return nil
 	}
 	c.header = true
-	return c.cw.Write(csvColumns(c.names != nil))
+	cols := csvColumns(c.names != nil)
+	if c.late {
+		cols = append(cols, "late")
+	}
+	return c.cw.Write(cols)
 }
 
 func (c *csvWriter) WriteRows(rows []store.Row) error {
@@ -240,6 +261,13 @@ func (c *csvWriter) WriteRows(rows []store.Row) error {
 				org = c.names(r.OrganizationID)
 			}
 			rec = append(rec, c.names(r.Actor.ID()), org, c.names(r.Activity.PrimaryTarget()))
+		}
+		if c.late {
+			flag := ""
+			if r.Late {
+				flag = "late"
+			}
+			rec = append(rec, flag)
 		}
 		for i := range rec {
 			rec[i] = spreadsheetCell(rec[i])

@@ -117,7 +117,11 @@ func clipBytes(s string, n int) string {
 
 func (t *tableWriter) WriteRows(rows []store.Row) error {
 	for _, r := range rows {
-		t.pending = append(t.pending, tableCells(r, t.opt.loc(), t.opt.Names))
+		cells := tableCells(r, t.opt.loc(), t.opt.Names)
+		if t.opt.MarkLate && r.Late {
+			cells[tcSummary] = "late · " + cells[tcSummary]
+		}
+		t.pending = append(t.pending, cells)
 		t.groups = append(t.groups, r.Group)
 	}
 	if !t.laidOut && len(t.pending) < tableBlock {
