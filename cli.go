@@ -154,7 +154,7 @@ bundle that does not verify.`,
 		Args:              cobra.ArbitraryArgs,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		ValidArgsFunction: completeQuery,
+		ValidArgsFunction: a.completeQuery,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runTUI(cmd, args)
 		},

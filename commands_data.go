@@ -42,7 +42,7 @@ is a warning; the feed sync's result decides the exit code.`,
   claudit sync since:90d type:@keys  # key lifecycle events of the last 90 days
   ANTHROPIC_COMPLIANCE_ACCESS_KEY=... claudit sync --cache /var/lib/claudit/ci.db`,
 		Args:              cobra.ArbitraryArgs,
-		ValidArgsFunction: completeQuery,
+		ValidArgsFunction: a.completeQuery,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err
@@ -110,7 +110,7 @@ table (see claudit --help); other terms narrow it further.`,
   claudit query ip:198.51.100.7 --offline --limit 20
   claudit query since:7d --format ndjson --order asc | lnav`,
 		Args:              cobra.ArbitraryArgs,
-		ValidArgsFunction: completeQuery,
+		ValidArgsFunction: a.completeQuery,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err

@@ -82,7 +82,7 @@ reported as not checked. Without claudit:
   claudit export --verify evidence/incident-42 --digest sha256:3f1c...
   claudit export --verify evidence/incident-43 --allowed-signers allowed_signers`,
 		Args:              cobra.ArbitraryArgs,
-		ValidArgsFunction: completeQuery,
+		ValidArgsFunction: a.completeQuery,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err

@@ -77,7 +77,7 @@ The query takes every term but time terms (use --since).`,
   claudit tail type:@keys --checkpoint siem --since 24h --format ndjson >> keys.ndjson
   claudit tail -type:@noise --format table`,
 		Args:              cobra.ArbitraryArgs,
-		ValidArgsFunction: completeQuery,
+		ValidArgsFunction: a.completeQuery,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err

@@ -482,3 +482,56 @@ func TestKeyDossierDirectory(t *testing.T) {
 		t.Error("key --format json changed with a directory")
 	}
 }
+
+// Shell completion offers the cache's values and the directory's names and
+// e-mails for actor:, key: and org:, reading the cache without creating
+// one, and nothing while redacting.
+func TestCompletionOffersNames(t *testing.T) {
+	e := syncedDirEnv(t)
+	complete := func(args ...string) []string {
+		t.Helper()
+		code, stdout, stderr := e.run(append([]string{"__complete", "query"}, args...)...)
+		if code != 0 {
+			t.Fatalf("__complete %q: exit %d %s", args, code, stderr)
+		}
+		var out []string
+		for _, l := range strings.Split(stdout, "\n") {
+			if l != "" && !strings.HasPrefix(l, ":") && !strings.HasPrefix(l, "Completion ended") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	has := func(list []string, want string) bool {
+		for _, l := range list {
+			if l == want {
+				return true
+			}
+		}
+		return false
+	}
+	if got := complete("actor:Ali"); !has(got, `actor:"Alice Chen"`) {
+		t.Errorf("actor:Ali → %q", got)
+	}
+	if got := complete("since:7d", "actor:alice@"); !has(got, "actor:alice@example.com") {
+		t.Errorf("actor:alice@ → %q", got)
+	}
+	if got := complete("key:Nig"); !has(got, `key:"Nightly SIEM pull"`) {
+		t.Errorf("key:Nig → %q", got)
+	}
+	if got := complete("org:Research"); !has(got, "org:Research") || !has(got, `org:"Research Labs"`) {
+		t.Errorf("org:Research → %q", got)
+	}
+	if got := complete("--redact", "actor:Ali"); len(got) != 0 {
+		t.Errorf("completion while redacting offers %q", got)
+	}
+	// No cache: nothing offered, nothing created.
+	missing := filepath.Join(t.TempDir(), "none.db")
+	e.vars[envCache] = missing
+	if got := complete("actor:Ali"); len(got) != 0 {
+		t.Errorf("without a cache: %q", got)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("completion created the cache: %v", err)
+	}
+}

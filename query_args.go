@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 
 	"claudit/feed"
+	"claudit/store"
 	"claudit/ui/safe"
 
 	"github.com/charmbracelet/x/ansi"
@@ -91,15 +93,20 @@ func isExclusionTerm(s string) bool {
 }
 
 // completeQuery completes query terms: field names, then type names and
-// presets after "type:".
-func completeQuery(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+// presets; actor:, key:, org: and ip: values from the cache and the names
+// and e-mails of its directory (see completeValues).
+func (a *app) completeQuery(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	neg := ""
 	word := toComplete
 	if strings.HasPrefix(word, "-") {
 		neg, word = "-", word[1:]
 	}
 	if field, prefix, ok := strings.Cut(word, ":"); ok {
-		if field != "type" {
+		switch field {
+		case "type":
+		case "actor", "key", "org", "ip":
+			return a.completeValues(cmd, neg+field+":", field, prefix), cobra.ShellCompDirectiveNoFileComp
+		default:
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		c := feed.Catalogue()
@@ -122,6 +129,54 @@ func completeQuery(_ *cobra.Command, _ []string, toComplete string) ([]string, c
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+}
+
+// completionValues is how many values of each source completion offers.
+const completionValues = 20
+
+// completeValues is head+value for the values of field starting with
+// prefix: the cache's most frequent ones, then the directory's names and
+// e-mails (people for actor:, Compliance keys for key:, organizations for
+// org:), names quoted when they hold a space. It reads an existing cache
+// read-only and never creates one; any failure, and --redact (a mask typed
+// back into a command line means nothing), offers nothing: completion
+// prints no errors.
+func (a *app) completeValues(cmd *cobra.Command, head, field, prefix string) []string {
+	if a.settings(cmd) != nil || a.redact {
+		return nil
+	}
+	if _, err := os.Stat(a.cache); err != nil {
+		return nil
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st, err := store.OpenReadOnly(ctx, a.cache, store.WithNow(a.env.now))
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	prefix = strings.TrimPrefix(prefix, `"`)
+	seen := map[string]bool{}
+	var out []string
+	add := func(v string) {
+		if c := head + feed.QuoteValue(v); !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	vals, _ := st.Suggest(ctx, field, prefix, completionValues)
+	for _, v := range vals {
+		add(v)
+	}
+	kind := map[string]store.EntityKind{"actor": store.KindUser, "key": store.KindKey, "org": store.KindOrg}[field]
+	if names, err := st.Names(ctx); err == nil && kind != "" {
+		for _, v := range names.Complete(prefix, completionValues, kind) {
+			add(v)
+		}
+	}
+	return out
 }
 
 // caretLines shows the query with a caret under the bad token, masked by

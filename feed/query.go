@@ -303,6 +303,11 @@ func quote(v string) string {
 	return b.String()
 }
 
+// QuoteValue is v as a query value: quoted (with \" and \\ escaped) when
+// it is empty or holds a space, a quote or a backslash, else as it is.
+// Completion inserts names with it (actor:"Alice Chen").
+func QuoteValue(v string) string { return quoteIfNeeded(v) }
+
 func quoteIfNeeded(v string) string {
 	if v == "" || strings.ContainsAny(v, `"\`) {
 		return quote(v)

@@ -301,7 +301,7 @@ func (queryDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		r := m.flight.start(reqSuggest)
 		m.relayout()
-		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), 20, r)
+		return m, suggestCmd(m.readCtx, m.deps.Source, suggestField(t.field), b.red.Unmask(t.partial), suggestValues, r)
 	case key.Matches(msg, k.HistoryPrev):
 		b.historyPrev()
 	case key.Matches(msg, k.HistoryNext):

@@ -260,3 +260,39 @@ func parseQuery(text string, n *store.Names) (feed.Query, error) {
 	q, _, err := feed.ParseWith(text, nameResolver(n))
 	return q, err
 }
+
+// nameCandidates completes a query value from the directory: people's
+// names and e-mails for actor:, Compliance key names for key:,
+// organization names for org:. Each is a query value (quoted when it holds
+// a space), masked while redacting as the screen masks it: the query bar
+// maps the mask back before parsing, so a quoted mask becomes the quoted
+// name.
+func nameCandidates(n *store.Names, red *feed.Redactor, field, prefix string, max int) []string {
+	var kind store.EntityKind
+	switch field {
+	case "actor":
+		kind = store.KindUser
+	case "key":
+		kind = store.KindKey
+	case "org":
+		kind = store.KindOrg
+	default:
+		return nil
+	}
+	var out []string
+	for _, v := range n.Complete(prefix, max, kind) {
+		shown := v
+		if red != nil {
+			if kind == store.KindUser {
+				shown = red.Field("email_address", v)
+			} else {
+				shown = red.String(v)
+			}
+		}
+		if feed.QuoteValue(v) != v {
+			shown = `"` + shown + `"`
+		}
+		out = append(out, shown)
+	}
+	return out
+}

@@ -271,3 +271,61 @@ func TestNamesHeaderSaysWhyNoNames(t *testing.T) {
 		t.Fatalf("a complete directory still warns:\n%s", h2.screen())
 	}
 }
+
+// TestCompletionOffersDirectoryNames: the query bar completes actor:,
+// key: and org: from the directory as well as from the cache, quoting
+// names with spaces, never erasing what was typed, and masked while
+// redacting (the mask still queries the person).
+func TestCompletionOffersDirectoryNames(t *testing.T) {
+	src := namedSource(t)
+	src.suggest = map[string][]string{"actor": {"alice.admin@example.com", "bob.dev@example.com"}}
+	h := newHarness(t, src, 160, 48)
+	complete := func(text string) string {
+		t.Helper()
+		h.key("/", "ctrl+u")
+		h.typeText(text)
+		h.key("tab")
+		v := h.m.bar.input.Value()
+		h.key("esc")
+		return v
+	}
+	for _, c := range []struct{ typed, want string }{
+		{`actor:"Alice C`, `actor:"Alice Chen" `},
+		{`since:24h actor:"Alice C`, `since:24h actor:"Alice Chen" `},
+		{`key:Nigh`, `key:"Nightly SIEM pull" `},
+		{`org:Res`, `org:Research `},
+		{`-actor:"Bob D`, `-actor:"Bob Dev" `}, // removed, still known
+		{`actor:al`, `actor:al`}, // alice.admin@… and "Alice Chen": nothing erased
+	} {
+		if got := complete(c.typed); got != c.want {
+			t.Errorf("%s⇥ = %q, want %q", c.typed, got, c.want)
+		}
+	}
+	h.key("/", "ctrl+u")
+	h.typeText("actor:al")
+	h.key("tab")
+	h.mustContain(`actor:"Alice Chen"`, "actor:alice.admin@example.com")
+	h.key("esc")
+
+	// The completed name parses to the person's id.
+	h.key("/", "ctrl+u")
+	h.typeText(`actor:"Alice C`)
+	h.key("tab")
+	q, err := h.m.bar.query()
+	if err != nil || !strings.Contains(q.String(), "user_01ALICE00000000000000001") {
+		t.Fatalf("completed name queries %q (%v)", q.String(), err)
+	}
+	h.key("esc")
+
+	h.key("R")
+	h.key("/", "ctrl+u")
+	h.typeText(`actor:"Alice C`)
+	h.key("tab")
+	v := h.m.bar.input.Value()
+	if strings.Contains(v, "Alice") || !strings.HasPrefix(v, `actor:"`) {
+		t.Fatalf("redacted completion shows the name: %q", v)
+	}
+	if q, err := h.m.bar.query(); err != nil || !strings.Contains(q.String(), "user_01ALICE00000000000000001") {
+		t.Fatalf("masked completion queries %q (%v)", q.String(), err)
+	}
+}

@@ -168,12 +168,26 @@ type completionToken struct {
 func (b queryBar) token() completionToken {
 	r := []rune(b.input.Value())
 	pos := min(b.input.Position(), len(r))
-	start := pos
-	for start > 0 && r[start-1] != ' ' {
-		start--
+	// Words split at spaces outside quotes, so that actor:"Alice C
+	// completes as one word.
+	start, quoted, esc := 0, false, false
+	for i := range pos {
+		switch {
+		case esc:
+			esc = false
+		case r[i] == '\\' && quoted:
+			esc = true
+		case r[i] == '"':
+			quoted = !quoted
+		case r[i] == ' ' && !quoted:
+			start = i + 1
+		}
 	}
 	end := pos
-	for end < len(r) && r[end] != ' ' {
+	for end < len(r) && (quoted || r[end] != ' ') {
+		if r[end] == '"' {
+			quoted = !quoted
+		}
 		end++
 	}
 	word := string(r[start:end])
@@ -182,11 +196,24 @@ func (b queryBar) token() completionToken {
 		t.neg, word = true, word[1:]
 	}
 	if f, v, ok := strings.Cut(word, ":"); ok {
-		t.field, t.partial, t.hasColon = f, v, true
+		t.field, t.partial, t.hasColon = f, unquotePartial(v), true
 	} else {
 		t.partial = word
 	}
 	return t
+}
+
+// unquotePartial is a value being typed without its quotes and escapes:
+// "Alice C → Alice C, "Alice Chen" → Alice Chen.
+func unquotePartial(v string) string {
+	if !strings.HasPrefix(v, `"`) {
+		return v
+	}
+	v = v[1:]
+	if strings.HasSuffix(v, `"`) && !strings.HasSuffix(v, `\"`) {
+		v = v[:len(v)-1]
+	}
+	return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(v)
 }
 
 // staticCandidates completes what needs no I/O: field names, type names,
@@ -229,6 +256,10 @@ func staticCandidates(t completionToken) (cands []string, ok bool) {
 	return nil, true
 }
 
+// suggestValues is how many cached values (and as many directory names)
+// the query bar's completion lists.
+const suggestValues = 20
+
 // suggestField maps a query field to the Source.Suggest field.
 func suggestField(field string) string {
 	if field == "id" {
@@ -269,6 +300,11 @@ func (b *queryBar) setCandidates(t completionToken, cands []string) {
 		for !strings.HasPrefix(c, string(common)) {
 			common = common[:len(common)-1]
 		}
+	}
+	// A prefix shorter than what was typed (alice.admin@… and "Alice
+	// Chen" share only actor:) would erase it: keep the token then.
+	if cur := []rune(b.input.Value())[t.start:t.end]; len(common) < len(cur) {
+		common = cur
 	}
 	b.replaceToken(t.start, t.end, string(common))
 	b.completions = full

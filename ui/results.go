@@ -287,10 +287,19 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 		t := m.bar.token()
 		// Values from the cache are listed and inserted masked while
 		// redacting; the query maps them back (queryBar.query).
+		partial := m.bar.red.Unmask(t.partial)
 		var cands []string
+		seen := map[string]bool{}
 		for _, v := range msg.values {
-			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(m.bar.red.Unmask(t.partial))) {
-				cands = append(cands, redactPivot(m.bar.red, t.field, v))
+			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(partial)) {
+				c := redactPivot(m.bar.red, t.field, v)
+				cands, seen[c] = append(cands, c), true
+			}
+		}
+		// Then the directory's names and e-mails the cache has no event of.
+		for _, c := range nameCandidates(m.bar.names, m.bar.red, t.field, partial, suggestValues) {
+			if !seen[c] {
+				cands, seen[c] = append(cands, c), true
 			}
 		}
 		m.bar.setCandidates(t, cands)
