@@ -295,7 +295,7 @@ func TestCompletionOffersDirectoryNames(t *testing.T) {
 		{`key:Nigh`, `key:"Nightly SIEM pull" `},
 		{`org:Res`, `org:Research `},
 		{`-actor:"Bob D`, `-actor:"Bob Dev" `}, // removed, still known
-		{`actor:al`, `actor:al`}, // alice.admin@… and "Alice Chen": nothing erased
+		{`actor:al`, `actor:al`},               // alice.admin@… and "Alice Chen": nothing erased
 	} {
 		if got := complete(c.typed); got != c.want {
 			t.Errorf("%s⇥ = %q, want %q", c.typed, got, c.want)
