@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -17,23 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 )
-
-// version is the release version, set at link time
-// (-ldflags "-X main.version=1.2.0"); "dev" otherwise. It is never written
-// at run time.
-var version = "dev"
-
-// toolVersion is the version to report: the link-time one, else the module
-// version `go install` recorded, else "dev".
-func toolVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
-}
 
 // defaultSince is the window synced for a query without a time term.
 const defaultSince = 30 * 24 * time.Hour
@@ -150,7 +132,7 @@ bundle that does not verify.`,
   claudit key apikey_01HxYz...              # who created, renamed, revoked the key; what it did
   claudit @view:incident                    # the explorer on a saved view of the config file
   claudit export since:48h key:apikey_01HxYz... --out evidence/`,
-		Version:           toolVersion(),
+		Version:           currentBuild().text(),
 		Args:              cobra.ArbitraryArgs,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
@@ -159,7 +141,7 @@ bundle that does not verify.`,
 			return a.runTUI(cmd, args)
 		},
 	}
-	root.SetVersionTemplate("claudit {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{err: fmt.Errorf("%w\nsee \"%s --help\"", err, c.CommandPath())}
@@ -182,7 +164,7 @@ bundle that does not verify.`,
 	root.AddCommand(
 		a.loginCommand(), a.logoutCommand(), a.statusCommand(),
 		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.whoCommand(), a.exportCommand(), a.tailCommand(),
-		a.simCommand(), a.demoCommand(),
+		a.simCommand(), a.demoCommand(), a.versionCommand(), a.manCommand(),
 	)
 	return root
 }
@@ -342,7 +324,7 @@ func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...fe
 	opts := []feed.Option{
 		feed.WithBaseURL(a.baseURL),
 		feed.WithKey(key),
-		feed.WithUserAgent("claudit/" + toolVersion()),
+		feed.WithUserAgent(userAgent()),
 		feed.WithAPIVersion(a.apiVersion()),
 		feed.WithRetry(feed.HeadlessRetryPolicy()),
 	}

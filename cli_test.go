@@ -365,14 +365,14 @@ func TestExportAndVerify(t *testing.T) {
 
 func TestVersionHelpCompletion(t *testing.T) {
 	e := newTestEnv(t)
-	if code, stdout, _ := e.run("--version"); code != 0 || stdout != "claudit "+toolVersion()+"\n" {
+	if code, stdout, _ := e.run("--version"); code != 0 || stdout != currentBuild().text() || !strings.HasPrefix(stdout, "claudit "+toolVersion()+"\n") {
 		t.Fatalf("--version: %d %q", code, stdout)
 	}
 	code, stdout, _ := e.run("--help")
 	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "Exit codes") {
 		t.Fatalf("--help: %d\n%s", code, stdout)
 	}
-	for _, sub := range []string{"login", "logout", "status", "sync", "query", "key", "export", "sim", "demo", "completion"} {
+	for _, sub := range []string{"login", "logout", "status", "sync", "query", "key", "who", "export", "tail", "sim", "demo", "version", "man", "completion"} {
 		if !strings.Contains(stdout, "  "+sub+" ") {
 			t.Errorf("help does not list %s", sub)
 		}
