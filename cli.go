@@ -380,6 +380,40 @@ func fprintf(w io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(w, format, args...)
 }
 
+// maxCommandTypo is how far (edit distance) a first word may be from a
+// command name to be taken for a mistyped command rather than free text.
+const maxCommandTypo = 2
+
+// mistypedCommand is the usage error for a first word of the explorer's
+// query that is a mistyped command (claudit qeury since:1h), else nil. Only
+// a bare word can be one: a field term (since:1h), quoted text, an id, an
+// e-mail, a view or an exclusion is a real query term. A bare word is one
+// when it is within maxCommandTypo edits of a command (and not made
+// entirely of edits, as "ip" is of "sim"); free text that is no command's
+// neighbour (mozilla) stays a search.
+func mistypedCommand(root *cobra.Command, word string) error {
+	if word == "" || strings.Trim(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {
+		return nil
+	}
+	lower := strings.ToLower(word)
+	best, bestD := "", maxCommandTypo+1
+	for _, c := range root.Commands() {
+		if c.Hidden || c.Deprecated != "" {
+			continue
+		}
+		for _, name := range append([]string{c.Name()}, c.Aliases...) {
+			if d := feed.EditDistance(lower, name); d < bestD && d < len(word) {
+				best, bestD = name, d
+			}
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return &usageError{err: fmt.Errorf("unknown command %q; did you mean %q?\n"+
+		"\"claudit help\" lists the commands; to search for the word, quote it: claudit '\"%s\"'", word, best, word)}
+}
+
 // usageArgs makes an argument validator's complaint a usage error that
 // points at the command's help.
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
