@@ -415,12 +415,18 @@ func mistypedCommand(root *cobra.Command, word string) error {
 }
 
 // usageArgs makes an argument validator's complaint a usage error that
-// points at the command's help.
+// names the command (once: stderr already says "claudit: ") and points at
+// its help.
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return &usageError{err: fmt.Errorf("%s: %w\nsee \"%s --help\"", cmd.CommandPath(), err, cmd.CommandPath())}
+		err := check(cmd, args)
+		if err == nil {
+			return nil
 		}
-		return nil
+		path := cmd.CommandPath()
+		if !strings.Contains(err.Error(), path) { // cobra's "unknown command \"x\" for \"claudit login\"" names it
+			err = fmt.Errorf("%s: %w", strings.TrimPrefix(path, cmd.Root().Name()+" "), err)
+		}
+		return &usageError{err: fmt.Errorf("%w\nsee \"%s --help\"", err, path)}
 	}
 }
