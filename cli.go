@@ -110,6 +110,9 @@ query's window in the background. Queries use one language everywhere:
   ip:198.51.100.7  "free text"  apikey_01… (any id)  -type:claude_chat_viewed (exclude)
   actor:"Alice Chen"  org:"Research*"  key:"Nightly SIEM pull"   names from the directory (claudit who)
 
+A first word within two edits of a command (claudit qeury since:1h) is an error
+that names the command; to search for such a word, quote it (claudit '"qeury"').
+
 The key is read from the OS keychain (claudit login) or from
 ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
 
@@ -131,7 +134,9 @@ bundle that does not verify.`,
   claudit query since:7d actor:bob@example.com --format csv > bob.csv
   claudit key apikey_01HxYz...              # who created, renamed, revoked the key; what it did
   claudit @view:incident                    # the explorer on a saved view of the config file
-  claudit export since:48h key:apikey_01HxYz... --out evidence/`,
+  claudit export since:48h key:apikey_01HxYz... --out evidence/
+  claudit version                           # version, commit and build of this binary
+  claudit man ~/.local/share/man/man1       # man pages, then: man claudit-query`,
 		Version:           currentBuild().text(),
 		Args:              cobra.ArbitraryArgs,
 		SilenceUsage:      true,
