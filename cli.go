@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -17,23 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 )
-
-// version is the release version, set at link time
-// (-ldflags "-X main.version=1.2.0"); "dev" otherwise. It is never written
-// at run time.
-var version = "dev"
-
-// toolVersion is the version to report: the link-time one, else the module
-// version `go install` recorded, else "dev".
-func toolVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
-}
 
 // defaultSince is the window synced for a query without a time term.
 const defaultSince = 30 * 24 * time.Hour
@@ -128,6 +110,9 @@ query's window in the background. Queries use one language everywhere:
   ip:198.51.100.7  "free text"  apikey_01… (any id)  -type:claude_chat_viewed (exclude)
   actor:"Alice Chen"  org:"Research*"  key:"Nightly SIEM pull"   names from the directory (claudit who)
 
+A first word within two edits of a command (claudit qeury since:1h) is an error
+that names the command; to search for such a word, quote it (claudit '"qeury"').
+
 The key is read from the OS keychain (claudit login) or from
 ANTHROPIC_COMPLIANCE_ACCESS_KEY; it is never a flag.
 
@@ -149,8 +134,10 @@ bundle that does not verify.`,
   claudit query since:7d actor:bob@example.com --format csv > bob.csv
   claudit key apikey_01HxYz...              # who created, renamed, revoked the key; what it did
   claudit @view:incident                    # the explorer on a saved view of the config file
-  claudit export since:48h key:apikey_01HxYz... --out evidence/`,
-		Version:           toolVersion(),
+  claudit export since:48h key:apikey_01HxYz... --out evidence/
+  claudit version                           # version, commit and build of this binary
+  claudit man ~/.local/share/man/man1       # man pages, then: man claudit-query`,
+		Version:           currentBuild().text(),
 		Args:              cobra.ArbitraryArgs,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
@@ -159,7 +146,7 @@ bundle that does not verify.`,
 			return a.runTUI(cmd, args)
 		},
 	}
-	root.SetVersionTemplate("claudit {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{err: fmt.Errorf("%w\nsee \"%s --help\"", err, c.CommandPath())}
@@ -182,7 +169,7 @@ bundle that does not verify.`,
 	root.AddCommand(
 		a.loginCommand(), a.logoutCommand(), a.statusCommand(),
 		a.syncCommand(), a.queryCommand(), a.keyCommand(), a.whoCommand(), a.exportCommand(), a.tailCommand(),
-		a.simCommand(), a.demoCommand(),
+		a.simCommand(), a.demoCommand(), a.versionCommand(), a.manCommand(),
 	)
 	return root
 }
@@ -342,7 +329,7 @@ func (a *app) newClient(key feed.Secret, hook func(feed.RetryEvent), extra ...fe
 	opts := []feed.Option{
 		feed.WithBaseURL(a.baseURL),
 		feed.WithKey(key),
-		feed.WithUserAgent("claudit/" + toolVersion()),
+		feed.WithUserAgent(userAgent()),
 		feed.WithAPIVersion(a.apiVersion()),
 		feed.WithRetry(feed.HeadlessRetryPolicy()),
 	}
@@ -398,13 +385,53 @@ func fprintf(w io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(w, format, args...)
 }
 
+// maxCommandTypo is how far (edit distance) a first word may be from a
+// command name to be taken for a mistyped command rather than free text.
+const maxCommandTypo = 2
+
+// mistypedCommand is the usage error for a first word of the explorer's
+// query that is a mistyped command (claudit qeury since:1h), else nil. Only
+// a bare word can be one: a field term (since:1h), quoted text, an id, an
+// e-mail, a view or an exclusion is a real query term. A bare word is one
+// when it is within maxCommandTypo edits of a command (and not made
+// entirely of edits, as "ip" is of "sim"); free text that is no command's
+// neighbour (mozilla) stays a search.
+func mistypedCommand(root *cobra.Command, word string) error {
+	if word == "" || strings.Trim(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {
+		return nil
+	}
+	lower := strings.ToLower(word)
+	best, bestD := "", maxCommandTypo+1
+	for _, c := range root.Commands() {
+		if c.Hidden || c.Deprecated != "" {
+			continue
+		}
+		for _, name := range append([]string{c.Name()}, c.Aliases...) {
+			if d := feed.EditDistance(lower, name); d < bestD && d < len(word) {
+				best, bestD = name, d
+			}
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return &usageError{err: fmt.Errorf("unknown command %q; did you mean %q?\n"+
+		"\"claudit help\" lists the commands; to search for the word, quote it: claudit '\"%s\"'", word, best, word)}
+}
+
 // usageArgs makes an argument validator's complaint a usage error that
-// points at the command's help.
+// names the command (once: stderr already says "claudit: ") and points at
+// its help.
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return &usageError{err: fmt.Errorf("%s: %w\nsee \"%s --help\"", cmd.CommandPath(), err, cmd.CommandPath())}
+		err := check(cmd, args)
+		if err == nil {
+			return nil
 		}
-		return nil
+		path := cmd.CommandPath()
+		if !strings.Contains(err.Error(), path) { // cobra's "unknown command \"x\" for \"claudit login\"" names it
+			err = fmt.Errorf("%s: %w", strings.TrimPrefix(path, cmd.Root().Name()+" "), err)
+		}
+		return &usageError{err: fmt.Errorf("%w\nsee \"%s --help\"", err, path)}
 	}
 }

@@ -317,13 +317,50 @@ func TestSyncProgressAndSummary(t *testing.T) {
 	if code != 0 || stdout != "" || strings.Count(stderr, "\n") != 3 || !strings.Contains(stderr, "names need a Compliance Access Key") || !strings.Contains(stderr, "newer than the built-in catalogue") || !strings.Contains(stderr, "synced ") || !strings.Contains(stderr, "pages") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	// On a terminal: a progress bar redrawn with \r, then erased.
+	offTerminal := summaryLine(t, stderr)
+	// On a terminal: a progress bar redrawn with \r, then erased, then the
+	// same summary line, the last (the directory is fresh now).
 	e.isTerminal = func(s any) bool { return s == e.stderr }
 	e.termWidth = func(any) int { return 100 }
 	code, _, stderr = e.run("sync", "since:20d", "--page-size", "200")
-	if code != 0 || !strings.Contains(stderr, "\r") || !strings.Contains(stderr, "%") || !strings.HasSuffix(stderr, "\r\x1b[2K") {
+	bar, after, erased := strings.Cut(stderr, "\r\x1b[2K")
+	if code != 0 || !erased || !strings.Contains(bar, "\r") || !strings.Contains(bar, "%") ||
+		!strings.HasPrefix(after, "claudit: synced ") || strings.Count(after, "\n") != 1 || !strings.HasSuffix(after, "\n") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
+	// The two lines have one form: only the window, the counts and the
+	// time differ.
+	if onTerminal := summaryLine(t, after); shape(onTerminal) != shape(offTerminal) {
+		t.Fatalf("summary on a terminal %q, off one %q", onTerminal, offTerminal)
+	}
+	// Nothing to fetch: the line still ends the run.
+	code, _, stderr = e.run("sync", "since:20d")
+	if _, after, _ := strings.Cut(stderr, "\r\x1b[2K"); code != 0 || !strings.HasPrefix(after, "claudit: the cache already covers ") || strings.Count(after, "\n") != 1 {
+		t.Fatalf("nothing to fetch on a terminal: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// summaryLine is sync's summary line in stderr.
+func summaryLine(t *testing.T, stderr string) string {
+	t.Helper()
+	for l := range strings.SplitSeq(stderr, "\n") {
+		if strings.HasPrefix(l, "claudit: synced ") {
+			return l
+		}
+	}
+	t.Fatalf("no summary line in %q", stderr)
+	return ""
+}
+
+// shape is a summary line without its digits and elapsed time.
+func shape(s string) string {
+	s, _, _ = strings.Cut(s, ", in ")
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r == ',' || r == '.' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func TestExportAndVerify(t *testing.T) {
@@ -365,14 +402,14 @@ func TestExportAndVerify(t *testing.T) {
 
 func TestVersionHelpCompletion(t *testing.T) {
 	e := newTestEnv(t)
-	if code, stdout, _ := e.run("--version"); code != 0 || stdout != "claudit "+toolVersion()+"\n" {
+	if code, stdout, _ := e.run("--version"); code != 0 || stdout != currentBuild().text() || !strings.HasPrefix(stdout, "claudit "+toolVersion()+"\n") {
 		t.Fatalf("--version: %d %q", code, stdout)
 	}
 	code, stdout, _ := e.run("--help")
 	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "Exit codes") {
 		t.Fatalf("--help: %d\n%s", code, stdout)
 	}
-	for _, sub := range []string{"login", "logout", "status", "sync", "query", "key", "export", "sim", "demo", "completion"} {
+	for _, sub := range []string{"login", "logout", "status", "sync", "query", "key", "who", "export", "tail", "sim", "demo", "version", "man", "completion"} {
 		if !strings.Contains(stdout, "  "+sub+" ") {
 			t.Errorf("help does not list %s", sub)
 		}

@@ -30,8 +30,8 @@ func (a *app) syncCommand() *cobra.Command {
 for the query's server-side filter (time window, activity types, user ids, orgs),
 page by page, several time windows at once within the shared rate budget
 (--parallel); an interrupted sync resumes where it stopped. Without a time term it
-syncs the last 30 days. On a terminal it draws a progress bar; otherwise it prints
-one summary line on stderr.
+syncs the last 30 days. On a terminal it draws a progress bar on stderr and erases
+it at the end; on a terminal or not, it ends with one summary line there.
 
 After the feed, sync refreshes the directory (organizations, users, roles, groups
 and Compliance key names, so ids show and query as names) when it is older than

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"claudit/feed"
 	"claudit/store"
+
+	"github.com/spf13/cobra"
 )
 
 // TestExitCodeTable pins the exit codes of DESIGN.md's CLI contract for
@@ -68,5 +73,45 @@ func TestExitCodeTable(t *testing.T) {
 	}
 	if got := exitCode(apiFailure(store.ErrBusy)); got != exitCache {
 		t.Errorf("busy cache during a sync: exit %d, want %d", got, exitCache)
+	}
+}
+
+// TestErrorsArePrefixedOnce runs every command with a flag it does not
+// know and with arguments it cannot take: each error says "claudit: "
+// once, at the start, never "claudit: claudit key: …".
+func TestErrorsArePrefixedOnce(t *testing.T) {
+	e := newTestEnv(t)
+	e.vars[envCache] = filepath.Join(t.TempDir(), "c.db")
+	root := (&app{env: e.environment}).rootCommand()
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		for _, sub := range c.Commands() {
+			if !sub.Hidden {
+				p := append(slices.Clone(path), sub.Name())
+				paths = append(paths, p)
+				walk(sub, p)
+			}
+		}
+	}
+	walk(root, nil)
+	failed := 0
+	for _, path := range paths {
+		for _, extra := range [][]string{{"--no-such-flag"}, {"%bad", "x", "y", "z"}} {
+			args := append(slices.Clone(path), extra...)
+			code, _, stderr := e.run(args...)
+			if code == exitOK { // help and completion print their help
+				continue
+			}
+			failed++
+			if !strings.HasPrefix(stderr, "claudit: ") || strings.Count(stderr, "claudit: ") != 1 || strings.Contains(stderr, "claudit: claudit") {
+				t.Errorf("claudit %s: exit %d, stderr %q: want \"claudit: \" once, at the start", strings.Join(args, " "), code, stderr)
+			}
+		}
+	}
+	if len(paths) < 19 || failed < 2*len(paths)-2 { // help and completion answer bad arguments with their help
+		t.Fatalf("%d commands, %d failures checked", len(paths), failed)
 	}
 }

@@ -36,8 +36,8 @@ func syncWindow(q feed.Query, now time.Time) feed.Range {
 }
 
 // runSync fetches what the cache lacks for q's window. On a terminal it
-// draws a progress bar on stderr; off a terminal it prints one summary
-// line there when summary is set.
+// draws a progress bar on stderr and erases it at the end; when summary is
+// set it then prints one summary line there, as off a terminal.
 func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summary bool) (syncResult, error) {
 	key, _, err := a.key(ctx)
 	if err != nil {
@@ -109,7 +109,7 @@ func (a *app) runSync(ctx context.Context, st *store.Store, q feed.Query, summar
 		}
 		return res, apiFailure(err)
 	}
-	if summary && !tty {
+	if summary { // on a terminal too, under the erased progress bar
 		fprintf(a.env.stderr, "claudit: %s\n", printer.SyncSummary(sum, res.info.Window, rate, time.Since(started)))
 	}
 	return res, nil

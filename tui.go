@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -17,14 +16,13 @@ import (
 // runTUI opens the explorer on the real cache. The first screen comes from
 // the cache alone: the key is looked up only when the first sync starts.
 func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		if err := mistypedCommand(cmd.Root(), args[0]); err != nil {
+			return err
+		}
+	}
 	if err := a.settings(cmd); err != nil {
 		return err
-	}
-	if len(args) == 1 {
-		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-			return &usageError{err: fmt.Errorf("unknown command %q: did you mean %q? (to search for the word, quote it: claudit '\"%s\"')",
-				args[0], s[0], args[0])}
-		}
 	}
 	q, _, err := a.parseQuery(args)
 	if err != nil {

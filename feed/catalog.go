@@ -257,7 +257,7 @@ func (c *Catalog) SuggestType(name string) []string {
 		if abs(len(n)-len(name)) > limit {
 			continue
 		}
-		if d := editDistance(name, n); d <= limit {
+		if d := EditDistance(name, n); d <= limit {
 			cands = append(cands, cand{n, d})
 		}
 	}
@@ -314,8 +314,9 @@ func abs(n int) int {
 	return n
 }
 
-// editDistance is the Levenshtein distance of two byte strings.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of two byte strings, for
+// "did you mean …?" hints (type names here, subcommands in the CLI).
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
