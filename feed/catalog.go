@@ -317,6 +317,17 @@ func abs(n int) int {
 // EditDistance is the Levenshtein distance of two byte strings, for
 // "did you mean …?" hints (type names here, subcommands in the CLI).
 func EditDistance(a, b string) int {
+	d, _ := EditDistanceWithin(a, b, max(len(a), len(b)))
+	return d
+}
+
+// EditDistanceWithin is EditDistance(a, b) and true when it is at most
+// limit, else false; it gives up as soon as the distance cannot be (near
+// misses compare a value with every cached one).
+func EditDistanceWithin(a, b string, limit int) (int, bool) {
+	if len(a)-len(b) > limit || len(b)-len(a) > limit {
+		return 0, false
+	}
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -324,14 +335,22 @@ func EditDistance(a, b string) int {
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i
+		best := cur[0]
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return 0, false
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	if d := prev[len(b)]; d <= limit {
+		return d, true
+	}
+	return 0, false
 }

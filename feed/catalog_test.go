@@ -214,3 +214,26 @@ func TestCatalogueUncatalogued(t *testing.T) {
 		t.Errorf("Uncatalogued(nil) = %v", got)
 	}
 }
+
+func TestEditDistanceWithin(t *testing.T) {
+	for _, c := range []struct {
+		a, b  string
+		limit int
+		d     int
+		ok    bool
+	}{
+		{"kitten", "sitting", 3, 3, true},
+		{"kitten", "sitting", 2, 0, false},
+		{"", "abc", 3, 3, true},
+		{"abc", "abc", 0, 0, true},
+		{"abcdef", "a", 2, 0, false},
+		{"qeury", "query", 2, 2, true},
+	} {
+		if d, ok := EditDistanceWithin(c.a, c.b, c.limit); d != c.d || ok != c.ok {
+			t.Errorf("EditDistanceWithin(%q, %q, %d) = %d %v, want %d %v", c.a, c.b, c.limit, d, ok, c.d, c.ok)
+		}
+		if c.ok && EditDistance(c.a, c.b) != c.d {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", c.a, c.b, EditDistance(c.a, c.b), c.d)
+		}
+	}
+}

@@ -123,7 +123,7 @@ func (s *Store) closest(ctx context.Context, field, v string, n int) ([]string, 
 		if got == want {
 			continue
 		}
-		if d, ok := editDistance(want, got, limit); ok {
+		if d, ok := feed.EditDistanceWithin(want, got, limit); ok {
 			c.d = d
 		} else if alike(want, got) {
 			c.d = limit + 1 + abs(len(got)-len(want)) // after every close spelling
@@ -174,39 +174,6 @@ func alike(want, got string) bool {
 	wl, _, wok := strings.Cut(want, "@")
 	gl, _, gok := strings.Cut(got, "@")
 	return wok && gok && len(wl) >= 3 && strings.HasPrefix(gl, wl)
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes), and
-// whether it is at most limit; it gives up as soon as it cannot be.
-func editDistance(a, b string, limit int) (int, bool) {
-	if abs(len(a)-len(b)) > limit {
-		return 0, false
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		best := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			best = min(best, cur[j])
-		}
-		if best > limit {
-			return 0, false
-		}
-		prev, cur = cur, prev
-	}
-	if d := prev[len(b)]; d <= limit {
-		return d, true
-	}
-	return 0, false
 }
 
 func abs(x int) int {

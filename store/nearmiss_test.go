@@ -92,26 +92,6 @@ func TestNearMissesOrder(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, c := range []struct {
-		a, b  string
-		limit int
-		d     int
-		ok    bool
-	}{
-		{"kitten", "sitting", 3, 3, true},
-		{"kitten", "sitting", 2, 0, false},
-		{"", "abc", 3, 3, true},
-		{"abc", "abc", 0, 0, true},
-		{"abcdef", "a", 2, 0, false},
-	} {
-		d, ok := editDistance(c.a, c.b, c.limit)
-		if d != c.d || ok != c.ok {
-			t.Errorf("editDistance(%q, %q, %d) = %d %v, want %d %v", c.a, c.b, c.limit, d, ok, c.d, c.ok)
-		}
-	}
-}
-
 // A query the rollups answer is counted exactly whatever the limit, and
 // agrees with the row-by-row count of the same events.
 func TestCountRollupsExact(t *testing.T) {
