@@ -108,7 +108,7 @@ func (m *Model) prepareReads(anchor *store.Row) {
 	m.nearMisses = nil
 	m.flight.start(reqCoverage)
 	m.header.covFraction = -1
-	m.hist.has = false
+	m.hist.has, m.hist.pin = false, histPin{}
 	m.flight.stop(reqHist)
 	if m.hist.width > 0 {
 		m.flight.start(reqHist)
@@ -461,6 +461,8 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 		if !m.live && wasNewest && msg.atNewest && msg.cursor > oldCursor {
 			m.newRows += msg.cursor - oldCursor
 		}
+	case fetchJump:
+		m.landJump(msg)
 	}
 	if m.topPending && t.atNewest {
 		m.pausedTop, m.topPending = store.Cursor{}, false
@@ -517,6 +519,7 @@ func (m *Model) showSelected() {
 	m.detail.indexing = ok && !t.indexingAfter.IsZero() && tr.CreatedAt.After(t.indexingAfter)
 	m.detail.setRow(tr.Row, t.tripsOf(tr), ok)
 	m.hist.marker, m.hist.hasMarker = tr.CreatedAt, ok
+	m.followHistCursor(tr.Row, ok)
 }
 
 // window is the time range of the current query for coverage, histogram
