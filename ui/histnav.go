@@ -31,8 +31,9 @@ type histCell struct {
 // cursor stays on its cell (an empty cell included: the row the table
 // jumped to lies in an older one) until the table moves to another row.
 type histPin struct {
-	on bool
-	at time.Time // the middle of the cell: it survives re-bucketing
+	on  bool
+	at  time.Time // the middle of the cell: it survives re-bucketing
+	end time.Time // the end of the cell the jump read from
 	// seq is the page read of the jump while it is in flight (0 once it
 	// landed), left the row selected when it started; row is the row it
 	// landed on.
@@ -184,10 +185,11 @@ func (m Model) histClick(x int) (Model, tea.Cmd) {
 func (m Model) histJump(cells []histCell, i int) (Model, tea.Cmd) {
 	c := cells[i]
 	m.pause() // live tail: the table leaves the top
+	m.stopJumpPos()
 	seq := m.nextSeq()
 	m.table.reloadSeq = seq
 	r, _ := m.table.selected()
-	m.hist.pin = histPin{on: true, at: c.from.Add(c.to.Sub(c.from) / 2), seq: seq, left: r.ID}
+	m.hist.pin = histPin{on: true, at: c.from.Add(c.to.Sub(c.from) / 2), end: c.to, seq: seq, left: r.ID}
 	return m, histJumpCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, c.to, pageSize/2, pageSize, seq)
 }
 
@@ -221,16 +223,77 @@ func histJumpCmd(ctx context.Context, src Source, q feed.Query, now, end time.Ti
 }
 
 // landJump applies the window a jump read (handlePage has checked its
-// seq) and ties the pinned cursor to the row it landed on.
-func (m *Model) landJump(msg pageMsg) {
+// seq) and ties the pinned cursor to the row it landed on. Unless the
+// window starts at the newest row, where the jump lands in the result is
+// counted in the background (jumpPosCmd), so the status line shows a
+// position rather than "?".
+func (m *Model) landJump(msg pageMsg) tea.Cmd {
 	base := -1
 	if msg.atNewest {
 		base = 0
 	}
 	m.table.setWindow(msg.rows, msg.cursor, msg.atNewest, msg.atOldest, base)
-	if p := &m.hist.pin; p.on && p.seq == msg.seq {
-		r, _ := m.table.selected()
-		p.seq, p.row = 0, r.ID
+	r, ok := m.table.selected()
+	p := &m.hist.pin
+	if !p.on || p.seq != msg.seq {
+		return nil
+	}
+	p.seq, p.row = 0, r.ID
+	if msg.atNewest || !ok {
+		return nil
+	}
+	_, to := m.window()
+	ctx, cancel := context.WithCancel(m.readCtx)
+	m.cancelJumpPos = cancel
+	return jumpPosCmd(ctx, m.deps.Source, m.eff, m.queryNow, p.end, to, r, m.flight.start(reqJumpPos))
+}
+
+// stopJumpPos cancels the count of the last jump's position.
+func (m *Model) stopJumpPos() {
+	if m.cancelJumpPos != nil {
+		m.cancelJumpPos()
+		m.cancelJumpPos = nil
+	}
+	m.flight.stop(reqJumpPos)
+}
+
+// jumpPosMsg is the position of row id in the result.
+type jumpPosMsg struct {
+	req req
+	id  string
+	pos int
+	err error
+}
+
+// jumpPosCmd counts the rows of q newer than r, the row a jump to end
+// landed on: those at or after end (r is the newest row before it, or,
+// with none before end, the oldest after it).
+func jumpPosCmd(ctx context.Context, src Source, q feed.Query, now, end, to time.Time, r store.Row, rq req) tea.Cmd {
+	return func() tea.Msg {
+		n, _, err := src.Count(ctx, q.WithWindow(feed.Window{From: end, To: to}), now, 0)
+		if !r.CreatedAt.Before(end) {
+			n-- // r is among them
+		}
+		return jumpPosMsg{req: rq, id: r.ID, pos: n, err: err}
+	}
+}
+
+// handleJumpPos gives the table's window its place in the result, if the
+// row counted is still in it and the place is still unknown.
+func (m *Model) handleJumpPos(msg jumpPosMsg) {
+	if !m.flight.is(msg.req) {
+		return
+	}
+	m.stopJumpPos()
+	t := &m.table
+	if msg.err != nil || t.base >= 0 {
+		return
+	}
+	for i, r := range t.rows {
+		if r.ID == msg.id {
+			t.base = max(0, msg.pos-i)
+			return
+		}
 	}
 }
 

@@ -22,6 +22,9 @@ const (
 func histHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := newHarness(t, synthSource(histRows), 100, 30, append([]harnessOpt{withQuery(histQuery)}, opts...)...)
+	// With claudit's own calls shown (none of these rows is one) the fake
+	// counts by binary search instead of reading every row.
+	h.key("S")
 	if !h.m.hist.has || len(h.m.hist.cells()) != 100 {
 		t.Fatalf("histogram not ready: has %v, %d cells", h.m.hist.has, len(h.m.hist.cells()))
 	}
@@ -123,6 +126,12 @@ func TestHistKeysJumpAcrossTheResult(t *testing.T) {
 	if loaded[h.selectedID()] {
 		t.Fatal("the jump only moved within the rows loaded at first")
 	}
+	// The position is counted: 269 rows from 14:25:32 (the cell's end) to
+	// 14:30:00 come before the row at 14:25:31.
+	if p := h.m.table.position(); p != 269 {
+		t.Fatalf("position %d after the jump, want 269", p)
+	}
+	h.mustContain("270/2,401")
 
 	// Older to the start of the window, and one more clamps.
 	for range 81 {
