@@ -1,15 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"claudit/feed/sim"
 )
 
 // histLabel matches the histogram cursor's label on the axis line.
@@ -24,12 +20,9 @@ func TestHistogramNavigatorInTmux(t *testing.T) {
 		t.Skip("end-to-end: builds the binary and runs it in tmux")
 	}
 	bin := buildBinary(t)
-	home := t.TempDir()
-	env := append(withoutKeyEnv(os.Environ()), "HOME="+home, "XDG_CACHE_HOME="+home, "XDG_CONFIG_HOME="+home, "NO_COLOR=1", "TZ=UTC")
-	url, _ := startSimProcess(t, bin, env, "--seed", "7", "--events", "3000")
-	cache := filepath.Join(home, "hist.db")
-	tm := startTmux(t, 120, 30, fmt.Sprintf("%s --cache %s --base-url %s since:24h", bin, cache, url),
-		append(env, envKeyVar+"="+sim.AdminKey)...)
+	url, _ := startSimProcess(t, bin, withoutKeyEnv(os.Environ()), "--seed", "7", "--events", "3000")
+	env, _ := tailEnv(t, url)
+	tm := startTmux(t, 120, 30, bin+" since:24h", env...)
 	tm.waitFor("the synced window", 60*time.Second, func(s string) bool {
 		return strings.Contains(s, "synced") && len(rowTimes(s)) > 10
 	})
