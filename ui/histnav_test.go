@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"claudit/feed"
 	"claudit/store"
 
 	tea "charm.land/bubbletea/v2"
@@ -333,5 +336,45 @@ func TestHistCells(t *testing.T) {
 	}
 	if got := hm.rangeLabel(from, from.Add(1500*time.Millisecond)); got != "09-15 12:00:00.000–12:00:01.500" {
 		t.Fatalf("short label %q", got)
+	}
+}
+
+// The jump's keyset read from a bare time, the position count and the
+// zoom hold on the real cache too.
+func TestHistWithRealStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.db"), store.WithNow(func() time.Time { return testNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	acts := make([]feed.Activity, histRows)
+	for i := range acts {
+		acts[i] = synthRow(i, histRows).Activity
+	}
+	if _, err := st.Put(ctx, feed.Batch{Activities: acts, Covered: feed.Range{From: testNow.Add(-24 * time.Hour), To: testNow}}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessSource(t, st, 100, 30, withQuery(histQuery))
+	if got := h.histCursor(); got != 92 || h.m.total != 2401 {
+		t.Fatalf("cursor on %d, total %d", got, h.m.total)
+	}
+	for range 11 {
+		h.key("[")
+	}
+	h.wantJumpedTo(81)
+	h.mustContain("14:25:06–14:25:32 · 26 events", "270/2,401")
+	h.key("]")
+	for range 11 {
+		h.key("]")
+	}
+	h.wantJumpedToNewest(93)
+	h.key("[", "[", "[", "[", "z")
+	if h.m.query.String() != "from:2026-09-15T14:28:34Z to:2026-09-15T14:29:00Z" || h.m.total != 26 {
+		t.Fatalf("zoom: %q, %d events", h.m.query.String(), h.m.total)
+	}
+	h.key("esc")
+	if h.m.query.String() != histQuery || h.histCursor() != 89 {
+		t.Fatalf("esc: %q, cursor on %d", h.m.query.String(), h.histCursor())
 	}
 }
