@@ -217,7 +217,6 @@ func histJumpCmd(ctx context.Context, src Source, q feed.Query, now, end time.Ti
 			msg.cursor = max(0, len(up)-1)
 		}
 		msg.atNewest, msg.atOldest = len(up) < above, len(down) < below
-		msg.asked = below
 		return msg
 	}
 }
