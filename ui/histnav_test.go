@@ -378,3 +378,42 @@ func TestHistWithRealStore(t *testing.T) {
 		t.Fatalf("esc: %q, cursor on %d", h.m.query.String(), h.histCursor())
 	}
 }
+
+// BenchmarkHistJumpStore is one [ on the real 1M-event cache at 160×48:
+// "key" is the whole keystroke (the keyset read from the bucket's end,
+// the count of the row's position and View, inline); "page" is the read
+// alone, which is what the table waits for (the count runs beside it).
+func BenchmarkHistJumpStore(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds a 1,000,000-event cache")
+	}
+	st := benchStore(b)
+	for _, q := range []string{"", "type:@keys", "actor:alice.admin@example.com"} {
+		h := newHarness(b, nil, 160, 48, withDeps(func(d *Deps) { d.Source = st }), withQuery(q))
+		b.Run("key/query="+q, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if h.histCursor() <= 0 {
+					b.StopTimer()
+					h.key("g")
+					b.StartTimer()
+				}
+				h.key("[")
+				_ = h.m.View()
+			}
+			if h.m.table.position() < 0 {
+				b.Fatal("no position after the jump")
+			}
+		})
+		b.Run("page/query="+q, func(b *testing.B) {
+			cells := h.m.hist.cells()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				c := cells[len(cells)-1-i%len(cells)]
+				if msg := histJumpCmd(h.m.readCtx, st, h.m.eff, h.m.queryNow, c.to, pageSize/2, pageSize, 1)().(pageMsg); msg.err != nil {
+					b.Fatal(msg.err)
+				}
+			}
+		})
+	}
+}
