@@ -29,6 +29,7 @@ const (
 	fetchOlder                   // rows below the window
 	fetchNewer                   // rows above the window
 	fetchAnchor                  // rows around a kept row (refresh)
+	fetchJump                    // rows around a time: the histogram cursor (histnav.go)
 )
 
 // pageMsg is the result of a Search.

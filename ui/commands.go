@@ -72,6 +72,9 @@ const (
 	actPrev
 	actView // apply a saved view (paletteItem.view)
 	actIDs  // the table shows names or ids
+	actHistPrev
+	actHistNext
+	actZoom
 )
 
 // command is one row of the registry.
@@ -184,6 +187,14 @@ func buildCommands() []command {
 			keys: []string{"R"}, label: "R", desc: "redact", enabled: ready, run: Model.toggleRedact},
 		{id: actIDs, name: "ids", title: "table: names from the directory / ids", key: func(k *KeyMap) *key.Binding { return &k.IDs }, nth: -1,
 			keys: []string{"I"}, label: "I", desc: "names/ids", enabled: ready, run: Model.toggleIDs},
+		{id: actHistPrev, name: "hist_prev", title: "histogram: cursor to the older bucket", key: func(k *KeyMap) *key.Binding { return &k.HistPrev }, nth: -1,
+			keys: []string{"["}, label: "[", desc: "older bucket", enabled: (*Model).histUsable,
+			run: func(m Model) (Model, tea.Cmd) { return m.histStep(-1) }},
+		{id: actHistNext, name: "hist_next", title: "histogram: cursor to the newer bucket", key: func(k *KeyMap) *key.Binding { return &k.HistNext }, nth: -1,
+			keys: []string{"]"}, label: "]", desc: "newer bucket", enabled: (*Model).histUsable,
+			run: func(m Model) (Model, tea.Cmd) { return m.histStep(1) }},
+		{id: actZoom, name: "zoom", title: "zoom into bucket", key: func(k *KeyMap) *key.Binding { return &k.Zoom }, nth: -1,
+			keys: []string{"z"}, label: "z", desc: "zoom into bucket", enabled: (*Model).histUsable, run: Model.zoom},
 		nav(actTop, "top", "go to newest", func(k *KeyMap) *key.Binding { return &k.Top }, []string{"g", "home"}, "g", "top"),
 		nav(actBottom, "bottom", "go to oldest", func(k *KeyMap) *key.Binding { return &k.Bottom }, []string{"G", "end"}, "G", "bottom"),
 		{id: actRetry, name: "retry", title: "retry", key: func(k *KeyMap) *key.Binding { return &k.Retry }, nth: -1,

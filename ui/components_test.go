@@ -131,15 +131,6 @@ func TestLineInput(t *testing.T) {
 	}
 }
 
-func TestResample(t *testing.T) {
-	if got := resample([]int{1, 2, 3, 4, 5, 6}, 3); len(got) != 3 || got[0]+got[1]+got[2] != 21 {
-		t.Fatalf("resample: %v", got)
-	}
-	if got := resample([]int{1, 2}, 5); len(got) != 2 {
-		t.Fatalf("resample keeps fewer buckets: %v", got)
-	}
-}
-
 // The status TTL runs on Bubble Tea's real timer, under a fake clock.
 func TestStatusTTLWithRealTick(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -296,6 +296,8 @@ func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	switch {
+	case m.lay.Hist.contains(msg.X, msg.Y):
+		return m.histClick(msg.X - m.lay.Hist.X)
 	case m.lay.Table.contains(msg.X, msg.Y):
 		m.focus = focusTable
 		if i, ok := m.table.rowAt(msg.Y - m.lay.Table.Y); ok {

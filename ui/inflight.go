@@ -20,6 +20,7 @@ const (
 	reqFacets                  // top values
 	reqNames                   // the directory's name index
 	reqNearMiss                // values of an empty result the cache lacks
+	reqJumpPos                 // the position of the row a histogram jump landed on
 	numReqKinds
 )
 

@@ -27,6 +27,9 @@ type KeyMap struct {
 	Up, Down, Top, Bottom, HalfDown, HalfUp, PageDown, PageUp key.Binding
 	Open, Pivot                                               key.Binding
 
+	// The histogram's time cursor (histnav.go).
+	HistPrev, HistNext, Zoom key.Binding
+
 	// Query bar and palette.
 	Apply, Cancel, Complete, CompletePrev, HistoryPrev, HistoryNext, Next, Prev key.Binding
 }
@@ -67,8 +70,9 @@ func fullHelp(k KeyMap, f focus) [][]key.Binding {
 	}
 	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact, k.IDs}
 	view := []key.Binding{k.Query, k.Window, k.ToggleUTC, k.Follow, k.Pause, k.SelfToggle, k.Freeze, k.Retry}
+	hist := []key.Binding{k.HistPrev, k.HistNext, k.Zoom}
 	app := []key.Binding{k.Palette, k.Help, k.Quit}
-	return [][]key.Binding{nav, act, evidence, view, app}
+	return [][]key.Binding{nav, act, evidence, view, hist, app}
 }
 
 // namedBinding is a binding with the action name the config file's [keys]

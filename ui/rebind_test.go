@@ -17,7 +17,7 @@ func reboundKeys() map[string][]string {
 		"mark": {"b"}, "note": {"B"}, "export": {"ctrl+e"}, "dossier": {"D"}, "focus": {"v"},
 		"context": {"x"}, "facets": {"a"}, "up": {"i"}, "down": {"n"}, "top": {"h"}, "bottom": {"H"},
 		"half_down": {"ctrl+f"}, "half_up": {"ctrl+b"}, "page_down": {"ctrl+l"}, "page_up": {"ctrl+o"},
-		"open": {"e"}, "pivot": {"E"}, "ids": {"N"},
+		"open": {"e"}, "pivot": {"E"}, "ids": {"N"}, "hist_prev": {"<"}, "hist_next": {">"}, "zoom": {"+"},
 	}
 }
 
@@ -54,7 +54,7 @@ func TestRebindEveryActionDrivesEveryOverlay(t *testing.T) {
 	}
 
 	// Table: the old navigation and action keys are dead.
-	noop("j", "k", "G", "g", "ctrl+d", "pgdown", "?", ":", "/", "s", "c", "K", "M", "3", "enter", "tab")
+	noop("j", "k", "G", "g", "ctrl+d", "pgdown", "?", ":", "/", "s", "c", "K", "M", "3", "enter", "tab", "[", "]", "z")
 	h.key("n", "n", "n") // platform_api_key_updated by an admin key
 	if h.m.table.cursor != 3 {
 		t.Fatalf("n moves down: cursor %d", h.m.table.cursor)

@@ -51,6 +51,9 @@ type session struct {
 	capped, totalKnown bool
 	counting           bool
 	cancelCount        context.CancelFunc
+	// cancelJumpPos stops counting where the last histogram jump landed
+	// (histnav.go) when the next one starts.
+	cancelJumpPos context.CancelFunc
 	// nearMisses are the values an empty result asks for that the cache
 	// has never seen (Source.NearMisses), for the empty table to name.
 	nearMisses []store.NearMiss
@@ -108,8 +111,9 @@ func (m *Model) prepareReads(anchor *store.Row) {
 	m.nearMisses = nil
 	m.flight.start(reqCoverage)
 	m.header.covFraction = -1
-	m.hist.has = false
+	m.hist.has, m.hist.pin = false, histPin{}
 	m.flight.stop(reqHist)
+	m.stopJumpPos()
 	if m.hist.width > 0 {
 		m.flight.start(reqHist)
 	}
@@ -323,6 +327,9 @@ func (m Model) handleResult(msg tea.Msg) (Model, tea.Cmd) {
 			m.setNames(msg.n)
 		}
 		return m, nil
+	case jumpPosMsg:
+		m.handleJumpPos(msg)
+		return m, nil
 	case nearMissMsg:
 		if m.flight.is(msg.req) {
 			m.flight.stop(reqNearMiss)
@@ -449,6 +456,7 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 		return m, m.setStatus(msg.err.Error(), true)
 	}
 	wasNewest, oldCursor := t.atNewest && t.loaded, t.cursor
+	var cmds []tea.Cmd
 	switch msg.kind {
 	case fetchReload:
 		t.setWindow(msg.rows, 0, true, len(msg.rows) < msg.asked, 0)
@@ -470,6 +478,8 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 		if !m.live && wasNewest && msg.atNewest && msg.cursor > oldCursor {
 			m.newRows += msg.cursor - oldCursor
 		}
+	case fetchJump:
+		cmds = append(cmds, m.landJump(msg))
 	}
 	if m.topPending && t.atNewest {
 		m.pausedTop, m.topPending = store.Cursor{}, false
@@ -477,7 +487,6 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 			m.pausedTop = t.rows[0].Cursor()
 		}
 	}
-	var cmds []tea.Cmd
 	m.state = stateReady
 	if !m.syncStarted {
 		// The first screen is drawn from the cache; only now fetch.
@@ -526,6 +535,7 @@ func (m *Model) showSelected() {
 	m.detail.indexing = ok && !t.indexingAfter.IsZero() && tr.CreatedAt.After(t.indexingAfter)
 	m.detail.setRow(tr.Row, t.tripsOf(tr), ok)
 	m.hist.marker, m.hist.hasMarker = tr.CreatedAt, ok
+	m.followHistCursor(tr.Row, ok)
 }
 
 // window is the time range of the current query for coverage, histogram

@@ -18,7 +18,9 @@ type Styles struct {
 		Prompt, Text, Cursor, Error, Caret, Warn, WarnCaret, Completion, CompletionSel, Crumb, CrumbSep, Total lipgloss.Style
 	}
 	Hist struct {
-		Bar, Marker, Axis lipgloss.Style
+		// Marker is the cursor on the selected row's cell, Cursor the
+		// cursor the analyst moved ([ ], click).
+		Bar, Marker, Cursor, Axis lipgloss.Style
 	}
 	Table struct {
 		Header, Cell, Selected, SelectedBlurred, Self, Late, Mark, Time, Dim lipgloss.Style
@@ -111,6 +113,7 @@ func NewStyles(isDark bool) Styles {
 
 	s.Hist.Bar = st().Foreground(blue)
 	s.Hist.Marker = st().Foreground(orange).Bold(true)
+	s.Hist.Cursor = st().Foreground(orange).Bold(true).Reverse(true)
 	s.Hist.Axis = st().Foreground(dim)
 
 	s.Table.Header = st().Foreground(dim).Bold(true)
@@ -206,6 +209,7 @@ func plainStyles() Styles {
 	s.Query.WarnCaret = st().Bold(true)
 	s.Query.CompletionSel = st().Reverse(true)
 	s.Hist.Marker = st().Bold(true)
+	s.Hist.Cursor = st().Reverse(true)
 	s.Table.Header = st().Bold(true)
 	s.Table.Selected = st().Reverse(true)
 	s.Table.SelectedBlurred = st().Underline(true)
