@@ -52,8 +52,9 @@ type Model struct {
 	keys          KeyMap
 	help          help.Model
 
-	session  // the query on screen (results.go)
-	liveTail // live tail state (live.go)
+	session            // the query on screen (results.go)
+	find     findState // the find within the results (find.go)
+	liveTail           // live tail state (live.go)
 
 	// The children the root drives: the screen areas and, in overlays, the
 	// state of the dialogs.
@@ -210,6 +211,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			m.statusText, m.statusErr = "", false
 		}
 		return m, nil
+	}
+	if m, cmd, ok := m.handleFindResult(msg); ok {
+		return m, cmd
 	}
 	return m.handleResult(msg)
 }

@@ -25,6 +25,7 @@ const (
 	dialogNote
 	dialogDossier
 	dialogFacets
+	dialogFind
 )
 
 // dialog is one overlay.
@@ -41,6 +42,12 @@ type dialog interface {
 // paster is a dialog that takes pasted text.
 type paster interface {
 	paste(m Model, msg tea.PasteMsg) Model
+}
+
+// barDrawer is a dialog that draws in the query line (the note editor,
+// the find prompt) instead of the query bar.
+type barDrawer interface {
+	drawBar(m Model) string
 }
 
 // scroller is a dialog the mouse wheel scrolls.
@@ -349,6 +356,8 @@ func (noteDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func (noteDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.Apply, k.Cancel} }
 
 func (noteDialog) draw(_ Model, under func() string) string { return under() }
+
+func (noteDialog) drawBar(m Model) string { return m.note.View(m.lay.Query.W, m.loc) }
 
 func (noteDialog) paste(m Model, msg tea.PasteMsg) Model {
 	m.note.input = m.note.input.Update(msg)

@@ -20,6 +20,9 @@ type KeyMap struct {
 	Copy, CopyJSON, Mark, Note, Dossier, Focus key.Binding
 	Context, Facets, Export, IDs               key.Binding
 
+	// Find within the results (find.go).
+	Find, FindNext, FindPrev key.Binding
+
 	// Live tail: enabled only while it runs.
 	Pause, SelfToggle key.Binding
 
@@ -66,9 +69,10 @@ func fullHelp(k KeyMap, f focus) [][]key.Binding {
 		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	}
 	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact, k.IDs}
+	find := []key.Binding{k.Find, k.FindNext, k.FindPrev}
 	view := []key.Binding{k.Query, k.Window, k.ToggleUTC, k.Follow, k.Pause, k.SelfToggle, k.Freeze, k.Retry}
 	app := []key.Binding{k.Palette, k.Help, k.Quit}
-	return [][]key.Binding{nav, act, evidence, view, app}
+	return [][]key.Binding{nav, act, evidence, find, view, app}
 }
 
 // namedBinding is a binding with the action name the config file's [keys]

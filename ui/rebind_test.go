@@ -17,7 +17,7 @@ func reboundKeys() map[string][]string {
 		"mark": {"b"}, "note": {"B"}, "export": {"ctrl+e"}, "dossier": {"D"}, "focus": {"v"},
 		"context": {"x"}, "facets": {"a"}, "up": {"i"}, "down": {"n"}, "top": {"h"}, "bottom": {"H"},
 		"half_down": {"ctrl+f"}, "half_up": {"ctrl+b"}, "page_down": {"ctrl+l"}, "page_up": {"ctrl+o"},
-		"open": {"e"}, "pivot": {"E"}, "ids": {"N"},
+		"open": {"e"}, "pivot": {"E"}, "ids": {"N"}, "find": {"ctrl+g"}, "find_next": {"o"}, "find_prev": {"O"},
 	}
 }
 

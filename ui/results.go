@@ -124,6 +124,7 @@ func (m *Model) prepareReads(anchor *store.Row) {
 		m.pausedTop, m.topPending = store.Cursor{}, true
 	}
 	m.refreshDirty = false
+	m.restartFind()
 	from, to := m.window()
 	m.header.window = describeWindow(m.query, from, to, m.defaultSince, m.loc)
 }
@@ -136,7 +137,8 @@ func (m Model) queryCmds() tea.Cmd {
 	if m.hasAnchor {
 		first = anchorCmd(ctx, src, q, now, m.anchor, pageSize/2, pageSize, m.table.reloadSeq)
 	}
-	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.flight.get(reqCount)), m.coverageCmd(), m.selfCountCmd()}
+	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.flight.get(reqCount)), m.coverageCmd(), m.selfCountCmd(),
+		m.findCount(m.flight.get(reqFindCount), findCountCap)}
 	if m.flight.pending(reqHist) {
 		cmds = append(cmds, m.histCmd())
 	}
@@ -232,7 +234,7 @@ func (m *Model) refresh() tea.Cmd {
 	}
 	count := m.recount()
 	m.flight.start(reqCoverage)
-	cmds := []tea.Cmd{page, count, m.coverageCmd()}
+	cmds := []tea.Cmd{page, count, m.coverageCmd(), m.recountFind()}
 	if m.hist.width > 0 {
 		m.flight.start(reqHist)
 		cmds = append(cmds, m.histCmd())
