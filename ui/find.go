@@ -49,6 +49,11 @@ type findState struct {
 	// matches of the row rankAt; 0 while unknown.
 	rank   int
 	rankAt store.Cursor
+	// posAt, when not zero, is a match the window moved to and pos the
+	// number of the query's rows above it: the table's position, once
+	// the window around it is read (applyFindPos).
+	posAt store.Cursor
+	pos   int
 }
 
 // rankOf is the rank of the match at c, 0 if unknown.
@@ -119,7 +124,7 @@ func (m Model) setFind(term string) (Model, tea.Cmd) {
 	m.find.term = term
 	m.table.setFind(term)
 	m.restartFind()
-	count := m.findCount(m.flight.get(reqFindCount), findCountCap)
+	count := m.findCount(m.flight.get(reqMatches), findCountCap)
 	m, jump := m.findStep(true, true)
 	return m, tea.Batch(count, jump)
 }
@@ -143,11 +148,13 @@ func (m *Model) restartFind() {
 	m.renewFindCtx()
 	m.find.total, m.find.totalKnown, m.find.capped = 0, false, false
 	m.find.rank, m.find.rankAt = 0, store.Cursor{}
+	m.find.posAt = store.Cursor{}
+	m.flight.stop(reqFindPos)
 	m.flight.stop(reqFind)
-	m.flight.stop(reqFindCount)
+	m.flight.stop(reqMatches)
 	m.flight.stop(reqFindRank)
 	if m.find.term != "" {
-		m.flight.start(reqFindCount)
+		m.flight.start(reqMatches)
 	}
 }
 
@@ -170,6 +177,7 @@ func (m *Model) recountFind() tea.Cmd {
 	if m.find.term == "" {
 		return nil
 	}
+	m.find.posAt = store.Cursor{} // counted before the cache changed
 	m.renewFindCtx()
 	cmds := []tea.Cmd{m.findCountCmd(findCountCap)}
 	if !m.find.rankAt.IsZero() {
@@ -360,8 +368,42 @@ func (m Model) handleFind(msg findMsg) (Model, tea.Cmd) {
 	// just after it above.
 	t.cursor = max(0, min(len(t.rows)-1, t.offset+t.bodyHeight()/2))
 	t.reloadSeq = m.nextSeq()
-	cmds = append(cmds, anchorCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, msg.row, pageSize/2, pageSize, t.reloadSeq))
+	cmds = append(cmds, anchorCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, msg.row, pageSize/2, pageSize, t.reloadSeq),
+		m.findPosCmd(c))
 	return m, tea.Batch(cmds...)
+}
+
+// findPosMsg is the number of the query's rows above the match at.
+type findPosMsg struct {
+	req   req
+	at    store.Cursor
+	above int
+	err   error
+}
+
+// findPosCmd counts the query's rows above the match at c (a find of
+// nothing is the query itself), so the position stays known where the
+// window moves.
+func (m *Model) findPosCmd(c store.Cursor) tea.Cmd {
+	m.find.posAt = store.Cursor{}
+	ctx, src, q, now, r := m.readCtx, m.deps.Source, m.eff, m.queryNow, m.flight.start(reqFindPos)
+	return func() tea.Msg {
+		n, _, err := src.FindCount(ctx, q, now, "", c, 0)
+		return findPosMsg{req: r, at: c, above: n, err: err}
+	}
+}
+
+// applyFindPos gives the window its position once both the window around
+// the match and the count of rows above it are in, whichever came first.
+func (m *Model) applyFindPos() {
+	t := &m.table
+	if m.find.posAt.IsZero() || t.reloadSeq != 0 {
+		return
+	}
+	if i := slices.IndexFunc(t.rows, func(r tableRow) bool { return r.Cursor() == m.find.posAt }); i >= 0 && t.base < 0 {
+		t.base = m.find.pos - i
+	}
+	m.find.posAt = store.Cursor{}
 }
 
 // findCountMsg is a count of the matches.
@@ -373,12 +415,12 @@ type findCountMsg struct {
 }
 
 // findCountCmd counts the matches (limit <= 0: all of them) under a new
-// reqFindCount; nil without a find.
+// reqMatches; nil without a find.
 func (m *Model) findCountCmd(limit int) tea.Cmd {
 	if m.find.term == "" {
 		return nil
 	}
-	return m.findCount(m.flight.start(reqFindCount), limit)
+	return m.findCount(m.flight.start(reqMatches), limit)
 }
 
 // findCount is the count of the matches under r (reserved already); nil
@@ -429,7 +471,7 @@ func (m Model) handleFindResult(msg tea.Msg) (Model, tea.Cmd, bool) {
 		if !m.flight.is(msg.req) {
 			return m, nil, true
 		}
-		m.flight.stop(reqFindCount)
+		m.flight.stop(reqMatches)
 		if msg.err != nil {
 			if errors.Is(msg.err, context.Canceled) {
 				return m, nil, true
@@ -439,6 +481,15 @@ func (m Model) handleFindResult(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.find.total, m.find.capped, m.find.totalKnown = msg.n, msg.capped, true
 		if msg.capped {
 			return m, m.findCountCmd(0), true
+		}
+		return m, nil, true
+	case findPosMsg:
+		if m.flight.is(msg.req) {
+			m.flight.stop(reqFindPos)
+			if msg.err == nil {
+				m.find.posAt, m.find.pos = msg.at, msg.above
+				m.applyFindPos()
+			}
 		}
 		return m, nil, true
 	case findRankMsg:

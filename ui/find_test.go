@@ -101,13 +101,17 @@ func (h *harness) find(text string) {
 	}
 }
 
-// wantMatch checks the cursor is on match k (1-based) of want.
+// wantMatch checks the cursor is on match k (1-based) of want, at its
+// position in the result.
 func (h *harness) wantMatch(n int, want []int, k int) {
 	h.t.Helper()
 	if got, id := h.selectedID(), synthRow(want[k-1], n).ID; got != id {
 		h.t.Fatalf("match %d: cursor on %s, want %s\n%s", k, got, id, h.screen())
 	}
 	h.mustContain(fmt.Sprintf("match %d of %d", k, len(want)))
+	if got := h.m.table.position(); got != want[k-1] {
+		h.t.Fatalf("match %d: position %d, want %d", k, got, want[k-1])
+	}
 }
 
 // ctrl+f finds text without changing the query; n and N walk its matches
@@ -367,5 +371,50 @@ func TestFindWithRealStore(t *testing.T) {
 	}
 	if h.m.find.term != text || !h.m.find.totalKnown || h.m.find.total != narrow {
 		t.Fatalf("after the new query: find %q, %d matches (known %v), want %d", h.m.find.term, h.m.find.total, h.m.find.totalKnown, narrow)
+	}
+}
+
+// The status line never shows a wrong number: "counting…" before the
+// first count, "≥" while the exact count runs, "…" for a rank not read
+// yet.
+func TestFindBadgeStates(t *testing.T) {
+	const n, text = 90, "198.51.100.7"
+	src, want := findRows(n, text)
+	h := newHarness(t, src, 160, 40)
+	h.find(text)
+	m := h.m
+	m.find.totalKnown = false
+	if got := m.findBadge(); !strings.Contains(got, `find "198.51.100.7": counting…`) {
+		t.Fatalf("before the count: %q", got)
+	}
+	m.find.totalKnown, m.find.capped, m.find.total = true, true, findCountCap
+	if got := m.findBadge(); !strings.Contains(got, "match 1 of ≥ 1,000") {
+		t.Fatalf("capped: %q", got)
+	}
+	m.find.rank = 0
+	if got := m.findBadge(); !strings.Contains(got, "match … of ≥ 1,000") {
+		t.Fatalf("rank unknown: %q", got)
+	}
+	m.find.capped, m.find.total = false, len(want)
+	m.table.cursor = 0 // not a match
+	if got := m.findBadge(); !strings.Contains(got, fmt.Sprintf("%d matches", len(want))) {
+		t.Fatalf("off the matches: %q", got)
+	}
+}
+
+// BenchmarkTableSetFind marks a full window's rows: what a new find term,
+// or a page entering the window, costs in Update.
+func BenchmarkTableSetFind(b *testing.B) {
+	src, _ := findRows(windowMax, "198.51.100.7")
+	h := newHarness(b, src, 160, 40)
+	t := h.m.table
+	rows := make([]store.Row, windowMax)
+	for i := range rows {
+		rows[i] = synthRow(i, windowMax)
+	}
+	t.setWindow(rows, 0, true, true, 0)
+	b.ResetTimer()
+	for i := range b.N {
+		t.setFind([]string{"198.51.100.7", "user5@"}[i%2])
 	}
 }

@@ -4,25 +4,26 @@ package ui
 type reqKind int
 
 const (
-	reqCount     reqKind = iota // events of the query
-	reqHist                     // histogram
-	reqCoverage                 // what the cache covers of the window
-	reqSync                     // the window sync
-	reqTail                     // the live tail
-	reqClock                    // the live mode's one-second tick
-	reqSelf                     // own calls hidden
-	reqNewer                    // rows newer than where following paused
-	reqMark                     // a mark, unmark or note
-	reqMarked                   // marked events of the whole cache
-	reqExport                   // an evidence bundle or a timeline
-	reqSuggest                  // completion values
-	reqFind                     // the next match of the find (find.go)
-	reqFindCount                // the find's matches
-	reqFindRank                 // the matches above the find's current one
-	reqDossier                  // a key dossier
-	reqFacets                   // top values
-	reqNames                    // the directory's name index
-	reqNearMiss                 // values of an empty result the cache lacks
+	reqCount    reqKind = iota // events of the query
+	reqHist                    // histogram
+	reqCoverage                // what the cache covers of the window
+	reqSync                    // the window sync
+	reqTail                    // the live tail
+	reqClock                   // the live mode's one-second tick
+	reqSelf                    // own calls hidden
+	reqNewer                   // rows newer than where following paused
+	reqMark                    // a mark, unmark or note
+	reqMarked                  // marked events of the whole cache
+	reqExport                  // an evidence bundle or a timeline
+	reqSuggest                 // completion values
+	reqFind                    // the next match of the find (find.go)
+	reqMatches                 // the find's matches
+	reqFindRank                // the matches above the find's current one
+	reqFindPos                 // the rows above a match the window moved to
+	reqDossier                 // a key dossier
+	reqFacets                  // top values
+	reqNames                   // the directory's name index
+	reqNearMiss                // values of an empty result the cache lacks
 	numReqKinds
 )
 

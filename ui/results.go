@@ -138,7 +138,7 @@ func (m Model) queryCmds() tea.Cmd {
 		first = anchorCmd(ctx, src, q, now, m.anchor, pageSize/2, pageSize, m.table.reloadSeq)
 	}
 	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.flight.get(reqCount)), m.coverageCmd(), m.selfCountCmd(),
-		m.findCount(m.flight.get(reqFindCount), findCountCap)}
+		m.findCount(m.flight.get(reqMatches), findCountCap)}
 	if m.flight.pending(reqHist) {
 		cmds = append(cmds, m.histCmd())
 	}
@@ -458,6 +458,7 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 			base = 0
 		}
 		t.setWindow(msg.rows, msg.cursor, msg.atNewest, msg.atOldest, base)
+		m.applyFindPos()
 		// While live the badge counts rows newer than where following
 		// paused (newerCountCmd), wherever the window is.
 		if !m.live && wasNewest && msg.atNewest && msg.cursor > oldCursor {
