@@ -70,16 +70,9 @@ type findDialog struct{}
 func (findDialog) id() dialogID { return dialogFind }
 
 func (findDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.closeDialog()
-		return m, nil
-	case key.Matches(msg, m.keys.Apply):
-		m.closeDialog()
+	return editLine(m, msg, func(m *Model) *lineInput { return &m.find.input }, func(m Model) (Model, tea.Cmd) {
 		return m.setFind(m.redactor().Unmask(m.find.input.Value()))
-	}
-	m.find.input = m.find.input.Update(msg)
-	return m, nil
+	})
 }
 
 func (findDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.Apply, k.Cancel} }
@@ -87,15 +80,8 @@ func (findDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.App
 func (findDialog) draw(_ Model, under func() string) string { return under() }
 
 func (findDialog) drawBar(m Model) string {
-	st := m.styles.Query
-	r, pos := m.find.input.shown(m.redactor())
-	at, rest := " ", ""
-	if pos < len(r) {
-		at, rest = string(r[pos]), string(r[pos+1:])
-	}
-	line := st.Prompt.Render("find: ") + st.Text.Render(safe.Text(string(r[:pos]))) +
-		st.Cursor.Render(safe.Text(at)) + st.Text.Render(safe.Text(rest)) +
-		st.Total.Render("   enter finds · empty clears · n/N next/previous")
+	line := promptLine(m.styles, "find: ", m.find.input, m.redactor()) +
+		m.styles.Query.Total.Render("   enter finds · empty clears · n/N next/previous")
 	return fit(line, m.lay.Query.W)
 }
 

@@ -114,6 +114,27 @@ func (h *harness) wantMatch(n int, want []int, k int) {
 	}
 }
 
+// walkMatches starts on the first match and goes down through every
+// match with n, wraps to the first, then up with N to wrap to the last;
+// the window never grows past windowMax.
+func (h *harness) walkMatches(n int, want []int) {
+	h.t.Helper()
+	h.wantMatch(n, want, 1)
+	for k := 2; k <= len(want); k++ {
+		h.key("n")
+		h.wantMatch(n, want, k)
+		if got := len(h.m.table.rows); got > windowMax {
+			h.t.Fatalf("window of %d rows", got)
+		}
+	}
+	h.key("n")
+	h.wantMatch(n, want, 1)
+	h.mustContain("search hit BOTTOM, continuing at TOP")
+	h.key("N")
+	h.wantMatch(n, want, len(want))
+	h.mustContain("search hit TOP, continuing at BOTTOM")
+}
+
 // ctrl+f finds text without changing the query; n and N walk its matches
 // within the loaded window and wrap at both ends, saying so; the count and
 // rank are exact; the rows holding it are marked and the text highlighted.
@@ -133,18 +154,8 @@ func TestFindWithinWindow(t *testing.T) {
 	if h.m.query.String() != q || h.m.total != total || len(h.m.table.rows) != n {
 		t.Fatalf("the find changed the query: %q %d rows %d", h.m.query.String(), h.m.total, len(h.m.table.rows))
 	}
-	h.wantMatch(n, want, 1)
 	h.mustContain(`find "` + text + `": match 1 of `)
-	for k := 2; k <= len(want); k++ {
-		h.key("n")
-		h.wantMatch(n, want, k)
-	}
-	h.key("n")
-	h.wantMatch(n, want, 1)
-	h.mustContain("search hit BOTTOM, continuing at TOP")
-	h.key("N")
-	h.wantMatch(n, want, len(want))
-	h.mustContain("search hit TOP, continuing at BOTTOM")
+	h.walkMatches(n, want)
 	h.key("N")
 	h.wantMatch(n, want, len(want)-1)
 	if got := src.callCount("FindSearch"); got != 0 {
@@ -212,20 +223,7 @@ func TestFindBeyondWindow(t *testing.T) {
 	}
 	h := newHarness(t, src, 160, 40)
 	h.find(text)
-	h.wantMatch(n, want, 1)
-	for k := 2; k <= len(want); k++ {
-		h.key("n")
-		h.wantMatch(n, want, k)
-		if got := len(h.m.table.rows); got > windowMax {
-			t.Fatalf("window of %d rows", got)
-		}
-	}
-	h.key("n")
-	h.wantMatch(n, want, 1)
-	h.mustContain("search hit BOTTOM, continuing at TOP")
-	h.key("N")
-	h.wantMatch(n, want, len(want))
-	h.mustContain("search hit TOP, continuing at BOTTOM")
+	h.walkMatches(n, want)
 	for k := len(want) - 1; k >= 1; k-- {
 		h.key("N")
 		h.wantMatch(n, want, k)
@@ -347,17 +345,7 @@ func TestFindWithRealStore(t *testing.T) {
 	}
 	h := newHarnessSource(t, st, 160, 40)
 	h.find(text)
-	for k := 1; k <= len(want); k++ {
-		if k > 1 {
-			h.key("n")
-		}
-		h.wantMatch(n, want, k)
-	}
-	h.key("n")
-	h.wantMatch(n, want, 1)
-	h.mustContain("search hit BOTTOM, continuing at TOP")
-	h.key("N")
-	h.wantMatch(n, want, len(want))
+	h.walkMatches(n, want)
 
 	// A narrower query keeps the find and counts it anew.
 	h.key("/", "ctrl+u")
