@@ -122,3 +122,43 @@ func TestFindWithinResult(t *testing.T) {
 }
 
 func head(ids []string) []string { return ids[:min(3, len(ids))] }
+
+// BenchmarkFind measures a find within a query's result on the 1M cache
+// (ms/op): the next match below the middle of the result (n), the count
+// of matches (exact) and the rank of the last match (the matches above
+// it), for a needle few events hold and one most do.
+func BenchmarkFind(b *testing.B) {
+	s, c := openShared(b)
+	ctx := context.Background()
+	sc := c.scenario
+	for name, text := range map[string]string{
+		"rare":   sc.LeakedKeyID[7:17],
+		"common": "mozilla",
+	} {
+		q := feed.Query{}
+		mid := c.acts[len(c.acts)/2]
+		from := Cursor{CreatedAt: mid.CreatedAt, ID: mid.ID}
+		b.Run(name+"/next", func(b *testing.B) {
+			benchQuery(b, s, "", func(q feed.Query) error {
+				_, err := s.FindSearch(ctx, q, testNow, text, from, Older, 1)
+				return err
+			})
+		})
+		b.Run(name+"/count", func(b *testing.B) {
+			benchQuery(b, s, "", func(q feed.Query) error {
+				_, _, err := s.FindCount(ctx, q, testNow, text, Cursor{}, 0)
+				return err
+			})
+		})
+		last, err := s.FindSearch(ctx, q, testNow, text, Cursor{}, Newer, 1)
+		if err != nil || len(last) == 0 {
+			b.Fatalf("no match of %q (%v)", text, err)
+		}
+		b.Run(name+"/rank-of-last", func(b *testing.B) {
+			benchQuery(b, s, "", func(q feed.Query) error {
+				_, _, err := s.FindCount(ctx, q, testNow, text, last[0].Cursor(), 0)
+				return err
+			})
+		})
+	}
+}

@@ -165,7 +165,7 @@ func (m *Model) recountFind() tea.Cmd {
 	}
 	m.find.posAt = store.Cursor{} // counted before the cache changed
 	m.renewFindCtx()
-	cmds := []tea.Cmd{m.findCountCmd(findCountCap)}
+	cmds := []tea.Cmd{m.countMatches(findCountCap)}
 	if !m.find.rankAt.IsZero() {
 		cmds = append(cmds, m.findRankCmd(m.find.rankAt))
 	}
@@ -359,12 +359,24 @@ func (m Model) handleFind(msg findMsg) (Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-// findPosMsg is the number of the query's rows above the match at.
-type findPosMsg struct {
-	req   req
-	at    store.Cursor
-	above int
-	err   error
+// findCountMsg is a count of a find: the matches (reqMatches), the
+// matches above the one at (reqFindRank), or the query's rows above the
+// match at (reqFindPos).
+type findCountMsg struct {
+	req    req
+	at     store.Cursor
+	n      int
+	capped bool
+	err    error
+}
+
+// findCountCmd counts the rows of q that hold text (all of q's rows for
+// "") strictly above at when it is not zero, up to limit (<= 0: all).
+func findCountCmd(ctx context.Context, src Source, q feed.Query, now time.Time, text string, at store.Cursor, limit int, r req) tea.Cmd {
+	return func() tea.Msg {
+		n, capped, err := src.FindCount(ctx, q, now, text, at, limit)
+		return findCountMsg{req: r, at: at, n: n, capped: capped, err: err}
+	}
 }
 
 // findPosCmd counts the query's rows above the match at c (a find of
@@ -372,11 +384,7 @@ type findPosMsg struct {
 // window moves.
 func (m *Model) findPosCmd(c store.Cursor) tea.Cmd {
 	m.find.posAt = store.Cursor{}
-	ctx, src, q, now, r := m.readCtx, m.deps.Source, m.eff, m.queryNow, m.flight.start(reqFindPos)
-	return func() tea.Msg {
-		n, _, err := src.FindCount(ctx, q, now, "", c, 0)
-		return findPosMsg{req: r, at: c, above: n, err: err}
-	}
+	return findCountCmd(m.readCtx, m.deps.Source, m.eff, m.queryNow, "", c, 0, m.flight.start(reqFindPos))
 }
 
 // applyFindPos gives the window its position once both the window around
@@ -392,17 +400,9 @@ func (m *Model) applyFindPos() {
 	m.find.posAt = store.Cursor{}
 }
 
-// findCountMsg is a count of the matches.
-type findCountMsg struct {
-	req    req
-	n      int
-	capped bool
-	err    error
-}
-
-// findCountCmd counts the matches (limit <= 0: all of them) under a new
+// countMatches counts the matches (limit <= 0: all of them) under a new
 // reqMatches; nil without a find.
-func (m *Model) findCountCmd(limit int) tea.Cmd {
+func (m *Model) countMatches(limit int) tea.Cmd {
 	if m.find.term == "" {
 		return nil
 	}
@@ -415,19 +415,7 @@ func (m Model) findCount(r req, limit int) tea.Cmd {
 	if m.find.term == "" || m.find.ctx == nil || r.id == 0 {
 		return nil
 	}
-	ctx, src, q, now, text := m.find.ctx, m.deps.Source, m.eff, m.queryNow, m.find.term
-	return func() tea.Msg {
-		n, capped, err := src.FindCount(ctx, q, now, text, store.Cursor{}, limit)
-		return findCountMsg{req: r, n: n, capped: capped, err: err}
-	}
-}
-
-// findRankMsg is the number of matches above the match at.
-type findRankMsg struct {
-	req   req
-	at    store.Cursor
-	above int
-	err   error
+	return findCountCmd(m.find.ctx, m.deps.Source, m.eff, m.queryNow, m.find.term, store.Cursor{}, limit, r)
 }
 
 // findRankCmd counts the matches above the match at c, under a new
@@ -439,11 +427,7 @@ func (m *Model) findRankCmd(c store.Cursor) tea.Cmd {
 	if m.find.rankAt != c {
 		m.find.rank, m.find.rankAt = 0, c // a recount keeps the old rank meanwhile
 	}
-	ctx, src, q, now, text, r := m.find.ctx, m.deps.Source, m.eff, m.queryNow, m.find.term, m.flight.start(reqFindRank)
-	return func() tea.Msg {
-		n, _, err := src.FindCount(ctx, q, now, text, c, 0)
-		return findRankMsg{req: r, at: c, above: n, err: err}
-	}
+	return findCountCmd(m.find.ctx, m.deps.Source, m.eff, m.queryNow, m.find.term, c, 0, m.flight.start(reqFindRank))
 }
 
 // handleFindResult applies the find's results; it reports false for any
@@ -457,34 +441,24 @@ func (m Model) handleFindResult(msg tea.Msg) (Model, tea.Cmd, bool) {
 		if !m.flight.is(msg.req) {
 			return m, nil, true
 		}
-		m.flight.stop(reqMatches)
+		m.flight.stop(msg.req.kind)
 		if msg.err != nil {
 			if errors.Is(msg.err, context.Canceled) {
 				return m, nil, true
 			}
 			return m, m.setStatus("find count: "+msg.err.Error(), true), true
 		}
-		m.find.total, m.find.capped, m.find.totalKnown = msg.n, msg.capped, true
-		if msg.capped {
-			return m, m.findCountCmd(0), true
-		}
-		return m, nil, true
-	case findPosMsg:
-		if m.flight.is(msg.req) {
-			m.flight.stop(reqFindPos)
-			if msg.err == nil {
-				m.find.posAt, m.find.pos = msg.at, msg.above
-				m.applyFindPos()
+		switch msg.req.kind {
+		case reqFindPos:
+			m.find.posAt, m.find.pos = msg.at, msg.n
+			m.applyFindPos()
+		case reqFindRank:
+			m.find.rank, m.find.rankAt = msg.n+1, msg.at
+		default:
+			m.find.total, m.find.capped, m.find.totalKnown = msg.n, msg.capped, true
+			if msg.capped {
+				return m, m.countMatches(0), true
 			}
-		}
-		return m, nil, true
-	case findRankMsg:
-		if !m.flight.is(msg.req) {
-			return m, nil, true
-		}
-		m.flight.stop(reqFindRank)
-		if msg.err == nil {
-			m.find.rank, m.find.rankAt = msg.above+1, msg.at
 		}
 		return m, nil, true
 	}
