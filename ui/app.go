@@ -52,9 +52,10 @@ type Model struct {
 	keys          KeyMap
 	help          help.Model
 
-	session            // the query on screen (results.go)
-	find     findState // the find within the results (find.go)
-	liveTail           // live tail state (live.go)
+	session  // the query on screen (results.go)
+	liveTail // live tail state (live.go)
+
+	find findState // the find within the results (find.go)
 
 	// The children the root drives: the screen areas and, in overlays, the
 	// state of the dialogs.
