@@ -187,7 +187,9 @@ func (m Model) findStep(older, inclusive bool) (Model, tea.Cmd) {
 		k := m.keys.Find.Help().Key
 		return m, m.setStatus("nothing to find: "+k+" sets the text to find", true)
 	}
-	if !t.loaded {
+	if !t.loaded || t.reloadSeq != 0 || m.flight.pending(reqFind) {
+		// The window is about to move (a step or a reload in flight):
+		// stepping from where it was would find the same match again.
 		return m, nil
 	}
 	sel, ok := t.selected()

@@ -231,6 +231,18 @@ func TestFindBeyondWindow(t *testing.T) {
 	if src.callCount("FindSearch") == 0 {
 		t.Fatal("the store was never asked")
 	}
+	// A second n while the first one's read is in flight waits for it
+	// rather than finding the same match again.
+	m, first := h.m.Update(keyMsg("n"))
+	h.m = m.(Model)
+	m, second := h.m.Update(keyMsg("n"))
+	h.m = m.(Model)
+	if first == nil || second != nil {
+		t.Fatalf("n, n with a read in flight: cmds %v, %v", first != nil, second != nil)
+	}
+	h.run(first)
+	h.wantMatch(n, want, 2)
+	h.key("N")
 	// From a row that is not a match, the rank comes from the store.
 	h.key("G")
 	h.key("N")
