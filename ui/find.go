@@ -500,12 +500,15 @@ func (m Model) findBadge() string {
 	if m.find.total == 0 && !m.find.capped {
 		return st.Render(head + "no matches")
 	}
+	// A match reached by n or N has its rank, or is being ranked; one the
+	// cursor was moved onto otherwise shows the count alone.
 	if r, ok := m.table.selectedRow(); ok && r.match {
-		rank := "…"
 		if n := m.find.rankOf(r.Cursor()); n > 0 {
-			rank = printer.Thousands(n)
+			return st.Render(head + "match " + printer.Thousands(n) + " of " + count)
 		}
-		return st.Render(head + "match " + rank + " of " + count)
+		if m.find.rankAt == r.Cursor() && m.flight.pending(reqFindRank) {
+			return st.Render(head + "match … of " + count)
+		}
 	}
 	noun := " matches"
 	if m.find.total == 1 && !m.find.capped {

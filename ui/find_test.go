@@ -392,8 +392,13 @@ func TestFindBadgeStates(t *testing.T) {
 		t.Fatalf("capped: %q", got)
 	}
 	m.find.rank = 0
+	m.flight.start(reqFindRank)
 	if got := m.findBadge(); !strings.Contains(got, "match … of ≥ 1,000") {
-		t.Fatalf("rank unknown: %q", got)
+		t.Fatalf("rank being counted: %q", got)
+	}
+	m.flight.stop(reqFindRank)
+	if got := m.findBadge(); !strings.Contains(got, ": ≥ 1,000 matches") {
+		t.Fatalf("a match moved onto, not ranked: %q", got)
 	}
 	m.find.capped, m.find.total = false, len(want)
 	m.table.cursor = 0 // not a match
