@@ -63,16 +63,16 @@ func (m Model) shortHelp() []key.Binding {
 
 // fullHelp is the ? overlay of a pane, in columns.
 func fullHelp(k KeyMap, f focus) [][]key.Binding {
-	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp}
+	// Find moves through the result as less's / and n do.
+	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp, k.Find, k.FindNext, k.FindPrev}
 	act := []key.Binding{k.Open, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	if f == focusDetail {
 		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	}
 	evidence := []key.Binding{k.Mark, k.Note, k.Export, k.Redact, k.IDs}
-	find := []key.Binding{k.Find, k.FindNext, k.FindPrev}
 	view := []key.Binding{k.Query, k.Window, k.ToggleUTC, k.Follow, k.Pause, k.SelfToggle, k.Freeze, k.Retry}
 	app := []key.Binding{k.Palette, k.Help, k.Quit}
-	return [][]key.Binding{nav, act, evidence, find, view, app}
+	return [][]key.Binding{nav, act, evidence, view, app}
 }
 
 // namedBinding is a binding with the action name the config file's [keys]
