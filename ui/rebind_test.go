@@ -11,13 +11,14 @@ import (
 // reboundKeys gives every bindable action keys none of the defaults use.
 func reboundKeys() map[string][]string {
 	return map[string][]string{
+		"find": {"ctrl+g"}, "find_next": {"o"}, "find_prev": {"O"},
 		"quit": {"Q"}, "help": {"f1"}, "palette": {"f2"}, "query": {"f3"}, "back": {"backspace"},
 		"retry": {"f4"}, "window": {"!", "@", "#", "$", "%", "^"}, "utc": {"u"}, "follow": {"L"},
 		"pause": {"p"}, "self": {"A"}, "freeze": {"Z"}, "redact": {"X"}, "copy": {"w"}, "copy_json": {"W"},
 		"mark": {"b"}, "note": {"B"}, "export": {"ctrl+e"}, "dossier": {"D"}, "focus": {"v"},
 		"context": {"x"}, "facets": {"a"}, "up": {"i"}, "down": {"n"}, "top": {"h"}, "bottom": {"H"},
 		"half_down": {"ctrl+f"}, "half_up": {"ctrl+b"}, "page_down": {"ctrl+l"}, "page_up": {"ctrl+o"},
-		"open": {"e"}, "pivot": {"E"}, "ids": {"N"}, "find": {"ctrl+g"}, "find_next": {"o"}, "find_prev": {"O"},
+		"open": {"e"}, "pivot": {"E"}, "ids": {"N"},
 	}
 }
 
