@@ -32,8 +32,26 @@ func (s *Store) Count(ctx context.Context, q feed.Query, now time.Time, limit in
 		}
 		return int(n), false, nil
 	}
-	fromSQL, fargs := p.from(0, maxBucket+1)
-	cond, cargs := p.cond("")
+	return s.countRows(ctx, p, Cursor{}, limit)
+}
+
+// countRows counts the plan's rows row by row, only those strictly newer
+// than after when it is not zero, stopping at limit (limit <= 0: all).
+func (s *Store) countRows(ctx context.Context, p *plan, after Cursor, limit int) (int, bool, error) {
+	if p.none {
+		return 0, false, nil
+	}
+	b0 := int64(0)
+	var keyset string
+	var kargs []any
+	if !after.IsZero() {
+		ct := nanos(after.CreatedAt, 0)
+		b0 = bucket(ct)
+		keyset = "(a.t > ? OR (a.t = ? AND a.id > ?))"
+		kargs = []any{ct, ct, after.ID}
+	}
+	fromSQL, fargs := p.from(b0, maxBucket+1)
+	cond, cargs := p.cond(keyset, kargs...)
 	inner := "SELECT 1 FROM " + fromSQL + cond
 	args := append(fargs, cargs...)
 	if limit > 0 {

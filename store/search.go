@@ -242,8 +242,9 @@ func refTokens(vals []string, prefixes ...byte) []string {
 // freeText adds the free-text terms, substring searches (see substr.go):
 // a row has a value containing one of the included needles and none
 // containing an excluded one. The values' tokens in vref drive the scan
-// when no reference term does; a needle the index cannot answer is checked
-// on every row read.
+// when no reference term (nor an earlier freeText call) does; a needle the
+// index cannot answer is checked on every row read. Each call's terms are
+// ANDed with what p already holds (a find within a result, find.go).
 func (s *Store) freeText(ctx context.Context, p *plan, t feed.Terms) error {
 	if len(t.Include) > 0 {
 		var tokens, checks []string
@@ -266,7 +267,7 @@ func (s *Store) freeText(ctx context.Context, p *plan, t feed.Terms) error {
 			p.args = append(p.args, needles...)
 		case len(tokens) == 0:
 			p.none = true
-		case p.match == "":
+		case p.match == "" && p.sub == "":
 			p.sub = strings.Join(tokens, " OR ")
 		default:
 			p.where = append(p.where, "a.rid IN (SELECT rowid FROM vref WHERE vref MATCH ?)")
@@ -480,7 +481,12 @@ func (s *Store) search(ctx context.Context, q feed.Query, now time.Time, from Cu
 	if err != nil {
 		return nil, err
 	}
-	if p.none {
+	return s.searchPlan(ctx, p, from, dir, n, decode)
+}
+
+// searchPlan is search over a compiled plan.
+func (s *Store) searchPlan(ctx context.Context, p *plan, from Cursor, dir Direction, n int, decode bool) ([]Row, error) {
+	if p.none || n <= 0 {
 		return nil, nil
 	}
 	older := dir != Newer

@@ -55,6 +55,8 @@ type Model struct {
 	session  // the query on screen (results.go)
 	liveTail // live tail state (live.go)
 
+	find findState // the find within the results (find.go)
+
 	// The children the root drives: the screen areas and, in overlays, the
 	// state of the dialogs.
 	header headerModel
@@ -210,6 +212,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			m.statusText, m.statusErr = "", false
 		}
 		return m, nil
+	}
+	if m, cmd, ok := m.handleFindResult(msg); ok {
+		return m, cmd
 	}
 	return m.handleResult(msg)
 }

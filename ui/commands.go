@@ -60,6 +60,9 @@ const (
 	actContext
 	actFacets
 	actExport
+	actFind
+	actFindNext
+	actFindPrev
 	actTimelineMarkdown
 	actTimelineCSV
 	actApply
@@ -133,6 +136,12 @@ func buildCommands() []command {
 	return []command{
 		{id: actQuery, name: "query", title: "edit query", key: func(k *KeyMap) *key.Binding { return &k.Query }, nth: -1,
 			keys: []string{"/"}, label: "/", desc: "query", enabled: ready, run: Model.openQuery},
+		{id: actFind, name: "find", title: "find: highlight text in the results (n/N jump)", key: func(k *KeyMap) *key.Binding { return &k.Find }, nth: -1,
+			keys: []string{"ctrl+f"}, label: "ctrl+f", desc: "find", enabled: ready, run: Model.openFind},
+		{id: actFindNext, name: "find_next", key: func(k *KeyMap) *key.Binding { return &k.FindNext }, nth: -1,
+			keys: []string{"n"}, label: "n", desc: "next match", enabled: ready, run: Model.findNext},
+		{id: actFindPrev, name: "find_prev", key: func(k *KeyMap) *key.Binding { return &k.FindPrev }, nth: -1,
+			keys: []string{"N"}, label: "N", desc: "previous match", enabled: ready, run: Model.findPrev},
 		window(0, "window: last 15 minutes"),
 		window(1, "window: last hour"),
 		window(2, "window: last 6 hours"),
@@ -141,8 +150,10 @@ func buildCommands() []command {
 		window(5, "window: last 30 days"),
 		{id: actBack, name: "back", title: "back: undo the last pivot", key: func(k *KeyMap) *key.Binding { return &k.Back }, nth: -1,
 			keys: []string{"esc"}, label: "esc", desc: "back",
-			enabled: func(m *Model) bool { return len(m.stack) > 0 || m.focus == focusDetail || len(m.dialogs) > 0 },
-			run:     Model.back},
+			enabled: func(m *Model) bool {
+				return len(m.stack) > 0 || m.focus == focusDetail || len(m.dialogs) > 0 || m.find.term != ""
+			},
+			run: Model.back},
 		{id: actOpen, name: "open", title: "open detail pane", key: func(k *KeyMap) *key.Binding { return &k.Open }, nth: -1,
 			keys: []string{"enter"}, label: "enter", desc: "detail",
 			enabled: func(m *Model) bool { return hasRow(m) && m.focus == focusTable }, run: Model.openDetail},

@@ -4,6 +4,9 @@ import (
 	"math"
 	"strings"
 
+	"claudit/feed"
+	"claudit/ui/safe"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -25,6 +28,7 @@ const (
 	dialogNote
 	dialogDossier
 	dialogFacets
+	dialogFind
 )
 
 // dialog is one overlay.
@@ -41,6 +45,42 @@ type dialog interface {
 // paster is a dialog that takes pasted text.
 type paster interface {
 	paste(m Model, msg tea.PasteMsg) Model
+}
+
+// barDrawer is a dialog that draws in the query line (the note editor,
+// the find prompt) instead of the query bar.
+type barDrawer interface {
+	drawBar(m Model) string
+}
+
+// editLine is the keys of a one-line editor dialog (note, find): cancel
+// closes it, apply closes it and applies, any other key edits the input.
+func editLine(m Model, msg tea.KeyPressMsg, input func(*Model) *lineInput, apply func(Model) (Model, tea.Cmd)) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
+		m.closeDialog()
+		return m, nil
+	case key.Matches(msg, m.keys.Apply):
+		m.closeDialog()
+		return apply(m)
+	}
+	in := input(&m)
+	*in = in.Update(msg)
+	return m, nil
+}
+
+// promptLine draws a one-line editor after its prompt: the text
+// sanitised (and masked while redacting, red non-nil), the cursor on its
+// rune.
+func promptLine(st *Styles, prompt string, in lineInput, red *feed.Redactor) string {
+	q := st.Query
+	r, pos := in.shown(red)
+	at, rest := " ", ""
+	if pos < len(r) {
+		at, rest = string(r[pos]), string(r[pos+1:])
+	}
+	return q.Prompt.Render(prompt) + q.Text.Render(safe.Text(string(r[:pos]))) +
+		q.Cursor.Render(safe.Text(at)) + q.Text.Render(safe.Text(rest))
 }
 
 // scroller is a dialog the mouse wheel scrolls.
@@ -333,22 +373,17 @@ type noteDialog struct{}
 func (noteDialog) id() dialogID { return dialogNote }
 
 func (noteDialog) handleKey(m Model, msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.closeDialog()
-		return m, nil
-	case key.Matches(msg, m.keys.Apply):
-		m.closeDialog()
+	return editLine(m, msg, func(m *Model) *lineInput { return &m.note.input }, func(m Model) (Model, tea.Cmd) {
 		note := strings.TrimSpace(m.note.red.Unmask(m.note.input.Value()))
 		return m, markCmd(m.base, m.deps.Source, m.note.id, true, note, m.flight.start(reqMark))
-	}
-	m.note.input = m.note.input.Update(msg)
-	return m, nil
+	})
 }
 
 func (noteDialog) shortHelp(k KeyMap) []key.Binding { return []key.Binding{k.Apply, k.Cancel} }
 
 func (noteDialog) draw(_ Model, under func() string) string { return under() }
+
+func (noteDialog) drawBar(m Model) string { return m.note.View(m.lay.Query.W, m.loc) }
 
 func (noteDialog) paste(m Model, msg tea.PasteMsg) Model {
 	m.note.input = m.note.input.Update(msg)

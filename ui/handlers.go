@@ -176,7 +176,7 @@ func (m Model) contextAround() (Model, tea.Cmd) {
 }
 
 // back leaves the detail pane, or pops the pivot stack back to the query
-// and row the analyst left.
+// and row the analyst left, or else clears the find.
 func (m Model) back() (Model, tea.Cmd) {
 	if m.focus == focusDetail {
 		m.focus = focusTable
@@ -187,7 +187,7 @@ func (m Model) back() (Model, tea.Cmd) {
 		return m, nil
 	}
 	if len(m.stack) == 0 {
-		return m, nil
+		return m.clearFind() // the table's esc, with no pivot to undo
 	}
 	prev := m.stack[len(m.stack)-1]
 	m.stack = m.stack[:len(m.stack)-1]

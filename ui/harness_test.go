@@ -232,14 +232,14 @@ func keyMsg(n string) tea.KeyPressMsg {
 }
 
 // overlayName names what covers the table: none, help, dossier, facets,
-// palette, note, query.
+// palette, note, query, find.
 func (h *harness) overlayName() string {
 	d := h.m.dialogs.top()
 	if d == nil {
 		return "none"
 	}
 	return map[dialogID]string{dialogHelp: "help", dialogDossier: "dossier", dialogFacets: "facets",
-		dialogPalette: "palette", dialogNote: "note", dialogQuery: "query"}[d.id()]
+		dialogPalette: "palette", dialogNote: "note", dialogQuery: "query", dialogFind: "find"}[d.id()]
 }
 
 // screen is the current frame without colour.

@@ -16,6 +16,10 @@ const (
 	reqMarked                  // marked events of the whole cache
 	reqExport                  // an evidence bundle or a timeline
 	reqSuggest                 // completion values
+	reqFind                    // the next match of the find (find.go)
+	reqMatches                 // the find's matches
+	reqFindRank                // the matches above the find's current one
+	reqFindPos                 // the rows above a match the window moved to
 	reqDossier                 // a key dossier
 	reqFacets                  // top values
 	reqNames                   // the directory's name index

@@ -20,6 +20,9 @@ type KeyMap struct {
 	Copy, CopyJSON, Mark, Note, Dossier, Focus key.Binding
 	Context, Facets, Export, IDs               key.Binding
 
+	// Find within the results (find.go).
+	Find, FindNext, FindPrev key.Binding
+
 	// Live tail: enabled only while it runs.
 	Pause, SelfToggle key.Binding
 
@@ -63,7 +66,8 @@ func (m Model) shortHelp() []key.Binding {
 
 // fullHelp is the ? overlay of a pane, in columns.
 func fullHelp(k KeyMap, f focus) [][]key.Binding {
-	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp}
+	// Find moves through the result as less's / and n do.
+	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.HalfDown, k.HalfUp, k.PageDown, k.PageUp, k.Find, k.FindNext, k.FindPrev}
 	act := []key.Binding{k.Open, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}
 	if f == focusDetail {
 		act = []key.Binding{k.Pivot, k.Focus, k.Back, k.Context, k.Dossier, k.Facets, k.Copy, k.CopyJSON}

@@ -43,7 +43,7 @@ func TestRebindAccepts(t *testing.T) {
 	def := DefaultKeyMap()
 	km, err := def.Rebind(map[string][]string{
 		"follow": {"f", "L"},
-		"down":   {"n", "down"}, // frees j …
+		"down":   {"e", "down"}, // frees j …
 		"mark":   {"j"},         // … for mark
 		"window": {"f1", "f2", "f3", "f4", "f5", "f6"},
 		"quit":   {"ctrl+q", "alt+shift+x", "+", "ctrl++"},
@@ -75,7 +75,7 @@ func TestRebindAccepts(t *testing.T) {
 func TestKeyOverrides(t *testing.T) {
 	src := newFakeRows(exampleRows(t))
 	h := newHarness(t, src, 100, 30, withDeps(func(d *Deps) {
-		d.KeyOverrides = map[string][]string{"utc": {"u"}, "down": {"n", "down"}, "window": {"!", "@", "#", "$", "%", "^"}}
+		d.KeyOverrides = map[string][]string{"utc": {"u"}, "down": {"e", "down"}, "window": {"!", "@", "#", "$", "%", "^"}}
 	}))
 	if h.m.statusErr {
 		t.Fatalf("status error %q", h.m.statusText)
@@ -91,11 +91,11 @@ func TestKeyOverrides(t *testing.T) {
 	}
 	h.key("j")
 	if h.m.table.cursor != 0 {
-		t.Fatal("j still moves down after down = [\"n\", \"down\"]")
+		t.Fatal("j still moves down after down = [\"e\", \"down\"]")
 	}
-	h.key("n")
+	h.key("e")
 	if h.m.table.cursor != 1 {
-		t.Fatalf("n does not move down (cursor %d)", h.m.table.cursor)
+		t.Fatalf("e does not move down (cursor %d)", h.m.table.cursor)
 	}
 	h.key("#")
 	if got := h.m.query.Window.Since.String(); got != "6h0m0s" {
@@ -107,7 +107,7 @@ func TestKeyOverrides(t *testing.T) {
 	}
 	// The help line and the palette show the new keys.
 	h.key("?")
-	h.mustContain("n/down down", "!…^ 15m 1h 6h 24h 7d 30d")
+	h.mustContain("e/down down", "!…^ 15m 1h 6h 24h 7d 30d")
 	if !regexp.MustCompile(`\bu +UTC/local`).MatchString(h.screen()) {
 		t.Fatalf("help does not show u for UTC/local:\n%s", h.screen())
 	}

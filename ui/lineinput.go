@@ -150,6 +150,11 @@ var partialIP = regexp.MustCompile(`^(?:[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{0,3}){0
 // being typed ("bob.security@ex", "198.51."), which the redactor does not
 // recognise yet but which already says who.
 func maskPartial(red *feed.Redactor, word string) string {
+	if red.Unmask(word) != word {
+		// It holds masks the session gave out (a reopened find or query):
+		// they stay as they are, not masked a second time.
+		return red.String(word)
+	}
 	if m := red.String(word); m != word {
 		return m
 	}

@@ -13,7 +13,6 @@ import (
 	"claudit/feed"
 	"claudit/store"
 	"claudit/ui/printer"
-	"claudit/ui/safe"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -49,17 +48,8 @@ func (n *noteModel) open(r store.Row) {
 // own text but may have been pasted: it is sanitised (and masked while
 // redacting) like the query.
 func (n noteModel) View(w int, loc *time.Location) string {
-	st := n.styles.Query
-	r, pos := n.input.shown(n.red)
-	at := " "
-	rest := ""
-	if pos < len(r) {
-		at, rest = string(r[pos]), string(r[pos+1:])
-	}
 	prompt := "✎ note on " + n.at.In(loc).Format("15:04:05") + ": "
-	line := st.Prompt.Render(prompt) + st.Text.Render(safe.Text(string(r[:pos]))) +
-		st.Cursor.Render(safe.Text(at)) + st.Text.Render(safe.Text(rest))
-	return fit(line, w)
+	return fit(promptLine(n.styles, prompt, n.input, n.red), w)
 }
 
 func (m Model) openNote() (Model, tea.Cmd) {

@@ -14,7 +14,7 @@ func aliasHarness(t *testing.T, opts ...harnessOpt) (*harness, *fakeSource) {
 		"actor": {"alice.admin@example.com", "alice@example.org", "bob.dev@example.com"},
 		"type":  {"user_logged_in", "api_key_created"},
 	}
-	return newHarness(t, src, 160, 48, opts...), src
+	return newHarness(t, src, 160, 60, opts...), src // tall enough for every entry
 }
 
 // :actor completes from the cache and replaces the query's actor; esc

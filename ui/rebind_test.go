@@ -11,6 +11,7 @@ import (
 // reboundKeys gives every bindable action keys none of the defaults use.
 func reboundKeys() map[string][]string {
 	return map[string][]string{
+		"find": {"ctrl+g"}, "find_next": {"o"}, "find_prev": {"O"},
 		"quit": {"Q"}, "help": {"f1"}, "palette": {"f2"}, "query": {"f3"}, "back": {"backspace"},
 		"retry": {"f4"}, "window": {"!", "@", "#", "$", "%", "^"}, "utc": {"u"}, "follow": {"L"},
 		"pause": {"p"}, "self": {"A"}, "freeze": {"Z"}, "redact": {"X"}, "copy": {"w"}, "copy_json": {"W"},

@@ -128,6 +128,7 @@ func (m *Model) prepareReads(anchor *store.Row) {
 		m.pausedTop, m.topPending = store.Cursor{}, true
 	}
 	m.refreshDirty = false
+	m.restartFind()
 	from, to := m.window()
 	m.header.window = describeWindow(m.query, from, to, m.defaultSince, m.loc)
 }
@@ -140,7 +141,8 @@ func (m Model) queryCmds() tea.Cmd {
 	if m.hasAnchor {
 		first = anchorCmd(ctx, src, q, now, m.anchor, pageSize/2, pageSize, m.table.reloadSeq)
 	}
-	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.flight.get(reqCount)), m.coverageCmd(), m.selfCountCmd()}
+	cmds := []tea.Cmd{first, countCmd(ctx, src, q, now, m.flight.get(reqCount)), m.coverageCmd(), m.selfCountCmd(),
+		m.findCount(m.flight.get(reqMatches), findCountCap)}
 	if m.flight.pending(reqHist) {
 		cmds = append(cmds, m.histCmd())
 	}
@@ -236,7 +238,7 @@ func (m *Model) refresh() tea.Cmd {
 	}
 	count := m.recount()
 	m.flight.start(reqCoverage)
-	cmds := []tea.Cmd{page, count, m.coverageCmd()}
+	cmds := []tea.Cmd{page, count, m.coverageCmd(), m.recountFind()}
 	if m.hist.width > 0 {
 		m.flight.start(reqHist)
 		cmds = append(cmds, m.histCmd())
@@ -473,6 +475,7 @@ func (m Model) handlePage(msg pageMsg) (Model, tea.Cmd) {
 			base = 0
 		}
 		t.setWindow(msg.rows, msg.cursor, msg.atNewest, msg.atOldest, base)
+		m.applyFindPos()
 		// While live the badge counts rows newer than where following
 		// paused (newerCountCmd), wherever the window is.
 		if !m.live && wasNewest && msg.atNewest && msg.cursor > oldCursor {

@@ -20,6 +20,11 @@ type Source interface {
 	Coverage(ctx context.Context, filter string, r feed.Range) (store.Coverage, error)
 	Suggest(ctx context.Context, field, prefix string, n int) ([]string, error)
 	NearMisses(ctx context.Context, q feed.Query, n int) ([]store.NearMiss, error)
+	// FindSearch and FindCount are Search and Count over the rows of q
+	// that also hold text as free text (the find, find.go); FindCount
+	// counts only the rows newer than after when it is not zero.
+	FindSearch(ctx context.Context, q feed.Query, now time.Time, text string, from store.Cursor, dir store.Direction, n int) ([]store.Row, error)
+	FindCount(ctx context.Context, q feed.Query, now time.Time, text string, after store.Cursor, limit int) (int, bool, error)
 	Mark(ctx context.Context, id, note string) error
 	Unmark(ctx context.Context, id string) error
 	// Names is the directory's name index (nil, nil before the first

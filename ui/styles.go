@@ -27,6 +27,9 @@ type Styles struct {
 		// Trip flags a tripwire; Indexing shades rows the feed may still
 		// be indexing (the newest minute of a live view).
 		Trip, Indexing lipgloss.Style
+		// Match marks a row that holds the find term (ctrl+f) on its time
+		// cell; MatchText is the term where a cell shows it.
+		Match, MatchText lipgloss.Style
 	}
 	Detail struct {
 		// Right and Below frame the pane beside or under the table; the
@@ -127,6 +130,8 @@ func NewStyles(isDark bool) Styles {
 	s.Table.Dim = st().Foreground(dim)
 	s.Table.Trip = st().Foreground(red).Bold(true)
 	s.Table.Indexing = st().Foreground(dim).Italic(true)
+	s.Table.Match = st().Foreground(yellow).Bold(true)
+	s.Table.MatchText = st().Background(yellow).Foreground(ld(c("#FFFFFF"), c("#0D1117")))
 
 	s.Detail.Right = st().Border(lipgloss.NormalBorder(), false, false, false, true).BorderForeground(dim).PaddingLeft(1)
 	s.Detail.RightFocused = s.Detail.Right.BorderForeground(accent)
@@ -217,6 +222,8 @@ func plainStyles() Styles {
 	s.Table.Late = st().Bold(true)
 	s.Table.Trip = st().Bold(true)
 	s.Table.Indexing = st().Italic(true)
+	s.Table.Match = st().Bold(true)
+	s.Table.MatchText = st().Reverse(true)
 	s.Detail.Right = st().Border(lipgloss.NormalBorder(), false, false, false, true).PaddingLeft(1)
 	s.Detail.RightFocused = st().Border(lipgloss.ThickBorder(), false, false, false, true).PaddingLeft(1)
 	s.Detail.Below = st().Border(lipgloss.NormalBorder(), true, false, false, false)

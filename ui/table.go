@@ -33,6 +33,7 @@ type tableRow struct {
 	store.Row
 	label, target, org, ip string
 	hasKey                 bool     // mentions a key: K has a dossier to open
+	match                  bool     // holds the find term (find.go)
 	trips                  []string // single-event tripwires that fire
 }
 
@@ -49,6 +50,7 @@ func (t tableModel) makeRows(rows []store.Row) []tableRow {
 	for i, r := range rows {
 		out[i] = tableRow{Row: r, hasKey: len(r.KeyMentions()) > 0, trips: feed.Trip(r.Activity, t.workLoc)}
 		out[i].derive(t.red, t.names)
+		out[i].match = t.matches(r)
 	}
 	return out
 }
@@ -87,6 +89,7 @@ type tableModel struct {
 	workLoc *time.Location // working hours of the tripwires: always local
 	red     *feed.Redactor // non-nil while redacting
 	names   *store.Names   // non-nil while names stand in for ids (I)
+	find    string         // the find term, "" for none (find.go)
 	// bursts are the failed sign-ins in a burst among the window's rows.
 	bursts map[string]bool
 	// indexingAfter dims rows created after it (live: the newest minute).
@@ -100,6 +103,7 @@ type tableModel struct {
 // styles.
 type tablePainters struct {
 	cell, selected, selectedBlurred, self, late, mark, trip, indexing, time painter
+	match, matchText                                                        painter
 	groups                                                                  map[string]painter
 }
 
@@ -109,6 +113,7 @@ func newTablePainters(st *Styles) tablePainters {
 		cell: newPainter(t.Cell), selected: newPainter(t.Selected), selectedBlurred: newPainter(t.SelectedBlurred),
 		self: newPainter(t.Self), late: newPainter(t.Late), mark: newPainter(t.Mark), trip: newPainter(t.Trip),
 		indexing: newPainter(t.Indexing), time: newPainter(t.Time),
+		match: newPainter(t.Match), matchText: newPainter(t.MatchText),
 		groups: map[string]painter{},
 	}
 	for _, g := range feed.Catalogue().Presets() {
@@ -426,6 +431,8 @@ func (t tableModel) renderRow(r tableRow, selected bool) string {
 			b.WriteString(t.paintFlags(cells[i]))
 			used += c.width
 			continue
+		case r.match && c.kind == colTime:
+			p = t.paint.match
 		case r.Self:
 			p = t.paint.self
 		case indexing:
@@ -435,7 +442,11 @@ func (t tableModel) renderRow(r tableRow, selected bool) string {
 		case c.kind == colType:
 			p = t.paint.group(t.styles, r.Group)
 		}
-		b.WriteString(p.paint(cells[i]))
+		if r.match {
+			b.WriteString(t.paintMatch(cells[i], p))
+		} else {
+			b.WriteString(p.paint(cells[i]))
+		}
 		used += c.width
 	}
 	if used < t.width {

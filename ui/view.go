@@ -47,8 +47,8 @@ func (m Model) render() string {
 	m.table.emptyText = m.emptyText()
 	m.header.now = m.now
 	bar := m.bar.View()
-	if m.dialogs.topIs(dialogNote) {
-		bar = m.note.View(m.lay.Query.W, m.loc)
+	if d, ok := m.dialogs.top().(barDrawer); ok {
+		bar = d.drawBar(m)
 	}
 	lines := make([]string, 0, h)
 	lines = append(lines, m.header.View(), bar)
@@ -212,6 +212,9 @@ func (m Model) statusView() string {
 	}
 	if m.marked > 0 {
 		right = append(right, st.Position.Render("★"+printer.Thousands(m.marked)))
+	}
+	if f := m.findBadge(); f != "" {
+		right = append(right, f)
 	}
 	if m.state == stateReady && len(m.table.rows) > 0 {
 		pos := "?"
