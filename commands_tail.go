@@ -243,8 +243,9 @@ type tailer struct {
 	raw  bool   // the format prints the raw JSON alone (app.rawOnly)
 	name string // checkpoint ("" = none)
 	pos  int64  // every arrival up to pos is written
-	// priming is set while a tail that starts now waits for its first poll
-	// (see prime); notBefore is the start less feed.SettledLag.
+	// priming is set while a tail that starts now or after a --since replay
+	// waits for its first poll (see prime); notBefore is the start less
+	// feed.SettledLag, or the start of the --since window.
 	priming   bool
 	notBefore time.Time
 }
@@ -281,6 +282,11 @@ func (t *tailer) start(ctx context.Context, since string) error {
 		if err := printer.Flush(t.w); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
+		// The follow's first poll stores the newest page the cache lacks,
+		// older than the window too: write only what it brings from the
+		// window's start on (new and late-indexed activities).
+		from, _ := rq.Bounds(t.app.env.now(), defaultSince)
+		t.priming, t.notBefore = true, from
 	} else {
 		var err error
 		if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
@@ -292,11 +298,12 @@ func (t *tailer) start(ctx context.Context, since string) error {
 	return t.record(ctx)
 }
 
-// prime ends the start of a tail that starts now. Its first poll stores
-// the newest page and the reconciled last 15 minutes that the cache
-// lacked: that is the past, not written, except the activities created
-// within the indexing lag before the start (the feed may have indexed
-// them after it). Arrivals after head, the first poll's end, are new.
+// prime ends the start of a tail that starts now or after a --since
+// replay. Its first poll stores the newest page and the reconciled last
+// 15 minutes that the cache lacked: that is the past, not written, except
+// the activities created from notBefore on (within the indexing lag before
+// the start, which the feed may have indexed after it, or in the --since
+// window). Arrivals after head, the first poll's end, are new.
 func (t *tailer) prime(ctx context.Context, head int64) error {
 	for t.pos < head {
 		rows, through, err := t.st.Arrived(ctx, t.q, t.app.env.now(), t.pos, 1) // one arrival

@@ -234,6 +234,41 @@ func TestTailCheckpointSurvivesKills(t *testing.T) {
 		to.Sub(from).Round(time.Second), len(want), len(seen), repeats)
 }
 
+// TestTailSinceWritesTheWindow: tail --since 2m writes the window's
+// activities and then the new ones, never the older ones its first poll
+// stores into a fresh cache (the newest page, 30 days of history here).
+func TestTailSinceWritesTheWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary against a live simulator")
+	}
+	bin := buildBinary(t)
+	_, url := liveSim(t, 240, 0, 0)
+	env, _ := tailEnv(t, url)
+	from := time.Now().Add(-2 * time.Minute)
+	p := startTail(t, bin, env, "--since", "2m", "--format", "ndjson", "--tail-poll", "1s")
+	deadline := time.Now().Add(time.Minute)
+	for live := 0; live < 20; {
+		l, ok := p.next(t, deadline)
+		if !ok {
+			b, _ := os.ReadFile(p.stderr)
+			t.Fatalf("tail ended early: %s", b)
+		}
+		a := activityOf(t, l.text)
+		if a.CreatedAt.Before(from) {
+			t.Fatalf("tail --since 2m wrote %s created %s, before the window (%s)", a.ID, a.CreatedAt.Format(time.RFC3339Nano), from.Format(time.RFC3339))
+		}
+		if a.CreatedAt.After(from.Add(2 * time.Minute)) {
+			live++
+		}
+	}
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGINT, want %d", code, exitInterrupted)
+	}
+}
+
 // TestTailClosedPipeExitsZero: when the reader goes away (tail | head -1),
 // the next write fails and tail ends with exit 0, not by SIGPIPE.
 func TestTailClosedPipeExitsZero(t *testing.T) {
