@@ -263,31 +263,7 @@ func (t *tailer) start(ctx context.Context, since string) error {
 			return nil
 		}
 	}
-	if since != "" {
-		rq, err := sinceQuery(t.q, since)
-		if err != nil {
-			return err
-		}
-		if _, err := t.app.runSync(ctx, t.st, rq, true); err != nil {
-			return err
-		}
-		// What arrives from here on is the follow's; what the cache holds
-		// now, the replay's.
-		if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
-			return &cacheError{err: err}
-		}
-		if _, err := streamRows(ctx, t.st, rq, t.app.env.now(), t.w, 0, store.Newer, t.raw); err != nil {
-			return err
-		}
-		if err := printer.Flush(t.w); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		// The follow's first poll stores the newest page the cache lacks,
-		// older than the window too: write only what it brings from the
-		// window's start on (new and late-indexed activities).
-		from, _ := rq.Bounds(t.app.env.now(), defaultSince)
-		t.priming, t.notBefore = true, from
-	} else {
+	if since == "" {
 		var err error
 		if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
 			return &cacheError{err: err}
@@ -295,7 +271,32 @@ func (t *tailer) start(ctx context.Context, since string) error {
 		t.priming, t.notBefore = true, t.app.env.now().Add(-feed.SettledLag)
 		return nil
 	}
-	return t.record(ctx)
+	rq, err := sinceQuery(t.q, since)
+	if err != nil {
+		return err
+	}
+	if _, err := t.app.runSync(ctx, t.st, rq, true); err != nil {
+		return err
+	}
+	// What arrives from here on is the follow's; what the cache holds now,
+	// the replay's.
+	if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
+		return &cacheError{err: err}
+	}
+	if _, err := streamRows(ctx, t.st, rq, t.app.env.now(), t.w, 0, store.Newer, t.raw); err != nil {
+		return err
+	}
+	if err := printer.Flush(t.w); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	// The follow's first poll stores the newest page the cache lacks,
+	// older than the window too: write only what it brings from the
+	// window's start on (new and late-indexed activities). The checkpoint
+	// is first recorded after that poll (prime), so a tail stopped before
+	// it replays the window again rather than write that page.
+	from, _ := rq.Bounds(t.app.env.now(), defaultSince)
+	t.priming, t.notBefore = true, from
+	return nil
 }
 
 // prime ends the start of a tail that starts now or after a --since
