@@ -64,17 +64,21 @@ interrupt with exit 130.
 last activity written and flushed to stdout (write, flush, then record). A
 restart, after a kill, a crash or a closed pipe, continues after it: no
 activity is skipped, and at most the activities of the last write are written
-again (dedupe them by their stable "id"). The position follows the order in
-which activities entered the cache, so late-indexed ones are not skipped.
+again (dedupe them by their stable "id"; a kill in the middle of a write can
+leave its last line cut). The position follows the order in which activities
+entered the cache, so late-indexed ones are not skipped.
 Without --checkpoint tail starts now. --since DURATION|TIME first syncs the
 gaps of that window, writes what the cache holds from then on (oldest first),
 then follows; with --checkpoint it applies only to a name seen for the first
-time (a restart continues where the checkpoint is). tail writes every
-activity that enters the cache, whichever claudit process stored it.
+time (a restart continues where the checkpoint is; the name is recorded after
+the first poll, so a tail stopped before it replays the window again). tail
+writes every activity that enters the cache, whichever claudit process stored
+it.
 
 The query takes every term but time terms (use --since).`,
 		Example: `  claudit tail --format ndjson | vector --config siem.toml
   claudit tail type:@keys --checkpoint siem --since 24h --format ndjson >> keys.ndjson
+  lnav keys.ndjson            # after lnav -i feed/lnav/claudit.json (see the README)
   claudit tail -type:@noise --format table`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeQuery,
