@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -150,7 +152,7 @@ func (a *app) tail(ctx context.Context, q feed.Query, opt tailOptions) error {
 	defer st.Close()
 	popt := a.printOptions()
 	popt.MarkLate = true
-	w, err := printer.NewRowWriter(opt.format, a.env.stdout, popt)
+	w, err := printer.NewRowWriter(opt.format, wholeLines{a.env.stdout}, popt)
 	if err != nil {
 		return &usageError{err: err}
 	}
@@ -372,6 +374,38 @@ func (t *tailer) record(ctx context.Context) error {
 		return &cacheError{err: err}
 	}
 	return nil
+}
+
+// pipeBuf is PIPE_BUF on Linux: a write of at most this many bytes to a
+// pipe is atomic.
+const pipeBuf = 4096
+
+// wholeLines writes to w in pieces that end at the end of a line and hold
+// at most pipeBuf bytes (or one longer line), so the reader of a tail that
+// is killed in the middle of a batch sees whole lines: a batch is one
+// write of up to 5,000 lines, which a pipe would otherwise take in parts.
+type wholeLines struct{ w io.Writer }
+
+func (l wholeLines) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		end := len(p)
+		if end > pipeBuf {
+			end = bytes.LastIndexByte(p[:pipeBuf], '\n') + 1
+			if end == 0 { // a line longer than pipeBuf
+				if end = bytes.IndexByte(p, '\n') + 1; end == 0 {
+					end = len(p)
+				}
+			}
+		}
+		m, err := l.w.Write(p[:end])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[end:]
+	}
+	return n, nil
 }
 
 // endOfOutput makes a closed stdout (EPIPE: the reader is gone, as with

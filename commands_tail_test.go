@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,20 @@ func liveSim(t testing.TB, rate, late float64, lateBy time.Duration) (*sim.Serve
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return srv, hs.URL
+}
+
+// liveTail skips the test with -short, else returns the binary and the
+// environment of a tail against a busy simulator (4 events a second, none
+// late).
+func liveTail(t *testing.T) (string, []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the binary against a live simulator")
+	}
+	bin := buildBinary(t)
+	_, url := liveSim(t, 240, 0, 0)
+	env, _ := tailEnv(t, url)
+	return bin, env
 }
 
 // tailLine is one line tail wrote and when the test read it.
@@ -238,12 +253,7 @@ func TestTailCheckpointSurvivesKills(t *testing.T) {
 // activities and then the new ones, never the older ones its first poll
 // stores into a fresh cache (the newest page, 30 days of history here).
 func TestTailSinceWritesTheWindow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the binary against a live simulator")
-	}
-	bin := buildBinary(t)
-	_, url := liveSim(t, 240, 0, 0)
-	env, _ := tailEnv(t, url)
+	bin, env := liveTail(t)
 	from := time.Now().Add(-2 * time.Minute)
 	p := startTail(t, bin, env, "--since", "2m", "--format", "ndjson", "--tail-poll", "1s")
 	deadline := time.Now().Add(time.Minute)
@@ -272,12 +282,7 @@ func TestTailSinceWritesTheWindow(t *testing.T) {
 // TestTailClosedPipeExitsZero: when the reader goes away (tail | head -1),
 // the next write fails and tail ends with exit 0, not by SIGPIPE.
 func TestTailClosedPipeExitsZero(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the binary against a live simulator")
-	}
-	bin := buildBinary(t)
-	_, url := liveSim(t, 240, 0, 0)
-	env, _ := tailEnv(t, url)
+	bin, env := liveTail(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -310,12 +315,7 @@ func TestTailClosedPipeExitsZero(t *testing.T) {
 // TestTailInterruptExits130: SIGINT ends tail with exit 130 ("interrupted"
 // on stderr), stdout holding only whole activities.
 func TestTailInterruptExits130(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the binary against a live simulator")
-	}
-	bin := buildBinary(t)
-	_, url := liveSim(t, 240, 0, 0)
-	env, _ := tailEnv(t, url)
+	bin, env := liveTail(t)
 	p := startTail(t, bin, env, "--format", "csv", "--tail-poll", "1s")
 	header, _ := p.next(t, time.Now().Add(time.Minute))
 	if !strings.HasPrefix(header.text, "id,created_at,") || !strings.HasSuffix(header.text, ",late") {
@@ -404,4 +404,45 @@ func tailLags(b *testing.B, bin, url string, n int) []time.Duration {
 		b.Fatal(fmt.Errorf("tail ended after %d events: %v", len(lags), sc.Err()))
 	}
 	return lags
+}
+
+// writeCalls records each Write.
+type writeCalls struct{ calls [][]byte }
+
+func (w *writeCalls) Write(p []byte) (int, error) {
+	w.calls = append(w.calls, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestWholeLines: tail's stdout takes a batch in writes that end at a
+// line's end and hold at most PIPE_BUF bytes (atomic on a pipe), a longer
+// line alone, and nothing lost or reordered.
+func TestWholeLines(t *testing.T) {
+	var in bytes.Buffer
+	for i := range 300 {
+		n := 100 + i*7
+		if i%97 == 0 {
+			n = 9000 // longer than PIPE_BUF
+		}
+		in.WriteString(strings.Repeat("x", n) + "\n")
+	}
+	in.WriteString("no newline at the end")
+	var rec writeCalls
+	if n, err := (wholeLines{&rec}).Write(in.Bytes()); err != nil || n != in.Len() {
+		t.Fatalf("Write = %d, %v; want %d, nil", n, err, in.Len())
+	}
+	if got := bytes.Join(rec.calls, nil); !bytes.Equal(got, in.Bytes()) {
+		t.Fatal("the writes do not add up to the input")
+	}
+	for i, c := range rec.calls[:len(rec.calls)-1] {
+		if c[len(c)-1] != '\n' {
+			t.Fatalf("write %d ends inside a line", i)
+		}
+		if len(c) > pipeBuf && bytes.Count(c, []byte{'\n'}) > 1 {
+			t.Fatalf("write %d: %d bytes of %d lines, over PIPE_BUF", i, len(c), bytes.Count(c, []byte{'\n'}))
+		}
+	}
+	if len(rec.calls) < in.Len()/pipeBuf {
+		t.Fatalf("%d writes for %d bytes", len(rec.calls), in.Len())
+	}
 }
