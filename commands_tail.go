@@ -66,9 +66,10 @@ interrupt with exit 130.
 last activity written and flushed to stdout (write, flush, then record). A
 restart, after a kill, a crash or a closed pipe, continues after it: no
 activity is skipped, and at most the activities of the last write are written
-again (dedupe them by their stable "id"; a kill in the middle of a write can
-leave its last line cut). The position follows the order in which activities
-entered the cache, so late-indexed ones are not skipped.
+again (dedupe them by their stable "id"). Lines go out whole, at most 4 KiB
+a write (atomic on a pipe), so a kill cuts only a longer line. The position
+follows the order in which activities entered the cache, so late-indexed ones
+are not skipped.
 Without --checkpoint tail starts now. --since DURATION|TIME first syncs the
 gaps of that window, writes what the cache holds from then on (oldest first),
 then follows; with --checkpoint it applies only to a name seen for the first
