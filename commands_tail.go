@@ -185,8 +185,10 @@ func (a *app) tail(ctx context.Context, q feed.Query, opt tailOptions) error {
 				a.rememberBudget(ctx, st, p.RateLimit)
 			}
 			// Called between the Syncer's writes: the head read here is
-			// exactly what the first poll stored.
-			if p.Phase == "tail" && !polled {
+			// exactly what the first poll stored. A failed poll is not the
+			// first: the newest page it did not store would come after head
+			// and be written.
+			if p.Phase == "tail" && p.Err == nil && !polled {
 				polled = true
 				head, err := st.ArrivalHead(ctx)
 				if err != nil {

@@ -279,6 +279,42 @@ func TestTailSinceWritesTheWindow(t *testing.T) {
 	}
 }
 
+// TestTailFailedFirstPollWritesNoPast: when tail's first poll fails
+// (every second request answers 500 with x-should-retry: false), the
+// newest page the next poll stores is still the past, not written: only
+// activities from the start less the indexing lag on.
+func TestTailFailedFirstPollWritesNoPast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary against a live simulator")
+	}
+	bin := buildBinary(t)
+	srv := sim.New(sim.Config{Seed: 15, Events: 300, LiveRate: 240, Now: time.Now,
+		Faults: sim.Faults{ServerErrorEvery: 2, ServerErrorCodes: []int{500}, NoRetry: true}})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	env, _ := tailEnv(t, hs.URL)
+	start := time.Now()
+	p := startTail(t, bin, env, "--format", "ndjson", "--tail-poll", "1s")
+	deadline := time.Now().Add(2 * time.Minute) // a failed poll waits a minute for the next
+	for live := 0; live < 10; {
+		l, ok := p.next(t, deadline)
+		if !ok {
+			b, _ := os.ReadFile(p.stderr)
+			t.Fatalf("tail ended early: %s", b)
+		}
+		a := activityOf(t, l.text)
+		if a.CreatedAt.Before(start.Add(-feed.SettledLag)) {
+			t.Fatalf("tail wrote %s, created %s, before its start less the indexing lag", a.ID, a.CreatedAt.Format(time.RFC3339Nano))
+		}
+		if a.CreatedAt.After(start) {
+			live++
+		}
+	}
+	if b, _ := os.ReadFile(p.stderr); !strings.Contains(string(b), "500") {
+		t.Fatalf("no failed poll on stderr: the test proves little: %s", b)
+	}
+}
+
 // TestTailClosedPipeExitsZero: when the reader goes away (tail | head -1),
 // the next write fails and tail ends with exit 0, not by SIGPIPE.
 func TestTailClosedPipeExitsZero(t *testing.T) {
