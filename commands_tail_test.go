@@ -107,6 +107,18 @@ func (p *tailProc) next(t *testing.T, deadline time.Time) (tailLine, bool) {
 	return tailLine{}, false
 }
 
+// nextActivity returns the activity of the next line, failing the test
+// past the deadline or at EOF.
+func (p *tailProc) nextActivity(t *testing.T, deadline time.Time) feed.Activity {
+	t.Helper()
+	l, ok := p.next(t, deadline)
+	if !ok {
+		b, _ := os.ReadFile(p.stderr)
+		t.Fatalf("tail ended early: %s", b)
+	}
+	return activityOf(t, l.text)
+}
+
 // wait ends the process's stdout and returns its exit code (-1: killed
 // by a signal).
 func (p *tailProc) wait(t *testing.T) int {
@@ -258,12 +270,7 @@ func TestTailSinceWritesTheWindow(t *testing.T) {
 	p := startTail(t, bin, env, "--since", "2m", "--format", "ndjson", "--tail-poll", "1s")
 	deadline := time.Now().Add(time.Minute)
 	for live := 0; live < 20; {
-		l, ok := p.next(t, deadline)
-		if !ok {
-			b, _ := os.ReadFile(p.stderr)
-			t.Fatalf("tail ended early: %s", b)
-		}
-		a := activityOf(t, l.text)
+		a := p.nextActivity(t, deadline)
 		if a.CreatedAt.Before(from) {
 			t.Fatalf("tail --since 2m wrote %s created %s, before the window (%s)", a.ID, a.CreatedAt.Format(time.RFC3339Nano), from.Format(time.RFC3339))
 		}
@@ -297,12 +304,7 @@ func TestTailFailedFirstPollWritesNoPast(t *testing.T) {
 	p := startTail(t, bin, env, "--format", "ndjson", "--tail-poll", "1s")
 	deadline := time.Now().Add(2 * time.Minute) // a failed poll waits a minute for the next
 	for live := 0; live < 10; {
-		l, ok := p.next(t, deadline)
-		if !ok {
-			b, _ := os.ReadFile(p.stderr)
-			t.Fatalf("tail ended early: %s", b)
-		}
-		a := activityOf(t, l.text)
+		a := p.nextActivity(t, deadline)
 		if a.CreatedAt.Before(start.Add(-feed.SettledLag)) {
 			t.Fatalf("tail wrote %s, created %s, before its start less the indexing lag", a.ID, a.CreatedAt.Format(time.RFC3339Nano))
 		}
