@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -64,17 +66,22 @@ interrupt with exit 130.
 last activity written and flushed to stdout (write, flush, then record). A
 restart, after a kill, a crash or a closed pipe, continues after it: no
 activity is skipped, and at most the activities of the last write are written
-again (dedupe them by their stable "id"). The position follows the order in
-which activities entered the cache, so late-indexed ones are not skipped.
+again (dedupe them by their stable "id"). Lines go out whole, at most 4 KiB
+a write (atomic on a pipe), so a kill cuts only a longer line. The position
+follows the order in which activities entered the cache, so late-indexed ones
+are not skipped.
 Without --checkpoint tail starts now. --since DURATION|TIME first syncs the
 gaps of that window, writes what the cache holds from then on (oldest first),
 then follows; with --checkpoint it applies only to a name seen for the first
-time (a restart continues where the checkpoint is). tail writes every
-activity that enters the cache, whichever claudit process stored it.
+time (a restart continues where the checkpoint is; the name is recorded after
+the first poll, so a tail stopped before it replays the window again). tail
+writes every activity that enters the cache, whichever claudit process stored
+it.
 
 The query takes every term but time terms (use --since).`,
 		Example: `  claudit tail --format ndjson | vector --config siem.toml
   claudit tail type:@keys --checkpoint siem --since 24h --format ndjson >> keys.ndjson
+  lnav keys.ndjson            # after lnav -i feed/lnav/claudit.json (see the README)
   claudit tail -type:@noise --format table`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: a.completeQuery,
@@ -146,7 +153,7 @@ func (a *app) tail(ctx context.Context, q feed.Query, opt tailOptions) error {
 	defer st.Close()
 	popt := a.printOptions()
 	popt.MarkLate = true
-	w, err := printer.NewRowWriter(opt.format, a.env.stdout, popt)
+	w, err := printer.NewRowWriter(opt.format, wholeLines{a.env.stdout}, popt)
 	if err != nil {
 		return &usageError{err: err}
 	}
@@ -178,8 +185,10 @@ func (a *app) tail(ctx context.Context, q feed.Query, opt tailOptions) error {
 				a.rememberBudget(ctx, st, p.RateLimit)
 			}
 			// Called between the Syncer's writes: the head read here is
-			// exactly what the first poll stored.
-			if p.Phase == "tail" && !polled {
+			// exactly what the first poll stored. A failed poll is not the
+			// first: the newest page it did not store would come after head
+			// and be written.
+			if p.Phase == "tail" && p.Err == nil && !polled {
 				polled = true
 				head, err := st.ArrivalHead(ctx)
 				if err != nil {
@@ -243,8 +252,9 @@ type tailer struct {
 	raw  bool   // the format prints the raw JSON alone (app.rawOnly)
 	name string // checkpoint ("" = none)
 	pos  int64  // every arrival up to pos is written
-	// priming is set while a tail that starts now waits for its first poll
-	// (see prime); notBefore is the start less feed.SettledLag.
+	// priming is set while a tail that starts now or after a --since replay
+	// waits for its first poll (see prime); notBefore is the start less
+	// feed.SettledLag, or the start of the --since window.
 	priming   bool
 	notBefore time.Time
 }
@@ -262,26 +272,7 @@ func (t *tailer) start(ctx context.Context, since string) error {
 			return nil
 		}
 	}
-	if since != "" {
-		rq, err := sinceQuery(t.q, since)
-		if err != nil {
-			return err
-		}
-		if _, err := t.app.runSync(ctx, t.st, rq, true); err != nil {
-			return err
-		}
-		// What arrives from here on is the follow's; what the cache holds
-		// now, the replay's.
-		if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
-			return &cacheError{err: err}
-		}
-		if _, err := streamRows(ctx, t.st, rq, t.app.env.now(), t.w, 0, store.Newer, t.raw); err != nil {
-			return err
-		}
-		if err := printer.Flush(t.w); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	} else {
+	if since == "" {
 		var err error
 		if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
 			return &cacheError{err: err}
@@ -289,14 +280,40 @@ func (t *tailer) start(ctx context.Context, since string) error {
 		t.priming, t.notBefore = true, t.app.env.now().Add(-feed.SettledLag)
 		return nil
 	}
-	return t.record(ctx)
+	rq, err := sinceQuery(t.q, since)
+	if err != nil {
+		return err
+	}
+	if _, err := t.app.runSync(ctx, t.st, rq, true); err != nil {
+		return err
+	}
+	// What arrives from here on is the follow's; what the cache holds now,
+	// the replay's.
+	if t.pos, err = t.st.ArrivalHead(ctx); err != nil {
+		return &cacheError{err: err}
+	}
+	if _, err := streamRows(ctx, t.st, rq, t.app.env.now(), t.w, 0, store.Newer, t.raw); err != nil {
+		return err
+	}
+	if err := printer.Flush(t.w); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	// The follow's first poll stores the newest page the cache lacks,
+	// older than the window too: write only what it brings from the
+	// window's start on (new and late-indexed activities). The checkpoint
+	// is first recorded after that poll (prime), so a tail stopped before
+	// it replays the window again rather than write that page.
+	from, _ := rq.Bounds(t.app.env.now(), defaultSince)
+	t.priming, t.notBefore = true, from
+	return nil
 }
 
-// prime ends the start of a tail that starts now. Its first poll stores
-// the newest page and the reconciled last 15 minutes that the cache
-// lacked: that is the past, not written, except the activities created
-// within the indexing lag before the start (the feed may have indexed
-// them after it). Arrivals after head, the first poll's end, are new.
+// prime ends the start of a tail that starts now or after a --since
+// replay. Its first poll stores the newest page and the reconciled last
+// 15 minutes that the cache lacked: that is the past, not written, except
+// the activities created from notBefore on (within the indexing lag before
+// the start, which the feed may have indexed after it, or in the --since
+// window). Arrivals after head, the first poll's end, are new.
 func (t *tailer) prime(ctx context.Context, head int64) error {
 	for t.pos < head {
 		rows, through, err := t.st.Arrived(ctx, t.q, t.app.env.now(), t.pos, 1) // one arrival
@@ -360,6 +377,38 @@ func (t *tailer) record(ctx context.Context) error {
 		return &cacheError{err: err}
 	}
 	return nil
+}
+
+// pipeBuf is PIPE_BUF on Linux: a write of at most this many bytes to a
+// pipe is atomic.
+const pipeBuf = 4096
+
+// wholeLines writes to w in pieces that end at the end of a line and hold
+// at most pipeBuf bytes (or one longer line), so the reader of a tail that
+// is killed in the middle of a batch sees whole lines: a batch is one
+// write of up to 5,000 lines, which a pipe would otherwise take in parts.
+type wholeLines struct{ w io.Writer }
+
+func (l wholeLines) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		end := len(p)
+		if end > pipeBuf {
+			end = bytes.LastIndexByte(p[:pipeBuf], '\n') + 1
+			if end == 0 { // a line longer than pipeBuf
+				if end = bytes.IndexByte(p, '\n') + 1; end == 0 {
+					end = len(p)
+				}
+			}
+		}
+		m, err := l.w.Write(p[:end])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[end:]
+	}
+	return n, nil
 }
 
 // endOfOutput makes a closed stdout (EPIPE: the reader is gone, as with

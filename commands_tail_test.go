@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,20 @@ func liveSim(t testing.TB, rate, late float64, lateBy time.Duration) (*sim.Serve
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return srv, hs.URL
+}
+
+// liveTail skips the test with -short, else returns the binary and the
+// environment of a tail against a busy simulator (4 events a second, none
+// late).
+func liveTail(t *testing.T) (string, []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the binary against a live simulator")
+	}
+	bin := buildBinary(t)
+	_, url := liveSim(t, 240, 0, 0)
+	env, _ := tailEnv(t, url)
+	return bin, env
 }
 
 // tailLine is one line tail wrote and when the test read it.
@@ -90,6 +105,18 @@ func (p *tailProc) next(t *testing.T, deadline time.Time) (tailLine, bool) {
 		t.Fatalf("no line from tail before the deadline; stderr:\n%s", b)
 	}
 	return tailLine{}, false
+}
+
+// nextActivity returns the activity of the next line, failing the test
+// past the deadline or at EOF.
+func (p *tailProc) nextActivity(t *testing.T, deadline time.Time) feed.Activity {
+	t.Helper()
+	l, ok := p.next(t, deadline)
+	if !ok {
+		b, _ := os.ReadFile(p.stderr)
+		t.Fatalf("tail ended early: %s", b)
+	}
+	return activityOf(t, l.text)
 }
 
 // wait ends the process's stdout and returns its exit code (-1: killed
@@ -234,15 +261,66 @@ func TestTailCheckpointSurvivesKills(t *testing.T) {
 		to.Sub(from).Round(time.Second), len(want), len(seen), repeats)
 }
 
-// TestTailClosedPipeExitsZero: when the reader goes away (tail | head -1),
-// the next write fails and tail ends with exit 0, not by SIGPIPE.
-func TestTailClosedPipeExitsZero(t *testing.T) {
+// TestTailSinceWritesTheWindow: tail --since 2m writes the window's
+// activities and then the new ones, never the older ones its first poll
+// stores into a fresh cache (the newest page, 30 days of history here).
+func TestTailSinceWritesTheWindow(t *testing.T) {
+	bin, env := liveTail(t)
+	from := time.Now().Add(-2 * time.Minute)
+	p := startTail(t, bin, env, "--since", "2m", "--format", "ndjson", "--tail-poll", "1s")
+	deadline := time.Now().Add(time.Minute)
+	for live := 0; live < 20; {
+		a := p.nextActivity(t, deadline)
+		if a.CreatedAt.Before(from) {
+			t.Fatalf("tail --since 2m wrote %s created %s, before the window (%s)", a.ID, a.CreatedAt.Format(time.RFC3339Nano), from.Format(time.RFC3339))
+		}
+		if a.CreatedAt.After(from.Add(2 * time.Minute)) {
+			live++
+		}
+	}
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGINT, want %d", code, exitInterrupted)
+	}
+}
+
+// TestTailFailedFirstPollWritesNoPast: when tail's first poll fails
+// (every second request answers 500 with x-should-retry: false), the
+// newest page the next poll stores is still the past, not written: only
+// activities from the start less the indexing lag on.
+func TestTailFailedFirstPollWritesNoPast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary against a live simulator")
 	}
 	bin := buildBinary(t)
-	_, url := liveSim(t, 240, 0, 0)
-	env, _ := tailEnv(t, url)
+	srv := sim.New(sim.Config{Seed: 15, Events: 300, LiveRate: 240, Now: time.Now,
+		Faults: sim.Faults{ServerErrorEvery: 2, ServerErrorCodes: []int{500}, NoRetry: true}})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	env, _ := tailEnv(t, hs.URL)
+	start := time.Now()
+	p := startTail(t, bin, env, "--format", "ndjson", "--tail-poll", "1s")
+	deadline := time.Now().Add(2 * time.Minute) // a failed poll waits a minute for the next
+	for live := 0; live < 10; {
+		a := p.nextActivity(t, deadline)
+		if a.CreatedAt.Before(start.Add(-feed.SettledLag)) {
+			t.Fatalf("tail wrote %s, created %s, before its start less the indexing lag", a.ID, a.CreatedAt.Format(time.RFC3339Nano))
+		}
+		if a.CreatedAt.After(start) {
+			live++
+		}
+	}
+	if b, _ := os.ReadFile(p.stderr); !strings.Contains(string(b), "500") {
+		t.Fatalf("no failed poll on stderr: the test proves little: %s", b)
+	}
+}
+
+// TestTailClosedPipeExitsZero: when the reader goes away (tail | head -1),
+// the next write fails and tail ends with exit 0, not by SIGPIPE.
+func TestTailClosedPipeExitsZero(t *testing.T) {
+	bin, env := liveTail(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -275,12 +353,7 @@ func TestTailClosedPipeExitsZero(t *testing.T) {
 // TestTailInterruptExits130: SIGINT ends tail with exit 130 ("interrupted"
 // on stderr), stdout holding only whole activities.
 func TestTailInterruptExits130(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the binary against a live simulator")
-	}
-	bin := buildBinary(t)
-	_, url := liveSim(t, 240, 0, 0)
-	env, _ := tailEnv(t, url)
+	bin, env := liveTail(t)
 	p := startTail(t, bin, env, "--format", "csv", "--tail-poll", "1s")
 	header, _ := p.next(t, time.Now().Add(time.Minute))
 	if !strings.HasPrefix(header.text, "id,created_at,") || !strings.HasSuffix(header.text, ",late") {
@@ -369,4 +442,45 @@ func tailLags(b *testing.B, bin, url string, n int) []time.Duration {
 		b.Fatal(fmt.Errorf("tail ended after %d events: %v", len(lags), sc.Err()))
 	}
 	return lags
+}
+
+// writeCalls records each Write.
+type writeCalls struct{ calls [][]byte }
+
+func (w *writeCalls) Write(p []byte) (int, error) {
+	w.calls = append(w.calls, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestWholeLines: tail's stdout takes a batch in writes that end at a
+// line's end and hold at most PIPE_BUF bytes (atomic on a pipe), a longer
+// line alone, and nothing lost or reordered.
+func TestWholeLines(t *testing.T) {
+	var in bytes.Buffer
+	for i := range 300 {
+		n := 100 + i*7
+		if i%97 == 0 {
+			n = 9000 // longer than PIPE_BUF
+		}
+		in.WriteString(strings.Repeat("x", n) + "\n")
+	}
+	in.WriteString("no newline at the end")
+	var rec writeCalls
+	if n, err := (wholeLines{&rec}).Write(in.Bytes()); err != nil || n != in.Len() {
+		t.Fatalf("Write = %d, %v; want %d, nil", n, err, in.Len())
+	}
+	if got := bytes.Join(rec.calls, nil); !bytes.Equal(got, in.Bytes()) {
+		t.Fatal("the writes do not add up to the input")
+	}
+	for i, c := range rec.calls[:len(rec.calls)-1] {
+		if c[len(c)-1] != '\n' {
+			t.Fatalf("write %d ends inside a line", i)
+		}
+		if len(c) > pipeBuf && bytes.Count(c, []byte{'\n'}) > 1 {
+			t.Fatalf("write %d: %d bytes of %d lines, over PIPE_BUF", i, len(c), bytes.Count(c, []byte{'\n'}))
+		}
+	}
+	if len(rec.calls) < in.Len()/pipeBuf {
+		t.Fatalf("%d writes for %d bytes", len(rec.calls), in.Len())
+	}
 }
