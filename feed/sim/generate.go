@@ -91,8 +91,8 @@ func episodeWeight(k int) int {
 // newGenerator compiles the catalogue into type plans and builds the world.
 func newGenerator(seed int64, norgs int) (*generator, error) {
 	g := &generator{
-		seed:   uint64(seed),
-		rng:    rand.New(rand.NewPCG(uint64(seed), 0x636c6175646974)),
+		seed:     uint64(seed),
+		rng:      rand.New(rand.NewPCG(uint64(seed), 0x636c6175646974)),
 		byName:   map[string]*typePlan{},
 		pools:    map[string][]string{},
 		actorIdx: map[string]int32{},
