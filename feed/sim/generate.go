@@ -20,7 +20,8 @@ import (
 type event struct {
 	at     int64  // created_at, unix ns (UTC)
 	vis    int64  // indexed_at: the event is queryable from this instant on
-	id     string // activity id
+	idHi   uint64 // the activity id's two halves (see id)
+	idLo   uint64
 	user   string // actor.user_id ("" unless a user_actor), for actor_ids[]
 	fields []byte // the type-specific fields and the closing brace, in the arena
 	actor  int32  // index into generator.actors
@@ -210,14 +211,14 @@ func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func
 		panic("sim: emit of unplanned type " + typ) // programming error: every type used is planned
 	}
 	at -= at % int64(time.Millisecond) // the feed's finest precision
-	id := taggedID("activity_", g.rng.Uint64(), g.rng.Uint64())
+	hi, lo := g.rng.Uint64(), g.rng.Uint64()
 	if a.org > 0 {
 		orgIdx = a.org - 1 // a key acts in its own organisation
 	}
 	if p.noOrg || orgIdx < 0 || orgIdx >= len(g.w.orgs) {
 		orgIdx = -1
 	}
-	e := event{at: at, vis: at, id: id, typ: p.idx, org: int8(orgIdx)}
+	e := event{at: at, vis: at, idHi: hi, idLo: lo, typ: p.idx, org: int8(orgIdx)}
 	if a.kind == feed.ActorUser {
 		e.user = a.userID
 	}
@@ -242,9 +243,10 @@ func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func
 // appendHead appends an activity's JSON up to its actor object: the id,
 // created_at, the organisation and the actor key.
 func (g *generator) appendHead(b []byte, e *event) []byte {
-	b = append(b, `{"id":`...)
-	b = appendString(b, e.id)
-	b = append(b, `,"created_at":"`...)
+	b = append(b, `{"id":"activity_01`...)
+	b = appendBase62(b, e.idHi)
+	b = appendBase62(b, e.idLo)
+	b = append(b, `","created_at":"`...)
 	b = appendTime(b, e.at)
 	b = append(b, '"')
 	if e.org < 0 {
@@ -255,6 +257,11 @@ func (g *generator) appendHead(b []byte, e *event) []byte {
 	}
 	return append(b, `,"actor":`...)
 }
+
+// id is the activity id: taggedID's "activity_01" and 22 base-62 digits.
+// The digits have a fixed width and ascend in ASCII, so ids order as
+// (idHi, idLo) do.
+func (e *event) id() string { return taggedID("activity_", e.idHi, e.idLo) }
 
 // appendEvent appends e's activity object, as emit encoded it.
 func (g *generator) appendEvent(b []byte, e *event) []byte {

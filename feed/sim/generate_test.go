@@ -189,7 +189,7 @@ func TestEveryActivityMatchesTheCatalogue(t *testing.T) {
 		}
 		types[a.Type]++
 		variants[a.Actor.Type]++
-		if !strings.HasPrefix(a.ID, "activity_01") || len(a.ID) != len("activity_")+24 || a.ID != e.id {
+		if !strings.HasPrefix(a.ID, "activity_01") || len(a.ID) != len("activity_")+24 || a.ID != e.id() {
 			fail("bad id")
 		}
 		ca := m["created_at"].(string)

@@ -195,8 +195,8 @@ func (s *Server) page(q *query, now int64) []byte {
 	}
 	first, last := "", ""
 	if len(rows) > 0 {
-		first = s.encodeCursor(position{rows[0].at, rows[0].id})
-		last = s.encodeCursor(position{rows[len(rows)-1].at, rows[len(rows)-1].id})
+		first = s.encodeCursor(position{rows[0].at, rows[0].id()})
+		last = s.encodeCursor(position{rows[len(rows)-1].at, rows[len(rows)-1].id()})
 		s.prevLast = s.gen.raw(rows[len(rows)-1])
 	}
 	return s.truncate(appendEnvelopeEnd(b, hasMore, first, last))
