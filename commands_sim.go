@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"claudit/feed"
@@ -25,6 +26,18 @@ const (
 	demoEvents    = 300_000
 	demoLiveRate  = 20 // events per minute
 	demoLateShare = 0.002
+	// demoParallel is how many requests the demo's backfill keeps in
+	// flight (claudit sync's default is 8). The simulator that encodes the
+	// pages and the explorer that decodes them share one process: more
+	// pages in flight hold more bodies and decoded activities at once
+	// without syncing sooner.
+	demoParallel = 2
+	// demoMemoryLimit is the demo's soft limit on Go memory. The simulated
+	// organisation stays resident (~57 MB) and the sync's pages are garbage
+	// soon after they arrive; without a limit the collector lets the heap
+	// grow to twice what is live before it runs. A GOMEMLIMIT in the
+	// environment wins.
+	demoMemoryLimit = 160 << 20
 )
 
 func (a *app) simCommand() *cobra.Command {
@@ -130,6 +143,12 @@ func (a *app) demo(ctx context.Context) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return &usageError{err: fmt.Errorf("start the simulator: %w", err)}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(demoMemoryLimit)
+	}
+	if a.parallel < 1 {
+		a.parallel = demoParallel
 	}
 	srv := sim.New(demoSimConfig())
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
