@@ -38,6 +38,12 @@ const (
 	// grow to twice what is live before it runs. A GOMEMLIMIT in the
 	// environment wins.
 	demoMemoryLimit = 160 << 20
+	// demoWriterCache and demoWriterMmap size the cache writer's page cache
+	// (KiB) and memory map (bytes), both resident: the store's defaults
+	// (64 MiB, 256 MiB) are for a million-event backfill; the demo's cache
+	// is under 300 MB and shares the process with the simulator.
+	demoWriterCache = 16 << 10
+	demoWriterMmap  = 64 << 20
 )
 
 func (a *app) simCommand() *cobra.Command {
@@ -160,7 +166,7 @@ func (a *app) demo(ctx context.Context) error {
 		return &cacheError{err: fmt.Errorf("create the demo cache: %w", err)}
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Open(ctx, filepath.Join(dir, "demo.db"))
+	st, err := store.Open(ctx, filepath.Join(dir, "demo.db"), store.WithWriterMemory(demoWriterCache, demoWriterMmap))
 	if err != nil {
 		return &cacheError{err: err}
 	}
