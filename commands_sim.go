@@ -32,11 +32,11 @@ const (
 	// pages in flight hold more bodies and decoded activities at once
 	// without syncing sooner.
 	demoParallel = 2
-	// demoMemoryLimit is the demo's soft limit on Go memory. The simulated
-	// organisation stays resident (~57 MB) and the sync's pages are garbage
-	// soon after they arrive; without a limit the collector lets the heap
-	// grow to twice what is live before it runs. A GOMEMLIMIT in the
-	// environment wins.
+	// demoMemoryLimit is the demo's soft limit on Go memory. While the
+	// backfill runs, 100–150 MB are live (the simulated organisation's
+	// 57 MB and the pages in the sync's pipeline), and without a limit the
+	// collector lets the heap grow to twice that before it runs. A
+	// GOMEMLIMIT in the environment wins.
 	demoMemoryLimit = 160 << 20
 	// demoWriterCache and demoWriterMmap size the cache writer's page cache
 	// (KiB) and memory map (bytes), both resident: the store's defaults
