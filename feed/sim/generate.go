@@ -33,6 +33,7 @@ type event struct {
 // typePlan is what the generator needs to know about one activity type.
 type typePlan struct {
 	name     string
+	field    []byte // `,"type":"name"`, encoded once
 	idx      int32
 	fields   []field
 	variants []string // allowed actor variants; nil = any
@@ -64,6 +65,8 @@ type generator struct {
 	pools   map[string][]string
 	chunk   []byte // current arena chunk that events' own bytes are copied into
 	scratch []byte
+	// orgFields are each organisation's id and uuid fields, encoded once.
+	orgFields [][]byte
 	// actors are the distinct actor objects, encoded; actorIdx finds one.
 	actors   []string
 	actorIdx map[string]int32
@@ -122,6 +125,9 @@ func newGenerator(seed int64, norgs int) (*generator, error) {
 	// variant no client knows.
 	g.addPlan(&typePlan{name: futureType, variants: []string{robotActor}})
 	g.w = newWorld(g.rng, norgs)
+	for _, o := range g.w.orgs {
+		g.orgFields = append(g.orgFields, appendStrField(appendStrField(nil, "organization_id", o.id), "organization_uuid", o.uuid))
+	}
 	g.initKeys()
 
 	mix := func(spec ...any) []weighted {
@@ -169,6 +175,7 @@ const (
 
 func (g *generator) addPlan(p *typePlan) {
 	p.idx = int32(len(g.plans))
+	p.field = appendStrField(nil, "type", p.name)
 	g.plans = append(g.plans, p)
 	g.byName[p.name] = p
 }
@@ -226,7 +233,7 @@ func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func
 	start := len(b)
 	b = appendActor(b, a)
 	e.actor = g.intern(b[start:])
-	b = appendStrField(b[:start], "type", typ)
+	b = append(b[:start], p.field...)
 	start = len(b)
 	if fields != nil {
 		b = fields(b)
@@ -252,8 +259,7 @@ func (g *generator) appendHead(b []byte, e *event) []byte {
 	if e.org < 0 {
 		b = append(b, `,"organization_id":null,"organization_uuid":null`...)
 	} else {
-		b = appendStrField(b, "organization_id", g.w.orgs[e.org].id)
-		b = appendStrField(b, "organization_uuid", g.w.orgs[e.org].uuid)
+		b = append(b, g.orgFields[e.org]...)
 	}
 	return append(b, `,"actor":`...)
 }
@@ -267,7 +273,7 @@ func (e *event) id() string { return taggedID("activity_", e.idHi, e.idLo) }
 func (g *generator) appendEvent(b []byte, e *event) []byte {
 	b = g.appendHead(b, e)
 	b = append(b, g.actors[e.actor]...)
-	b = appendStrField(b, "type", g.plans[e.typ].name)
+	b = append(b, g.plans[e.typ].field...)
 	return append(b, e.fields...)
 }
 
