@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"claudit/feed"
@@ -25,6 +26,24 @@ const (
 	demoEvents    = 300_000
 	demoLiveRate  = 20 // events per minute
 	demoLateShare = 0.002
+	// demoParallel is how many requests the demo's backfill keeps in
+	// flight (claudit sync's default is 8). The simulator that encodes the
+	// pages and the explorer that decodes them share one process: more
+	// pages in flight hold more bodies and decoded activities at once
+	// without syncing sooner.
+	demoParallel = 2
+	// demoMemoryLimit is the demo's soft limit on Go memory. While the
+	// backfill runs, 100–150 MB are live (the simulated organisation's
+	// 57 MB and the pages in the sync's pipeline), and without a limit the
+	// collector lets the heap grow to twice that before it runs. A
+	// GOMEMLIMIT in the environment wins.
+	demoMemoryLimit = 160 << 20
+	// demoWriterCache and demoWriterMmap size the cache writer's page cache
+	// (KiB) and memory map (bytes), both resident: the store's defaults
+	// (64 MiB, 256 MiB) are for a million-event backfill; the demo's cache
+	// is under 300 MB and shares the process with the simulator.
+	demoWriterCache = 16 << 10
+	demoWriterMmap  = 64 << 20
 )
 
 func (a *app) simCommand() *cobra.Command {
@@ -131,6 +150,12 @@ func (a *app) demo(ctx context.Context) error {
 	if err != nil {
 		return &usageError{err: fmt.Errorf("start the simulator: %w", err)}
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(demoMemoryLimit)
+	}
+	if a.parallel < 1 {
+		a.parallel = demoParallel
+	}
 	srv := sim.New(demoSimConfig())
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
@@ -141,7 +166,7 @@ func (a *app) demo(ctx context.Context) error {
 		return &cacheError{err: fmt.Errorf("create the demo cache: %w", err)}
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Open(ctx, filepath.Join(dir, "demo.db"))
+	st, err := store.Open(ctx, filepath.Join(dir, "demo.db"), store.WithWriterMemory(demoWriterCache, demoWriterMmap))
 	if err != nil {
 		return &cacheError{err: err}
 	}

@@ -62,7 +62,7 @@ func (c *checkpointer) loop() {
 		}
 		if db == nil {
 			var err error
-			if db, err = openDB(c.path, false); err != nil {
+			if db, err = openDB(c.path, false, options{}); err != nil {
 				db = nil
 				continue
 			}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -52,6 +53,9 @@ type Store struct {
 
 type options struct {
 	now func() time.Time
+	// The writer's page cache (KiB) and memory map (bytes); 0 = the
+	// defaults in openDB.
+	writerCacheKiB, writerMmap int
 }
 
 // Option configures Open.
@@ -59,6 +63,15 @@ type Option func(*options)
 
 // WithNow sets the clock used for ingest times and run bookkeeping (tests).
 func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithWriterMemory sizes the writer connection's page cache (KiB) and
+// memory map (bytes), for a process whose cache is small beside the
+// memory it shares with other work (the demo holds its simulator too).
+// Both count as resident memory: the defaults, 64 MiB and 256 MiB, suit a
+// million-event backfill (BenchmarkBackfillMemory). 0 keeps a default.
+func WithWriterMemory(cacheKiB, mmapBytes int) Option {
+	return func(o *options) { o.writerCacheKiB, o.writerMmap = cacheKiB, mmapBytes }
+}
 
 // DefaultPath returns the cache file of a profile:
 // os.UserCacheDir()/claudit/<profile>.db.
@@ -92,7 +105,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{path: abs, now: o.now, tightened: tightened, terms: map[string]int64{}, ids: idTuning{recentMax: recentMax, minCap: bloomMinCap}}
-	if s.w, err = openDB(abs, false); err != nil {
+	if s.w, err = openDB(abs, false, o); err != nil {
 		return nil, err
 	}
 	s.w.SetMaxOpenConns(1)
@@ -106,7 +119,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, err
 	}
-	if s.r, err = openDB(abs, true); err != nil {
+	if s.r, err = openDB(abs, true, o); err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -249,8 +262,9 @@ func openRODB(path string, immutable bool) (*sql.DB, error) {
 	return db, nil
 }
 
-// openDB opens one connection pool on the file with the cache's pragmas.
-func openDB(path string, readOnly bool) (*sql.DB, error) {
+// openDB opens one connection pool on the file with the cache's pragmas
+// (o sizes the writer's memory).
+func openDB(path string, readOnly bool, o options) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	// Set before the first write (a no-op on an existing file): bigger
@@ -273,8 +287,8 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 		// 256 MiB: a 1M-event backfill peaked at ~405 MB with 1 GiB and
 		// ~290 MB with 256 MiB, at the same ingest rate (0 and 128 MiB were
 		// slower; BenchmarkBackfillMemory).
-		q.Add("_pragma", "cache_size(-65536)")
-		q.Add("_pragma", "mmap_size(268435456)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cmp.Or(o.writerCacheKiB, 65536)))
+		q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", cmp.Or(o.writerMmap, 268435456)))
 		// Write transactions take the lock up front: a deferred transaction
 		// that upgrades later can fail with SQLITE_BUSY despite busy_timeout.
 		q.Set("_txlock", "immediate")

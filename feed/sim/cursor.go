@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math"
+	"strings"
 )
 
 // Cursors are opaque on purpose (§4): "cur_" + base64url(created_at ns,
@@ -41,12 +42,8 @@ func comparePos(e *event, p position) int {
 		return -1
 	case e.at > p.at:
 		return 1
-	case e.id < p.id:
-		return -1
-	case e.id > p.id:
-		return 1
 	}
-	return 0
+	return strings.Compare(e.id(), p.id)
 }
 
 func cursorKey(seed int64) []byte {

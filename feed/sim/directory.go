@@ -204,7 +204,7 @@ func (s *Server) removedPeople(rng *rand.Rand, acted map[string]bool) map[int]bo
 			var f struct {
 				ID string `json:"deleted_user_id"`
 			}
-			if json.Unmarshal(s.evs[i].raw, &f) == nil {
+			if json.Unmarshal(s.gen.raw(&s.evs[i]), &f) == nil {
 				if k, ok := byID[f.ID]; ok && slices.Contains(cands, k) {
 					gone[k] = true
 					break
@@ -288,7 +288,7 @@ func (s *Server) storyGroupID() string {
 			ID   string `json:"group_id"`
 			Name string `json:"group_name"`
 		}
-		if json.Unmarshal(s.evs[i].raw, &f) == nil && f.Name == hostileC1 {
+		if json.Unmarshal(s.gen.raw(&s.evs[i]), &f) == nil && f.Name == hostileC1 {
 			return f.ID
 		}
 	}
@@ -310,7 +310,7 @@ func (d *directory) scanKeyOrigins(s *Server) {
 		var f struct {
 			ID string `json:"api_key_id"`
 		}
-		if json.Unmarshal(e.raw, &f) == nil && f.ID != "" {
+		if json.Unmarshal(s.gen.raw(e), &f) == nil && f.ID != "" {
 			d.origins[f.ID] = keyOrigin{at: e.at, by: e.user}
 		}
 	}

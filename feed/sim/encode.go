@@ -123,10 +123,24 @@ func appendStrings(b []byte, vs []string) []byte {
 // digits.
 func appendTime(b []byte, ns int64) []byte {
 	t := time.Unix(0, ns).UTC()
-	if ns%int64(time.Second) == 0 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05Z")
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		if ns%int64(time.Second) == 0 {
+			return t.AppendFormat(b, "2006-01-02T15:04:05Z")
+		}
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
 	}
-	return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	// By hand: pages re-encode every row's created_at (see event), and
+	// AppendFormat's layout parsing was most of that.
+	h, mi, sec := t.Clock()
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+sec/10), byte('0'+sec%10))
+	if ns%int64(time.Second) != 0 {
+		ms := t.Nanosecond() / int(time.Millisecond)
+		b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	}
+	return append(b, 'Z')
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

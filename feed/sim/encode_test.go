@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +63,27 @@ func TestIDs(t *testing.T) {
 	}
 	if u := uuidFrom(0, 0); u != "00000000-0000-4000-8000-000000000000" {
 		t.Errorf("uuid %s", u)
+	}
+}
+
+// TestAppendTimeMatchesFormat: the hand-written created_at formatting is
+// AppendFormat's, whole seconds and milliseconds, across years and edges.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	cases := []int64{0, -1, 1, int64(time.Second), -int64(time.Millisecond), testEnd().UnixNano(),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC).UnixNano(),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano() / 2}
+	for range 10_000 {
+		cases = append(cases, rng.Int64()-rng.Int64(), testEnd().UnixNano()-rng.Int64N(int64(60*24*time.Hour)))
+	}
+	for _, ns := range cases {
+		ns -= ns % int64(time.Millisecond)
+		layout := "2006-01-02T15:04:05.000Z"
+		if ns%int64(time.Second) == 0 {
+			layout = "2006-01-02T15:04:05Z"
+		}
+		if got, want := string(appendTime(nil, ns)), time.Unix(0, ns).UTC().Format(layout); got != want {
+			t.Fatalf("appendTime(%d) = %s, want %s", ns, got, want)
+		}
 	}
 }

@@ -10,21 +10,30 @@ import (
 	"claudit/feed"
 )
 
-// event is one stored activity. The JSON is encoded once, at generation,
-// so serving a page is mostly copying bytes.
+// event is one stored activity, kept compact: a month of a busy
+// organisation is hundreds of thousands of them, held for the life of the
+// server. What other events share is stored once: the header (id,
+// created_at, organisation) and the type are rebuilt from the fields
+// below, the actor object is interned (a few thousand distinct ones), and
+// only the type-specific fields are the event's own bytes. appendEvent
+// rebuilds the JSON byte for byte as emit first encoded it.
 type event struct {
-	at   int64  // created_at, unix ns (UTC)
-	vis  int64  // indexed_at: the event is queryable from this instant on
-	id   string // activity id
-	user string // actor.user_id ("" unless a user_actor), for actor_ids[]
-	raw  []byte // the activity object, pre-encoded
-	typ  int32  // index into generator.plans
-	org  int8   // index into world.orgs; -1 = null
+	at     int64  // created_at, unix ns (UTC)
+	vis    int64  // indexed_at: the event is queryable from this instant on
+	idHi   uint64 // the activity id's two halves (see id)
+	idLo   uint64
+	user   string // actor.user_id ("" unless a user_actor), for actor_ids[]
+	fields []byte // the type-specific fields and the closing brace, in the arena
+	actor  int32  // index into generator.actors
+	typ    int32  // index into generator.plans
+	size   int32  // length of the encoded activity
+	org    int8   // index into world.orgs; -1 = null
 }
 
 // typePlan is what the generator needs to know about one activity type.
 type typePlan struct {
 	name     string
+	field    []byte // `,"type":"name"`, encoded once
 	idx      int32
 	fields   []field
 	variants []string // allowed actor variants; nil = any
@@ -54,8 +63,13 @@ type generator struct {
 	tail    []*typePlan // the long tail: catalogued types the keyring does not own
 	keys    keyring
 	pools   map[string][]string
-	chunk   []byte // current arena chunk that raw JSON is copied into
+	chunk   []byte // current arena chunk that events' own bytes are copied into
 	scratch []byte
+	// orgFields are each organisation's id and uuid fields, encoded once.
+	orgFields [][]byte
+	// actors are the distinct actor objects, encoded; actorIdx finds one.
+	actors   []string
+	actorIdx map[string]int32
 
 	sessionMix, adminMix, systemMix, platformMix, codeMix, liveMix []weighted
 }
@@ -81,10 +95,11 @@ func episodeWeight(k int) int {
 // newGenerator compiles the catalogue into type plans and builds the world.
 func newGenerator(seed int64, norgs int) (*generator, error) {
 	g := &generator{
-		seed:   uint64(seed),
-		rng:    rand.New(rand.NewPCG(uint64(seed), 0x636c6175646974)),
-		byName: map[string]*typePlan{},
-		pools:  map[string][]string{},
+		seed:     uint64(seed),
+		rng:      rand.New(rand.NewPCG(uint64(seed), 0x636c6175646974)),
+		byName:   map[string]*typePlan{},
+		pools:    map[string][]string{},
+		actorIdx: map[string]int32{},
 	}
 	cat := feed.Catalogue()
 	for _, name := range cat.Names() {
@@ -110,6 +125,9 @@ func newGenerator(seed int64, norgs int) (*generator, error) {
 	// variant no client knows.
 	g.addPlan(&typePlan{name: futureType, variants: []string{robotActor}})
 	g.w = newWorld(g.rng, norgs)
+	for _, o := range g.w.orgs {
+		g.orgFields = append(g.orgFields, appendStrField(appendStrField(nil, "organization_id", o.id), "organization_uuid", o.uuid))
+	}
 	g.initKeys()
 
 	mix := func(spec ...any) []weighted {
@@ -157,6 +175,7 @@ const (
 
 func (g *generator) addPlan(p *typePlan) {
 	p.idx = int32(len(g.plans))
+	p.field = appendStrField(nil, "type", p.name)
 	g.plans = append(g.plans, p)
 	g.byName[p.name] = p
 }
@@ -199,26 +218,23 @@ func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func
 		panic("sim: emit of unplanned type " + typ) // programming error: every type used is planned
 	}
 	at -= at % int64(time.Millisecond) // the feed's finest precision
-	id := taggedID("activity_", g.rng.Uint64(), g.rng.Uint64())
-	b := g.scratch[:0]
-	b = append(b, `{"id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"created_at":"`...)
-	b = appendTime(b, at)
-	b = append(b, '"')
+	hi, lo := g.rng.Uint64(), g.rng.Uint64()
 	if a.org > 0 {
 		orgIdx = a.org - 1 // a key acts in its own organisation
 	}
 	if p.noOrg || orgIdx < 0 || orgIdx >= len(g.w.orgs) {
 		orgIdx = -1
-		b = append(b, `,"organization_id":null,"organization_uuid":null`...)
-	} else {
-		b = appendStrField(b, "organization_id", g.w.orgs[orgIdx].id)
-		b = appendStrField(b, "organization_uuid", g.w.orgs[orgIdx].uuid)
 	}
-	b = append(b, `,"actor":`...)
+	e := event{at: at, vis: at, idHi: hi, idLo: lo, typ: p.idx, org: int8(orgIdx)}
+	if a.kind == feed.ActorUser {
+		e.user = a.userID
+	}
+	b := g.appendHead(g.scratch[:0], &e)
+	start := len(b)
 	b = appendActor(b, a)
-	b = appendStrField(b, "type", typ)
+	e.actor = g.intern(b[start:])
+	b = append(b[:start], p.field...)
+	start = len(b)
 	if fields != nil {
 		b = fields(b)
 	} else {
@@ -226,18 +242,62 @@ func (g *generator) emit(at int64, typ string, orgIdx int, a *actor, fields func
 	}
 	b = append(b, '}')
 	g.scratch = b
-	e := event{at: at, vis: at, id: id, raw: g.store(b), typ: p.idx, org: int8(orgIdx)}
-	if a.kind == feed.ActorUser {
-		e.user = a.userID
-	}
+	e.fields = g.store(b[start:])
+	e.size = int32(len(g.actors[e.actor]) + len(b))
 	return e
+}
+
+// appendHead appends an activity's JSON up to its actor object: the id,
+// created_at, the organisation and the actor key.
+func (g *generator) appendHead(b []byte, e *event) []byte {
+	b = append(b, `{"id":"activity_01`...)
+	b = appendBase62(b, e.idHi)
+	b = appendBase62(b, e.idLo)
+	b = append(b, `","created_at":"`...)
+	b = appendTime(b, e.at)
+	b = append(b, '"')
+	if e.org < 0 {
+		b = append(b, `,"organization_id":null,"organization_uuid":null`...)
+	} else {
+		b = append(b, g.orgFields[e.org]...)
+	}
+	return append(b, `,"actor":`...)
+}
+
+// id is the activity id: taggedID's "activity_01" and 22 base-62 digits.
+// The digits have a fixed width and ascend in ASCII, so ids order as
+// (idHi, idLo) do.
+func (e *event) id() string { return taggedID("activity_", e.idHi, e.idLo) }
+
+// appendEvent appends e's activity object, as emit encoded it.
+func (g *generator) appendEvent(b []byte, e *event) []byte {
+	b = g.appendHead(b, e)
+	b = append(b, g.actors[e.actor]...)
+	b = append(b, g.plans[e.typ].field...)
+	return append(b, e.fields...)
+}
+
+// raw returns e's activity object in a new slice.
+func (g *generator) raw(e *event) []byte {
+	return g.appendEvent(make([]byte, 0, e.size), e)
+}
+
+// intern returns the index of the actor object a, adding it if new.
+func (g *generator) intern(a []byte) int32 {
+	if i, ok := g.actorIdx[string(a)]; ok {
+		return i
+	}
+	i := int32(len(g.actors))
+	g.actors = append(g.actors, string(a))
+	g.actorIdx[g.actors[i]] = i
+	return i
 }
 
 // store copies b into the arena: large chunks instead of one allocation
 // per event keep a million events cheap for the garbage collector.
 func (g *generator) store(b []byte) []byte {
 	if cap(g.chunk)-len(g.chunk) < len(b) {
-		g.chunk = make([]byte, 0, max(4<<20, len(b)))
+		g.chunk = make([]byte, 0, max(1<<20, len(b)))
 	}
 	n := len(g.chunk)
 	g.chunk = append(g.chunk, b...)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"claudit/feed"
@@ -23,7 +22,10 @@ const (
 // history generates n historical events in [start, end], sorted by
 // (created_at, id). The newest one is at end exactly.
 func (g *generator) history(n int, start, end, incident int64) []event {
-	out := make([]event, 0, n+32)
+	// Room beyond n for the live and self events to come (hours of them
+	// at the demo's rate): growing the slice copies every event, and the
+	// old and new copies briefly coexist.
+	out := make([]event, 0, n+n/32+64)
 	if n >= storyMinEvents {
 		out = g.story(out, start, end, incident)
 	} else if n > 0 {
@@ -45,7 +47,7 @@ func compareEvents(a, b event) int {
 	if c := cmp.Compare(a.at, b.at); c != 0 {
 		return c
 	}
-	return strings.Compare(a.id, b.id)
+	return cmp.Or(cmp.Compare(a.idHi, b.idHi), cmp.Compare(a.idLo, b.idLo))
 }
 
 // episodeStart picks when a background episode begins: mostly office

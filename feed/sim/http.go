@@ -177,7 +177,7 @@ func (s *Server) page(q *query, now int64) []byte {
 	}
 	size := len(extra) + 128
 	for _, e := range rows {
-		size += len(e.raw) + 1
+		size += int(e.size) + 1
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"data":[`...)
@@ -191,13 +191,13 @@ func (s *Server) page(q *query, now int64) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, e.raw...)
+		b = s.gen.appendEvent(b, e)
 	}
 	first, last := "", ""
 	if len(rows) > 0 {
-		first = s.encodeCursor(position{rows[0].at, rows[0].id})
-		last = s.encodeCursor(position{rows[len(rows)-1].at, rows[len(rows)-1].id})
-		s.prevLast = rows[len(rows)-1].raw
+		first = s.encodeCursor(position{rows[0].at, rows[0].id()})
+		last = s.encodeCursor(position{rows[len(rows)-1].at, rows[len(rows)-1].id()})
+		s.prevLast = s.gen.raw(rows[len(rows)-1])
 	}
 	return s.truncate(appendEnvelopeEnd(b, hasMore, first, last))
 }

@@ -431,7 +431,7 @@ func walkLifecycles(t *testing.T, s *Server) *lifeChecker {
 	s.advanceLive(s.now().UnixNano())
 	c := newLifeChecker(t)
 	for i := range s.evs {
-		c.check(s.evs[i].raw, s.gen.plans[s.evs[i].typ].name)
+		c.check(s.gen.raw(&s.evs[i]), s.gen.plans[s.evs[i].typ].name)
 		if c.errs > 20 {
 			t.Fatal("too many lifecycle errors")
 		}

@@ -207,7 +207,7 @@ func (s *Server) Activities() []feed.Activity {
 	s.advanceLive(s.now().UnixNano())
 	out := make([]feed.Activity, 0, len(s.evs))
 	for i := len(s.evs) - 1; i >= 0; i-- {
-		out = append(out, decode(&s.evs[i]))
+		out = append(out, s.decode(&s.evs[i]))
 	}
 	return out
 }
@@ -231,15 +231,15 @@ func (s *Server) Truth(from, to time.Time) []feed.Activity {
 	for i := len(s.evs) - 1; i >= 0; i-- {
 		e := &s.evs[i]
 		if e.at >= lo && e.at < hi && e.vis <= now {
-			out = append(out, decode(e))
+			out = append(out, s.decode(e))
 		}
 	}
 	return out
 }
 
-func decode(e *event) feed.Activity {
+func (s *Server) decode(e *event) feed.Activity {
 	var a feed.Activity
-	if err := json.Unmarshal(e.raw, &a); err != nil {
+	if err := json.Unmarshal(s.gen.raw(e), &a); err != nil {
 		// The generator's output is valid JSON by construction and tested.
 		panic("sim: generated activity does not decode: " + err.Error())
 	}
