@@ -170,8 +170,8 @@ func (a *app) completeValues(cmd *cobra.Command, head, field, prefix string) []s
 	for _, v := range vals {
 		add(v)
 	}
-	kind := map[string]store.EntityKind{"actor": store.KindUser, "key": store.KindKey, "org": store.KindOrg}[field]
-	if names, err := st.Names(ctx); err == nil && kind != "" {
+	kind, named := store.FieldKind(field)
+	if names, err := st.Names(ctx); err == nil && named {
 		for _, v := range names.Complete(prefix, completionValues, kind) {
 			add(v)
 		}

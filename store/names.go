@@ -242,15 +242,27 @@ func (n *Names) All() []Entity {
 // organizations an org term names or (as a glob) matches. noun says what
 // was looked for, for the message when nothing is found.
 func (n *Names) TermIDs(field, value string) (ids []string, noun string) {
-	kind, noun := KindUser, "user"
-	switch strings.ToLower(field) {
-	case "key":
-		kind, noun = KindKey, "Compliance key"
-	case "org":
-		kind, noun = KindOrg, "organization"
+	kind, ok := FieldKind(field)
+	if !ok {
+		kind = KindUser
 	}
+	noun = map[EntityKind]string{KindUser: "user", KindKey: "Compliance key", KindOrg: "organization"}[kind]
 	for _, e := range n.Find(value, kind) {
 		ids = append(ids, e.ID)
 	}
 	return ids, noun
+}
+
+// FieldKind is the kind of entity a query field names: people for actor:,
+// Compliance keys for key:, organizations for org:; false for the others.
+func FieldKind(field string) (EntityKind, bool) {
+	switch strings.ToLower(field) {
+	case "actor":
+		return KindUser, true
+	case "key":
+		return KindKey, true
+	case "org":
+		return KindOrg, true
+	}
+	return "", false
 }

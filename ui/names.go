@@ -268,15 +268,8 @@ func parseQuery(text string, n *store.Names) (feed.Query, error) {
 // maps the mask back before parsing, so a quoted mask becomes the quoted
 // name.
 func nameCandidates(n *store.Names, red *feed.Redactor, field, prefix string, max int) []string {
-	var kind store.EntityKind
-	switch field {
-	case "actor":
-		kind = store.KindUser
-	case "key":
-		kind = store.KindKey
-	case "org":
-		kind = store.KindOrg
-	default:
+	kind, ok := store.FieldKind(field)
+	if !ok {
 		return nil
 	}
 	var out []string
