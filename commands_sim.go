@@ -32,6 +32,10 @@ const (
 	// pages in flight hold more bodies and decoded activities at once
 	// without syncing sooner.
 	demoParallel = 2
+	// demoPageSize is the demo's page (--page-size unless given): the
+	// bodies and decoded activities of a page in flight are most of the
+	// sync's memory, and a smaller page holds less of them at once.
+	demoPageSize = 2000
 	// demoMemoryLimit is the demo's soft limit on Go memory. While the
 	// backfill runs, 100–150 MB are live (the simulated organisation's
 	// 57 MB and the pages in the sync's pipeline), and without a limit the
@@ -136,6 +140,9 @@ opens the explorer. Try: key:<the leaked key> in the query bar, or K on a row.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.settings(cmd); err != nil {
 				return err
+			}
+			if !cmd.Flags().Changed("page-size") {
+				a.pageSize = demoPageSize
 			}
 			return a.demo(cmd.Context())
 		},
