@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,18 +223,23 @@ func TestLnavReadsTailNDJSON(t *testing.T) {
 		cmd := exec.Command(bin, "tail", "--checkpoint", "lnav", "--since", "2m", "--format", "ndjson",
 			"--tail-poll", "1s", "--tail-reconcile", "2s")
 		var stderr bytes.Buffer
-		cmd.Env, cmd.Stdout, cmd.Stderr = tenv, f, &stderr
+		// Each write reaches the file, then wakes the check below.
+		written := make(chan struct{}, 1)
+		cmd.Env, cmd.Stdout, cmd.Stderr = tenv, notifyWriter{f, written}, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		timeout := time.NewTimer(time.Until(deadline))
 		for !enough(lines()) {
-			if time.Now().After(deadline) {
+			select {
+			case <-written:
+			case <-timeout.C:
 				n, late := live(lines())
 				t.Fatalf("round %d: %d live lines (%d late) before the deadline; stderr: %s", round, n, late, stderr.String())
 			}
-			time.Sleep(100 * time.Millisecond) // polling interval of a deadline-bounded wait
 		}
+		timeout.Stop()
 		// An interrupt, not a kill: a kill in the middle of a write may cut
 		// the file's last line (the restart writes those activities again).
 		if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -256,4 +262,20 @@ func TestLnavReadsTailNDJSON(t *testing.T) {
 		t.Fatal("no line after a later one: the late-indexed case is not tested")
 	}
 	t.Logf("lnav read all %d lines of 2 tail runs with their created_at; %d written after a later one", len(ls), skewed)
+}
+
+// notifyWriter writes to w, then signals c (without blocking) that
+// something was written.
+type notifyWriter struct {
+	w io.Writer
+	c chan struct{}
+}
+
+func (n notifyWriter) Write(p []byte) (int, error) {
+	k, err := n.w.Write(p)
+	select {
+	case n.c <- struct{}{}:
+	default:
+	}
+	return k, err
 }
