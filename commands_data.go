@@ -540,16 +540,11 @@ type statusCache struct {
 	Error  string     `json:"error"`
 }
 
-type statusRange struct {
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
-}
-
 type statusCoverage struct {
-	Window     statusRange   `json:"window"`
+	Window     store.RangeJSON   `json:"window"`
 	Fraction   float64       `json:"fraction"`
 	Gaps       int           `json:"gaps"`
-	NewestGaps []statusRange `json:"newest_gaps"`
+	NewestGaps []store.RangeJSON `json:"newest_gaps"`
 }
 
 type statusFreshness struct {
@@ -562,7 +557,7 @@ type statusFreshness struct {
 type statusRun struct {
 	Kind     string      `json:"kind"`
 	Query    string      `json:"query"`
-	Window   statusRange `json:"window"`
+	Window   store.RangeJSON `json:"window"`
 	Started  time.Time   `json:"started"`
 	Finished *time.Time  `json:"finished"`
 	Outcome  string      `json:"outcome"` // "ok", "failed" or "unfinished"
@@ -667,10 +662,10 @@ func (a *app) cacheStatusJSON(ctx context.Context, st *store.Store, now time.Tim
 	if err != nil {
 		return &cacheError{err: err}
 	}
-	out.Coverage = &statusCoverage{Window: statusRange{cov.Window.From.UTC(), cov.Window.To.UTC()}, Fraction: cov.Fraction,
-		Gaps: len(cov.Missing), NewestGaps: []statusRange{}}
+	out.Coverage = &statusCoverage{Window: store.NewRangeJSON(cov.Window), Fraction: cov.Fraction,
+		Gaps: len(cov.Missing), NewestGaps: []store.RangeJSON{}}
 	for _, g := range cov.Missing[:min(len(cov.Missing), 10)] {
-		out.Coverage.NewestGaps = append(out.Coverage.NewestGaps, statusRange{g.From.UTC(), g.To.UTC()})
+		out.Coverage.NewestGaps = append(out.Coverage.NewestGaps, store.NewRangeJSON(g))
 	}
 	f := &statusFreshness{}
 	if n := len(cov.Covered); n > 0 {
@@ -683,7 +678,7 @@ func (a *app) cacheStatusJSON(ctx context.Context, st *store.Store, now time.Tim
 	out.Freshness = f
 	if r := stats.LastRun; r != nil {
 		s := r.Summary
-		run := &statusRun{Kind: r.Info.Kind, Query: r.Info.Query, Window: statusRange{r.Info.Window.From.UTC(), r.Info.Window.To.UTC()},
+		run := &statusRun{Kind: r.Info.Kind, Query: r.Info.Query, Window: store.NewRangeJSON(r.Info.Window),
 			Started: r.Info.Started.UTC(), Finished: utc(s.Finished), Error: s.Err,
 			Pages: s.Pages, Events: s.Events, Inserted: s.Inserted, Late: s.Late, Retries: s.Retries}
 		switch {
