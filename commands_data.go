@@ -542,8 +542,8 @@ type statusCache struct {
 
 type statusCoverage struct {
 	Window     store.RangeJSON   `json:"window"`
-	Fraction   float64       `json:"fraction"`
-	Gaps       int           `json:"gaps"`
+	Fraction   float64           `json:"fraction"`
+	Gaps       int               `json:"gaps"`
 	NewestGaps []store.RangeJSON `json:"newest_gaps"`
 }
 
@@ -555,18 +555,18 @@ type statusFreshness struct {
 }
 
 type statusRun struct {
-	Kind     string      `json:"kind"`
-	Query    string      `json:"query"`
+	Kind     string          `json:"kind"`
+	Query    string          `json:"query"`
 	Window   store.RangeJSON `json:"window"`
-	Started  time.Time   `json:"started"`
-	Finished *time.Time  `json:"finished"`
-	Outcome  string      `json:"outcome"` // "ok", "failed" or "unfinished"
-	Error    string      `json:"error"`
-	Pages    int         `json:"pages"`
-	Events   int         `json:"events"`
-	Inserted int         `json:"inserted"`
-	Late     int         `json:"late"`
-	Retries  int         `json:"retries"`
+	Started  time.Time       `json:"started"`
+	Finished *time.Time      `json:"finished"`
+	Outcome  string          `json:"outcome"` // "ok", "failed" or "unfinished"
+	Error    string          `json:"error"`
+	Pages    int             `json:"pages"`
+	Events   int             `json:"events"`
+	Inserted int             `json:"inserted"`
+	Late     int             `json:"late"`
+	Retries  int             `json:"retries"`
 }
 
 type statusBudget struct {
