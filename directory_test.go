@@ -487,7 +487,13 @@ func TestKeyDossierDirectory(t *testing.T) {
 // e-mails for actor:, key: and org:, reading the cache without creating
 // one, and nothing while redacting.
 func TestCompletionOffersNames(t *testing.T) {
-	e := syncedDirEnv(t)
+	d := testDirectory()
+	d.Users = append(d.Users, feed.DirectoryUser{ID: "user_01EVIL", Email: "evil@example.com", OrgUUID: d.Orgs[0].UUID,
+		FullName: "Alice\x1b]52;c;aGk=\x07\u202eEvil", Role: "user"})
+	e := dirEnv(t, sim.ComplianceKey, "", &fakeDirectory{d: d})
+	if code, _, stderr := e.run("sync"); code != 0 {
+		t.Fatalf("sync: exit %d\n%s", code, stderr)
+	}
 	complete := func(args ...string) []string {
 		t.Helper()
 		code, stdout, stderr := e.run(append([]string{"__complete", "query"}, args...)...)
@@ -510,8 +516,15 @@ func TestCompletionOffersNames(t *testing.T) {
 		}
 		return false
 	}
-	if got := complete("actor:Ali"); !has(got, `actor:"Alice Chen"`) {
+	got := complete("actor:Ali")
+	if !has(got, `actor:"Alice Chen"`) {
 		t.Errorf("actor:Ali → %q", got)
+	}
+	// A hostile name never reaches the shell.
+	for _, l := range got {
+		if strings.ContainsAny(l, "\x1b\x07\u202e") {
+			t.Errorf("completion offers a control sequence: %q", l)
+		}
 	}
 	if got := complete("since:7d", "actor:alice@"); !has(got, "actor:alice@example.com") {
 		t.Errorf("actor:alice@ → %q", got)

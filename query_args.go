@@ -161,6 +161,12 @@ func (a *app) completeValues(cmd *cobra.Command, head, field, prefix string) []s
 	seen := map[string]bool{}
 	var out []string
 	add := func(v string) {
+		// Values come from events and the directory, untrusted: one the
+		// terminal would not show as it is (escapes, controls, bidi) is
+		// not offered rather than printed to the shell.
+		if safe.Text(v) != v {
+			return
+		}
 		if c := head + feed.QuoteValue(v); !seen[c] {
 			seen[c] = true
 			out = append(out, c)
