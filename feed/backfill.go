@@ -71,7 +71,10 @@ type window struct {
 	rows    int       // rows fetched so far
 	// probe ends the window after its first page: the first request of a
 	// sync asks for the whole newest gap, which is all there is to fetch
-	// when it answers has_more:false.
+	// when it answers has_more:false. Its answer queues the rest of the
+	// pass's work (backfill.rest), cut into windows. A probe is not
+	// leased: a second process probing at the same time costs one
+	// request, deduplicated on commit.
 	probe bool
 }
 
@@ -82,6 +85,9 @@ type backfill struct {
 	sig    string
 	budget *budget
 	leaser Leaser // nil: the sink is not shared
+	parts  int    // how many windows the gaps are cut into
+	// rest is the gaps queued once the probe has answered, newest first.
+	rest []Range
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change below
@@ -99,14 +105,16 @@ type backfill struct {
 
 // commit is one fetched page on its way to the writer.
 type commit struct {
-	w       *window
-	page    *Page
-	rows    []Activity // the page's rows inside the window
-	outside int
-	covered Range
-	reached time.Time
-	last    bool  // the window is finished with this page
-	err     error // fail the sync once this page is committed
+	w    *window
+	page *Page
+	rows []Activity // the page's rows inside the window
+	// prepared is the sink's Preparer's work on rows (nil: none).
+	prepared Prepared
+	outside  int
+	covered  Range
+	reached  time.Time
+	last     bool  // the window is finished with this page
+	err      error // fail the sync once this page is committed
 }
 
 // errHandedOver ends a walker whose error travels with its last commit.
@@ -157,9 +165,10 @@ func (b *backfill) next(ctx context.Context) (*window, error) {
 		if w := b.pop(); w != nil {
 			b.claiming++
 			b.mu.Unlock()
+			leased := b.leaser != nil && !w.probe
 			ok, err := b.lease(ctx, w)
 			var gaps []Range
-			if err == nil && ok && b.leaser != nil {
+			if err == nil && ok && leased {
 				// Another process may have filled the window since the
 				// gaps were read: fetch only what is still missing.
 				gaps, err = b.s.sink.Missing(ctx, b.sig, w.r)
@@ -171,11 +180,11 @@ func (b *backfill) next(ctx context.Context) (*window, error) {
 			case !ok:
 				b.deferred = append(b.deferred, w.r)
 				b.total--
-			case b.leaser != nil && len(gaps) == 0:
+			case leased && len(gaps) == 0:
 				b.total--
 				ok = false
 			default:
-				if b.leaser != nil {
+				if leased {
 					w.r, w.stop, w.reached = gaps[0], gaps[0].From, gaps[0].To
 					rest := splitGaps(gaps[1:], 1)
 					b.queue = append(rest, b.queue...)
@@ -213,9 +222,10 @@ func (b *backfill) next(ctx context.Context) (*window, error) {
 	}
 }
 
-// lease claims w for this process (always granted without a Leaser).
+// lease claims w for this process (always granted without a Leaser, and
+// for a probe).
 func (b *backfill) lease(ctx context.Context, w *window) (bool, error) {
-	if b.leaser == nil {
+	if b.leaser == nil || w.probe {
 		return true, nil
 	}
 	return b.leaser.TakeLease(ctx, b.sig, w.r, b.s.cfg.leaseOwner, b.s.cfg.now().Add(b.s.cfg.leaseTTL))
@@ -295,6 +305,24 @@ func (b *backfill) advance(w *window, rows []Activity, hasMore bool) bool {
 	if last {
 		b.active = slices.DeleteFunc(b.active, func(x *window) bool { return x == w })
 	}
+	if w.probe {
+		// The rest of the probed gap (from the oldest instant the page
+		// reached, whose other rows may be on the next page), then the
+		// other gaps: the workers start on them while the writer commits
+		// the probe's page.
+		rest := b.rest
+		if hasMore {
+			to := w.r.To
+			if len(rows) > 0 && w.reached.Add(coverageEpsilon).Before(to) {
+				to = w.reached.Add(coverageEpsilon)
+			}
+			rest = append([]Range{{From: w.r.From, To: to}}, rest...)
+		}
+		queued := splitGaps(rest, b.parts)
+		b.queue = append(b.queue, queued...)
+		b.total += len(queued)
+		b.rest = nil
+	}
 	b.notify()
 	return last
 }
@@ -323,18 +351,12 @@ func (s *Syncer) syncParallel(ctx context.Context, q Query, sig string, bounds f
 		if len(todo) == 0 {
 			return nil
 		}
-		if !probed {
-			// One request for the newest gap first: a small answer
-			// (has_more:false) is then all of it, in one request rather
-			// than one per window, and its page tells how dense the
-			// feed is before the rest is cut into windows.
-			probed = true
-			if _, err := s.fetchParallel(ctx, q, sig, todo, run, true, &seen); err != nil {
-				return err
-			}
-			continue
-		}
-		deferred, err := s.fetchParallel(ctx, q, sig, todo, run, false, &seen)
+		// The first pass sends one request for the newest gap first: a
+		// small answer (has_more:false) is then all of it, in one request
+		// rather than one per window, and its page tells how dense the
+		// feed is before the rest is cut into windows.
+		deferred, err := s.fetchParallel(ctx, q, sig, todo, run, !probed, &seen)
+		probed = true
 		if err != nil {
 			return err
 		}
@@ -373,8 +395,7 @@ type density struct {
 // fetchParallel fetches the gaps with up to cfg.parallel requests in
 // flight, committing every page from this goroutine. It returns the
 // windows it left to another process holding them. With probe it fetches
-// only the first page of the newest gap (unleased: a second process
-// probing at the same time costs one request, deduplicated on commit).
+// the first page of the newest gap before it cuts the rest into windows.
 // seen carries the density estimate from one pass to the next.
 func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []Range, run *runState, probe bool, seen *density) ([]Range, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -386,21 +407,23 @@ func (s *Syncer) fetchParallel(ctx context.Context, q Query, sig string, gaps []
 		parts *= 2
 	}
 	var windows []*window
+	var rest []Range
 	if probe {
-		newest := gaps[0]
-		for _, g := range gaps[1:] {
-			if g.To.After(newest.To) {
-				newest = g
+		newest := 0
+		for i, g := range gaps {
+			if g.To.After(gaps[newest].To) {
+				newest = i
 			}
 		}
-		windows = []*window{{r: newest, stop: newest.From, reached: newest.To, probe: true}}
-		leaser = nil
+		g := gaps[newest]
+		windows = []*window{{r: g, stop: g.From, reached: g.To, probe: true}}
+		rest = slices.Delete(slices.Clone(gaps), newest, newest+1)
 	} else {
 		windows = splitGaps(gaps, parts)
 	}
 	b := &backfill{s: s, q: q, sig: sig, budget: newBudget(s.cfg.now, s.cfg.parallel, s.cfg.budgetReserve),
-		leaser: leaser, changed: make(chan struct{}), queue: windows, total: len(windows), renewed: s.cfg.now(),
-		rows: seen.rows, walked: seen.walked}
+		leaser: leaser, parts: parts, rest: rest, changed: make(chan struct{}), queue: windows, total: len(windows),
+		renewed: s.cfg.now(), rows: seen.rows, walked: seen.walked}
 	defer func() {
 		b.mu.Lock()
 		seen.rows, seen.walked = b.rows, b.walked
@@ -500,6 +523,11 @@ func (b *backfill) walk(ctx context.Context, w *window, commits chan<- commit) e
 			}
 		}
 		rows, outside := clipToRange(page.Data, w.r)
+		var prepared Prepared
+		if pr, ok := b.s.sink.(Preparer); ok {
+			// Here rather than on the writer: an error is Put's to report.
+			prepared, _ = pr.Prepare(rows)
+		}
 		next := p
 		if page.HasMore {
 			next = followCursor(p, page, len(rows), &emptyStreak)
@@ -512,7 +540,7 @@ func (b *backfill) walk(ctx context.Context, w *window, commits chan<- commit) e
 			covered.From = oldest(rows).Add(coverageEpsilon)
 		}
 		last := b.advance(w, rows, page.HasMore)
-		c := commit{w: w, page: page, rows: rows, outside: outside, covered: covered, reached: w.r.To, last: last}
+		c := commit{w: w, page: page, rows: rows, prepared: prepared, outside: outside, covered: covered, reached: w.r.To, last: last}
 		if len(rows) > 0 {
 			c.reached = oldest(rows)
 		}
@@ -562,7 +590,7 @@ func (s *Syncer) commitPage(ctx context.Context, b *backfill, c commit, done *in
 	if safe := s.safeEnd(); covered.To.After(safe) {
 		covered.To = safe
 	}
-	batch := Batch{Filter: b.sig, Activities: c.rows, RunID: run.id, RequestID: page.Meta.RequestID}
+	batch := Batch{Filter: b.sig, Activities: c.rows, RunID: run.id, RequestID: page.Meta.RequestID, Prepared: c.prepared}
 	if !covered.From.IsZero() && covered.To.After(covered.From) {
 		batch.Covered = covered
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -338,4 +339,67 @@ func TestParallelSyncProbesTheNewestGapFirst(t *testing.T) {
 	if !firstPage.IsZero() && firstPage.Before(newest.Add(-7*24*time.Hour)) {
 		t.Fatalf("first page reached %v, the newest event is %v: it was not the newest page", firstPage, newest)
 	}
+}
+
+// probeStore holds the probe's commit until a window has been requested,
+// and counts the pages that came prepared.
+type probeStore struct {
+	*store.Store
+	windowAsked <-chan struct{}
+	puts        int
+	prepared    int
+	waited      bool // the probe's commit gave up waiting
+}
+
+func (p *probeStore) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
+	p.puts++
+	if b.Prepared != nil && b.Prepared.Of(b.Activities) {
+		p.prepared++
+	}
+	if p.puts == 1 {
+		t := time.NewTimer(time.Minute)
+		select {
+		case <-p.windowAsked:
+		case <-t.C:
+			p.waited = true
+		}
+		t.Stop()
+	}
+	return p.Store.Put(ctx, b)
+}
+
+// The probe's answer starts the windows at once: the workers fetch while
+// the writer commits the probe's page, not after it. And every page
+// reaches the writer prepared by the worker that fetched it.
+func TestParallelSyncFetchesWhileTheProbeCommits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := sim.New(sim.Config{Seed: 35, Events: 4000, Span: 2 * 24 * time.Hour, RateLimit: -1, SelfEventDelay: -1})
+		asked := make(chan struct{})
+		var requests atomic.Int32
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if requests.Add(1) == 2 {
+				close(asked)
+			}
+			s.ServeHTTP(w, r)
+		})
+		c, err := feed.New(feed.WithBaseURL("https://api.anthropic.com"), feed.WithKey(feed.NewSecret(sim.AdminKey)),
+			feed.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := &probeStore{Store: openCache(t), windowAsked: asked}
+		sy := feed.NewSyncer(c, st, feed.WithPageLimit(500), feed.WithParallel(4))
+		from, to := time.Now().Add(-3*24*time.Hour), time.Now().Add(-time.Minute)
+		if _, err := sy.Sync(context.Background(), absWindow(from, to), 0); err != nil {
+			t.Fatal(err)
+		}
+		if st.waited {
+			t.Fatal("no window was requested while the probe's page was being committed")
+		}
+		assertTruth(t, st.Store, s, from, to)
+		assertCoverageHonest(t, st.Store, s, "", feed.Range{From: from, To: to})
+		if st.puts < 8 || st.prepared != st.puts {
+			t.Fatalf("%d of %d pages reached the writer prepared, want all (and at least 8)", st.prepared, st.puts)
+		}
+	})
 }

@@ -30,6 +30,28 @@ type Batch struct {
 	RunID int64
 	// RequestID is the request-id of the response that carried the page.
 	RequestID string
+	// Prepared is what the Sink's Preparer made of Activities ahead of
+	// Put (nil: Put does that work itself).
+	Prepared Prepared
+}
+
+// Preparer is implemented by a Sink whose Put does CPU work on a page
+// before it writes (the store extracts what it indexes). A parallel
+// backfill's fetch workers prepare each page as it arrives, concurrently,
+// and pass the result to Put in Batch.Prepared, so the one writer only
+// writes.
+type Preparer interface {
+	// Prepare does Put's work on acts that needs no transaction. It must
+	// be safe for concurrent use; an error is Put's to report, so a caller
+	// may ignore it and leave Prepared nil.
+	Prepare(acts []Activity) (Prepared, error)
+}
+
+// Prepared is a Preparer's work on a page, opaque to feed. Put ignores one
+// made from other activities than the Batch's own.
+type Prepared interface {
+	// Of reports whether it was made from exactly acts (the same slice).
+	Of(acts []Activity) bool
 }
 
 // PutResult says what a Put did with a batch.

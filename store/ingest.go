@@ -8,17 +8,65 @@ import (
 	"claudit/feed"
 )
 
+// prepared is a page as Put stores it, made before the write lock: its
+// first copies of each id in ascending rid order, the ids' hashes (in the
+// same order) and the page's later copies of an id.
+type prepared struct {
+	acts   []feed.Activity
+	rows   []ingestRow
+	hashes []uint64
+	dups   []*feed.Activity
+	first  map[string]*feed.Activity
+	used   bool
+}
+
+// Of implements feed.Prepared.
+func (p *prepared) Of(acts []feed.Activity) bool {
+	return len(acts) == len(p.acts) && (len(acts) == 0 || &acts[0] == &p.acts[0])
+}
+
+// Prepare implements feed.Preparer: the part of Put that needs no
+// transaction (reading each activity for what the cache indexes), so that
+// it runs on the goroutine that fetched the page rather than the writer's.
+// It is safe for concurrent use.
+func (s *Store) Prepare(acts []feed.Activity) (feed.Prepared, error) {
+	p, err := prepare(acts)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func prepare(acts []feed.Activity) (*prepared, error) {
+	rows, dups, first, err := prepareRows(acts)
+	if err != nil {
+		return nil, err
+	}
+	rows = sortByRid(rows)
+	hashes := make([]uint64, len(rows))
+	for i := range rows {
+		hashes[i] = idHash(rows[i].a.ID)
+	}
+	return &prepared{acts: acts, rows: rows, hashes: hashes, dups: dups, first: first}, nil
+}
+
 // Put commits a page, its coverage, its cursor and its request-id in one
 // transaction. Activities already cached are counted, not rewritten; an id
 // that comes back with different content is kept once and recorded as an
 // anomaly.
 func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	var res feed.PutResult
-	rows, inBatchDup, first, err := prepareRows(b.Activities)
-	if err != nil {
-		return res, fmt.Errorf("store page: %w", err)
+	p, _ := b.Prepared.(*prepared)
+	if p == nil || p.used || !p.Of(b.Activities) {
+		var err error
+		if p, err = prepare(b.Activities); err != nil {
+			return res, fmt.Errorf("store page: %w", err)
+		}
 	}
-	rows = sortByRid(rows)
+	// Put updates the rows (flags, a moved rid): a failed Put's rows are
+	// not reused.
+	p.used = true
+	rows, inBatchDup, first, hashes := p.rows, p.dups, p.first, p.hashes
 	now := s.now().UnixNano()
 
 	sqlTx, err := s.w.BeginTx(ctx, nil)
@@ -47,10 +95,6 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	}
 	for i := range rows {
 		rows[i].late = contains(cov, rows[i].t)
-	}
-	hashes := make([]uint64, len(rows))
-	for i := range rows {
-		hashes[i] = idHash(rows[i].a.ID)
 	}
 	ids0, err := loadIDFilter(ctx, tx, hashes, &s.bloom)
 	if err != nil {

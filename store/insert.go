@@ -21,15 +21,23 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// evenChunk is the size of the chunks n rows are split into, at most max
-// each and all but the last the same (a page of 5000 in 5 of 1000), so
-// their statement is cached once.
-func evenChunk(n, limit int) int {
-	if n <= limit {
-		return max(n, 1)
+// chunks cuts n rows into statements of a few fixed sizes: as many of
+// limit as fit, then powers of two, largest first (4212 rows of at most
+// 1000 are 4×1000, 128, 64, 16 and 4). Each size is prepared once and
+// cached, whatever the page sizes; preparing a statement of a thousand
+// rows costs as much as running it.
+func chunks(n, limit int) []int {
+	var out []int
+	for ; n >= limit; n -= limit {
+		out = append(out, limit)
 	}
-	k := (n + limit - 1) / limit
-	return (n + k - 1) / k
+	for size := 1 << 30; n > 0; size >>= 1 {
+		if size <= n {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
 }
 
 func termArg(ids map[string]int64, v string) any {
@@ -65,10 +73,11 @@ const actInsert = `INSERT INTO activities(rid, id, t, type, atype, actor, email,
 // slot another id holds (same millisecond, same 20 hash bits) moves to the
 // next free slot.
 func (s *Store) insertActivities(ctx context.Context, tx *wtx, rows []ingestRow, idx []int, ids internIDs, now int64) error {
-	size := evenChunk(len(idx), actChunk)
-	args := make([]any, 0, size*actCols)
-	for start := 0; start < len(idx); start += size {
-		part := idx[start:min(len(idx), start+size)]
+	args := make([]any, 0, min(len(idx), actChunk)*actCols)
+	start := 0
+	for _, size := range chunks(len(idx), actChunk) {
+		part := idx[start : start+size]
+		start += size
 		// Plain ? parameters: SQLite looks numbered ones up by a linear
 		// search, which makes binding thousands of them quadratic.
 		st, err := tx.bulk(ctx, actInsert, "ON CONFLICT DO NOTHING", actCols, len(part))

@@ -18,6 +18,10 @@ type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 	order []string // oldest first, for eviction
+	// missed holds the statements a transaction lacked once: one is
+	// prepared for later transactions when it is missed again, so the
+	// odd size of a short page is not prepared twice for nothing.
+	missed map[string]bool
 }
 
 // Statements of fewer rows are cheap to prepare and not cached; at most
@@ -33,11 +37,12 @@ func (c *stmtCache) get(key string) *sql.Stmt {
 	return c.stmts[key]
 }
 
-// warm prepares the missed statements on db for later transactions. It
-// must not run inside a transaction of db. Failures only cost speed.
+// warm prepares the statements missed a second time on db for later
+// transactions. It must not run inside a transaction of db. Failures only
+// cost speed.
 func (c *stmtCache) warm(ctx context.Context, db *sql.DB, missed []bulkStmt) {
 	for _, m := range missed {
-		if c.get(m.key) != nil {
+		if c.get(m.key) != nil || !c.missedBefore(m.key) {
 			continue
 		}
 		st, err := db.PrepareContext(ctx, m.query)
@@ -65,6 +70,20 @@ func (c *stmtCache) warm(ctx context.Context, db *sql.DB, missed []bulkStmt) {
 	}
 }
 
+// missedBefore reports whether key was missed before, and remembers it.
+func (c *stmtCache) missedBefore(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.missed[key] {
+		return true
+	}
+	if c.missed == nil || len(c.missed) >= 8*maxCachedStmts {
+		c.missed = map[string]bool{}
+	}
+	c.missed[key] = true
+	return false
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -90,7 +109,7 @@ type wtx struct {
 // bulk returns a prepared statement "prefix VALUES (?,…),(?,…) suffix" for
 // n rows of cols values.
 func (tx *wtx) bulk(ctx context.Context, prefix, suffix string, cols, n int) (*sql.Stmt, error) {
-	return tx.stmt(ctx, fmt.Sprintf("%s|%d|%s", prefix, n, suffix), n, func() string {
+	return tx.stmt(ctx, fmt.Sprintf("%s|%d|%s", prefix, n, suffix), n >= minCachedRows, func() string {
 		var sb strings.Builder
 		sb.Grow(len(prefix) + len(suffix) + n*(2*cols+2))
 		sb.WriteString(prefix)
@@ -108,9 +127,10 @@ func (tx *wtx) bulk(ctx context.Context, prefix, suffix string, cols, n int) (*s
 	})
 }
 
-// stmt returns the prepared statement of key (for n rows), building its
-// text with build when neither the transaction nor the cache has it.
-func (tx *wtx) stmt(ctx context.Context, key string, n int, build func() string) (*sql.Stmt, error) {
+// stmt returns the prepared statement of key, building its text with build
+// when neither the transaction nor the cache has it; keep asks the cache
+// to keep it for later transactions.
+func (tx *wtx) stmt(ctx context.Context, key string, keep bool, build func() string) (*sql.Stmt, error) {
 	if st, ok := tx.stmts[key]; ok {
 		return st, nil
 	}
@@ -130,7 +150,7 @@ func (tx *wtx) stmt(ctx context.Context, key string, n int, build func() string)
 		return nil, err
 	}
 	tx.stmts[key] = st
-	if n >= minCachedRows {
+	if keep {
 		tx.missed = append(tx.missed, bulkStmt{key, query})
 	}
 	return st, nil
