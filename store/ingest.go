@@ -28,17 +28,18 @@ func (p *prepared) Of(acts []feed.Activity) bool {
 // Prepare implements feed.Preparer: the part of Put that needs no
 // transaction (reading each activity for what the cache indexes), so that
 // it runs on the goroutine that fetched the page rather than the writer's.
-// It is safe for concurrent use.
+// It is safe for concurrent use, and runs on the calling goroutine alone:
+// its callers (the fetch workers) already prepare several pages at once.
 func (s *Store) Prepare(acts []feed.Activity) (feed.Prepared, error) {
-	p, err := prepare(acts)
+	p, err := prepare(acts, false)
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func prepare(acts []feed.Activity) (*prepared, error) {
-	rows, dups, first, err := prepareRows(acts)
+func prepare(acts []feed.Activity, split bool) (*prepared, error) {
+	rows, dups, first, err := prepareRows(acts, split)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	p, _ := b.Prepared.(*prepared)
 	if p == nil || p.used || !p.Of(b.Activities) {
 		var err error
-		if p, err = prepare(b.Activities); err != nil {
+		if p, err = prepare(b.Activities, true); err != nil {
 			return res, fmt.Errorf("store page: %w", err)
 		}
 	}

@@ -110,7 +110,7 @@ const parallelRows = 1024
 // prepareRows prepares the first copy of every id of a page; later copies
 // in the same page are returned apart (dups), with first mapping an id to
 // its first copy.
-func prepareRows(acts []feed.Activity) (rows []ingestRow, dups []*feed.Activity, first map[string]*feed.Activity, err error) {
+func prepareRows(acts []feed.Activity, split bool) (rows []ingestRow, dups []*feed.Activity, first map[string]*feed.Activity, err error) {
 	first = make(map[string]*feed.Activity, len(acts))
 	uniq := make([]*feed.Activity, 0, len(acts))
 	for i := range acts {
@@ -135,7 +135,7 @@ func prepareRows(acts []feed.Activity) (rows []ingestRow, dups []*feed.Activity,
 		}
 		return nil
 	}
-	if len(uniq) < parallelRows {
+	if !split || len(uniq) < parallelRows {
 		err = prep(0, len(uniq))
 	} else {
 		// Extraction is pure Go: the second core does half of it.
