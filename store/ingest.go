@@ -58,6 +58,7 @@ func prepare(acts []feed.Activity, split bool) (*prepared, error) {
 func (s *Store) Put(ctx context.Context, b feed.Batch) (feed.PutResult, error) {
 	var res feed.PutResult
 	p, _ := b.Prepared.(*prepared)
+	// Put alone (no Preparer, or a Prepared for other rows) prepares here.
 	if p == nil || p.used || !p.Of(b.Activities) {
 		var err error
 		if p, err = prepare(b.Activities, true); err != nil {

@@ -109,7 +109,7 @@ const parallelRows = 1024
 
 // prepareRows prepares the first copy of every id of a page; later copies
 // in the same page are returned apart (dups), with first mapping an id to
-// its first copy.
+// its first copy. With split, a big page is prepared on two goroutines.
 func prepareRows(acts []feed.Activity, split bool) (rows []ingestRow, dups []*feed.Activity, first map[string]*feed.Activity, err error) {
 	first = make(map[string]*feed.Activity, len(acts))
 	uniq := make([]*feed.Activity, 0, len(acts))
