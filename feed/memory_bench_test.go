@@ -103,10 +103,8 @@ func TestBackfillMemoryChild(t *testing.T) {
 		cfg.Now = func() time.Time { return simEnd.Add(time.Hour) }
 		acts := sim.New(cfg).Activities()
 		start := time.Now()
-		for lo := 0; lo < len(acts); lo += 5000 {
-			if _, err := st.Put(context.Background(), feed.Batch{Activities: acts[lo:min(len(acts), lo+5000)]}); err != nil {
-				t.Fatal(err)
-			}
+		if err := putAll(context.Background(), st, acts); err != nil {
+			t.Fatal(err)
 		}
 		secs := time.Since(start).Seconds()
 		// Not the backfill's peak (the child holds the whole data set):

@@ -27,6 +27,7 @@ type ingestRow struct {
 	// their hashes (see substr.go).
 	subVals   []string
 	subHashes []uint64
+	subTokens string // the row's vref text, made here to spare the writer
 	reqID     string
 	actorKey  string   // api_key_id of an api_actor (compliance_api_accessed)
 	ips       []string // every IP address mentioned, for CIDR terms
@@ -99,6 +100,7 @@ func (p *preparer) row(a *feed.Activity) (ingestRow, error) {
 	buf = appendToken(buf, tokType, a.Type)
 	row.refs = string(buf)
 	row.subVals, row.subHashes = slices.Clone(r.subVals), slices.Clone(r.subHashes)
+	row.subTokens = subTokens(row.subHashes)
 	p.buf = buf
 	return row, nil
 }

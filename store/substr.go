@@ -88,6 +88,19 @@ func appendSubToken(dst []byte, h uint64) []byte {
 	return strconv.AppendUint(append(dst, 's'), h, 36)
 }
 
+// subTokens is the text of a row's vref entry: the tokens of hashes,
+// space-separated.
+func subTokens(hashes []uint64) string {
+	buf := make([]byte, 0, len(hashes)*15)
+	for j, h := range hashes {
+		if j > 0 {
+			buf = append(buf, ' ')
+		}
+		buf = appendSubToken(buf, h)
+	}
+	return string(buf)
+}
+
 // containsFunc is the SQL function claudit_contains(raw, needle): 1 when a
 // string value of the activity JSON raw contains needle (already folded).
 const containsFunc = "claudit_contains"
@@ -155,11 +168,13 @@ func containsFold(raw, needle string) (bool, error) {
 	return false, nil
 }
 
-// subRow is one activity's searchable values for the substring index.
+// subRow is one activity's searchable values for the substring index,
+// and their vref text (subTokens).
 type subRow struct {
 	rid    int64
 	vals   []string
 	hashes []uint64
+	tokens string
 }
 
 // valueSet is the distinct values of subvals in memory: all of them,
@@ -262,7 +277,6 @@ func writeSub(ctx context.Context, tx *wtx, subs []subRow, vs *valueSet) error {
 		}
 	}
 	args := make([]any, 0, min(len(subs), ftsChunk)*2)
-	var buf []byte
 	for start := 0; start < len(subs); start += ftsChunk {
 		part := subs[start:min(len(subs), start+ftsChunk)]
 		st, err := tx.bulk(ctx, `INSERT INTO vref(rowid, s)`, "", 2, len(part))
@@ -271,14 +285,7 @@ func writeSub(ctx context.Context, tx *wtx, subs []subRow, vs *valueSet) error {
 		}
 		args = args[:0]
 		for _, r := range part {
-			buf = buf[:0]
-			for j, h := range r.hashes {
-				if j > 0 {
-					buf = append(buf, ' ')
-				}
-				buf = appendSubToken(buf, h)
-			}
-			args = append(args, r.rid, string(buf))
+			args = append(args, r.rid, r.tokens)
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
@@ -291,7 +298,7 @@ func writeSub(ctx context.Context, tx *wtx, subs []subRow, vs *valueSet) error {
 func (s *Store) insertSub(ctx context.Context, tx *wtx, rows []ingestRow, idx []int) error {
 	subs := make([]subRow, len(idx))
 	for k, i := range idx {
-		subs[k] = subRow{rows[i].rid, rows[i].subVals, rows[i].subHashes}
+		subs[k] = subRow{rows[i].rid, rows[i].subVals, rows[i].subHashes, rows[i].subTokens}
 	}
 	s.freeVals.mu.Lock()
 	defer s.freeVals.mu.Unlock()
@@ -326,7 +333,7 @@ func backfillSub(ctx context.Context, sqlTx *sql.Tx) error {
 				rs.Close()
 				return fmt.Errorf("cached activity at rid %d: %w", rid, err)
 			}
-			subs = append(subs, subRow{rid, vals, hashes})
+			subs = append(subs, subRow{rid, vals, hashes, subTokens(hashes)})
 			last = rid
 		}
 		if err := rs.Close(); err != nil {
